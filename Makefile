@@ -1,0 +1,69 @@
+# dosed - injection schedules and reminders.  See README.md.
+include config.mk
+
+# The sanitizer build of `make check` lives in $(BUILDDIR)-asan.
+BUILDDIR ?= build
+O         = $(BUILDDIR)
+
+CORE_SRC  = $(wildcard core/*.c)
+CLI_SRC   = $(wildcard cli/*.c)
+UNIT_SRC  = $(wildcard tests/unit/test_*.c)
+
+CORE_OBJ  = $(CORE_SRC:%.c=$(O)/%.o)
+CLI_OBJ   = $(CLI_SRC:%.c=$(O)/%.o)
+UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+
+ALL_CFLAGS = $(STD_CFLAGS) -Icore $(CFLAGS)
+
+.PHONY: all check check-quick clean tests deps run
+all: $(O)/dosectl
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/libdosed.a: $(CORE_OBJ)
+	$(AR) rcs $@ $^
+
+$(O)/dosectl: $(CLI_OBJ) $(O)/libdosed.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/tests/%: $(O)/tests/%.o $(O)/libdosed.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+
+tests: $(UNIT_BIN)
+
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=all
+
+# Every test, the cmocka unit tests and the end-to-end shell tests, on the
+# plain build and again on a build with AddressSanitizer and
+# UndefinedBehaviorSanitizer; tests/run ends with "N passed, N failed".
+check: deps
+	$(MAKE) all tests
+	$(MAKE) BUILDDIR=$(BUILDDIR)-asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" all tests
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	  tests/run $(BUILDDIR) $(BUILDDIR)-asan
+
+# The plain build's tests alone, for a quick edit-test loop.
+check-quick: all tests
+	tests/run $(BUILDDIR)
+
+# Install the missing Debian packages (sudo when not root), saying which.
+deps:
+	@scripts/install-deps
+
+# Build, then show the protocol catalogue from this tree.
+run: deps
+	$(MAKE) all
+	$(O)/dosectl --config conf/dosed.conf protocols
+
+clean:
+	rm -rf $(BUILDDIR) $(BUILDDIR)-asan
+
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_BIN:=.d)

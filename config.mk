@@ -1,0 +1,32 @@
+# config.mk - what a packager may change.  `make PREFIX=/usr` and friends.
+
+VERSION    = 0.1.0
+
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/bin
+DATADIR   ?= $(PREFIX)/share/dosed
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR   ?=
+
+PKG_CONFIG ?= pkg-config
+PKGS       = glib-2.0 json-glib-1.0 sqlite3 inih
+TEST_PKGS  = cmocka
+
+CC        ?= cc
+WARNINGS   = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wno-unused-parameter
+CFLAGS    ?= -O2 -g
+# CI passes WERROR=1.
+ifeq ($(WERROR),1)
+WARNINGS  += -Werror
+endif
+STD_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) \
+             -DDOSED_VERSION=\"$(VERSION)\" \
+             -DDOSED_DATADIR=\"$(DATADIR)\" \
+             -DDOSED_SYSCONFDIR=\"$(SYSCONFDIR)\" \
+             $(shell $(PKG_CONFIG) --cflags $(PKGS))
+LIBS       = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS))
+TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))

@@ -1,0 +1,3 @@
+#include "error.h"
+
+G_DEFINE_QUARK(dosed-error-quark, dosed_error)
