@@ -1,0 +1,1465 @@
+/* store.c - the SQLite database (SPEC section 5).  All SQL of dosed is here.
+ *
+ * Every value reaches SQLite as a bound parameter; the only SQL built from
+ * numbers is the two header pragmas (user_version, application_id), which
+ * take no parameters and are given compile-time constants.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "error.h"
+
+/* PRAGMA application_id: "DOSE" in ASCII.  It marks a file as ours, so that
+ * dosed never migrates (writes into) someone else's SQLite database.  Never
+ * change it: every existing dosed database would become foreign. */
+#define DOSED_APPLICATION_ID 0x444f5345
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3_stmt, sqlite3_finalize)
+
+struct DosedStore {
+	sqlite3 *db;
+	char *path;
+	int busy_timeout_ms;
+	bool in_write;          /* inside store_begin(store, true, ...) */
+};
+
+/* The schema, one step per version: store_migrations[v] takes a database
+ * from user_version v to v + 1.  Later issues append steps; a step once
+ * released is never edited.
+ *
+ * Nothing is ever deleted or overwritten (SPEC 5): the triggers refuse a
+ * DELETE on any table and an UPDATE of anything but the marking columns
+ * (dose.voided_*, regimen.stopped_*), and those only once.  Instants are
+ * INTEGER seconds since the epoch, UTC; calendar dates TEXT 'YYYY-MM-DD'.
+ * audit.detail is a JSON object of the change's values, which SQLite's
+ * json_object() builds from bound parameters. */
+static const char *const store_migrations[] = {
+	/* 0 -> 1 (issue 2): patients, regimens, doses, advances, audit. */
+	"CREATE TABLE patient (\n"
+	"	id TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),\n"
+	"	name TEXT NOT NULL,\n"
+	"	tz TEXT NOT NULL CHECK (tz <> ''),\n"
+	"	created_at INTEGER NOT NULL,\n"
+	"	created_by TEXT NOT NULL\n"
+	");\n"
+	"CREATE TABLE regimen (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	patient_id TEXT NOT NULL REFERENCES patient(id),\n"
+	"	protocol_id TEXT NOT NULL,\n"
+	"	protocol_text TEXT NOT NULL,\n"
+	"	start_date TEXT NOT NULL CHECK (start_date GLOB\n"
+	"		'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),\n"
+	"	enrolled_at INTEGER NOT NULL,\n"
+	"	enrolled_by TEXT NOT NULL,\n"
+	"	stopped_at INTEGER,\n"
+	"	stopped_by TEXT,\n"
+	"	CHECK ((stopped_at IS NULL) = (stopped_by IS NULL))\n"
+	");\n"
+	"CREATE INDEX regimen_by_patient ON regimen(patient_id, id);\n"
+	/* One active regimen per patient, whatever the code above does. */
+	"CREATE UNIQUE INDEX regimen_one_active ON regimen(patient_id)\n"
+	"	WHERE stopped_at IS NULL;\n"
+	"CREATE TABLE dose (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	regimen_id INTEGER NOT NULL REFERENCES regimen(id),\n"
+	"	ordinal INTEGER NOT NULL CHECK (ordinal >= 1),\n"
+	"	phase_index INTEGER NOT NULL CHECK (phase_index >= 0),\n"
+	"	given_at INTEGER NOT NULL,\n"
+	"	site TEXT,\n"
+	"	note TEXT,\n"
+	"	forced INTEGER NOT NULL DEFAULT 0 CHECK (forced IN (0, 1)),\n"
+	"	logged_at INTEGER NOT NULL,\n"
+	"	logged_by TEXT NOT NULL,\n"
+	"	voided_at INTEGER,\n"
+	"	voided_by TEXT,\n"
+	"	void_reason TEXT,\n"
+	"	CHECK ((voided_at IS NULL) = (voided_by IS NULL)\n"
+	"	       AND (voided_at IS NULL) = (void_reason IS NULL))\n"
+	");\n"
+	/* SPEC 2.7: one counting dose per ordinal; a voided one frees it. */
+	"CREATE UNIQUE INDEX dose_one_per_ordinal ON dose(regimen_id, ordinal)\n"
+	"	WHERE voided_at IS NULL;\n"
+	"CREATE INDEX dose_by_regimen ON dose(regimen_id, given_at, id);\n"
+	"CREATE TABLE advance (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	regimen_id INTEGER NOT NULL REFERENCES regimen(id),\n"
+	"	phase_index INTEGER NOT NULL CHECK (phase_index >= 0),\n"
+	"	advanced_at INTEGER NOT NULL,\n"
+	"	advanced_by TEXT NOT NULL,\n"
+	"	UNIQUE (regimen_id, phase_index)\n"
+	");\n"
+	"CREATE TABLE audit (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	at INTEGER NOT NULL,\n"
+	"	actor TEXT NOT NULL,\n"
+	"	action TEXT NOT NULL\n"
+	"		CHECK (action IN ('enrol', 'log', 'void', 'advance', 'stop')),\n"
+	"	patient_id TEXT NOT NULL REFERENCES patient(id),\n"
+	"	regimen_id INTEGER NOT NULL REFERENCES regimen(id),\n"
+	"	dose_id INTEGER REFERENCES dose(id),\n"
+	"	detail TEXT NOT NULL DEFAULT '{}'\n"
+	");\n"
+	"CREATE INDEX audit_by_patient ON audit(patient_id, at);\n"
+	"CREATE TRIGGER patient_never_deleted BEFORE DELETE ON patient\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never deletes a patient'); END;\n"
+	"CREATE TRIGGER patient_never_changed BEFORE UPDATE ON patient\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never changes a patient'); END;\n"
+	"CREATE TRIGGER regimen_never_deleted BEFORE DELETE ON regimen\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never deletes a regimen'); END;\n"
+	"CREATE TRIGGER regimen_never_changed BEFORE UPDATE OF id, patient_id,\n"
+	"	protocol_id, protocol_text, start_date, enrolled_at, enrolled_by ON regimen\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never changes a regimen'); END;\n"
+	"CREATE TRIGGER regimen_stopped_once BEFORE UPDATE OF stopped_at, stopped_by\n"
+	"	ON regimen WHEN OLD.stopped_at IS NOT NULL\n"
+	"	BEGIN SELECT RAISE(ABORT, 'the regimen is already stopped'); END;\n"
+	"CREATE TRIGGER dose_never_deleted BEFORE DELETE ON dose\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never deletes a dose'); END;\n"
+	"CREATE TRIGGER dose_never_changed BEFORE UPDATE OF id, regimen_id, ordinal,\n"
+	"	phase_index, given_at, site, note, forced, logged_at, logged_by ON dose\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never changes a dose; void it'); END;\n"
+	"CREATE TRIGGER dose_voided_once BEFORE UPDATE OF voided_at, voided_by,\n"
+	"	void_reason ON dose WHEN OLD.voided_at IS NOT NULL\n"
+	"	BEGIN SELECT RAISE(ABORT, 'the dose is already void'); END;\n"
+	"CREATE TRIGGER advance_never_deleted BEFORE DELETE ON advance\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never deletes an advance'); END;\n"
+	"CREATE TRIGGER advance_never_changed BEFORE UPDATE ON advance\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never changes an advance'); END;\n"
+	"CREATE TRIGGER audit_never_deleted BEFORE DELETE ON audit\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never deletes the audit trail'); END;\n"
+	"CREATE TRIGGER audit_never_changed BEFORE UPDATE ON audit\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never changes the audit trail'); END;\n",
+};
+
+#define STORE_SCHEMA_VERSION ((int)G_N_ELEMENTS(store_migrations))
+
+/* The columns read into a DosedRegimen, in regimen_from_row()'s order. */
+#define STORE_REGIMEN_COLUMNS \
+	"p.id, p.name, p.tz, r.id, r.protocol_id, r.protocol_text, r.start_date, " \
+	"r.enrolled_at, r.enrolled_by, r.stopped_at, r.stopped_by"
+/* The columns read into a DosedDose, in dose_from_row()'s order. */
+#define STORE_DOSE_COLUMNS \
+	"d.regimen_id, d.id, d.ordinal, d.phase_index, d.given_at, d.site, d.note, " \
+	"d.forced, d.logged_at, d.logged_by, d.voided_at, d.voided_by, d.void_reason"
+/* The newest regimen of patient p (regimen ids only grow: nothing is deleted). */
+#define STORE_NEWEST_REGIMEN \
+	"(SELECT max(n.id) FROM regimen n WHERE n.patient_id = p.id)"
+
+/* ---- errors ---------------------------------------------------------- */
+
+/* Turn an SQLite failure into one line saying what is wrong and what to do.
+ * `doing` ("logging a dose") is only used where SQLite's own words are. */
+static void store_fail(DosedStore *store, int rc, const char *doing, GError **error)
+{
+	const char *path = store->path;
+	const char *message = store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc);
+	bool readonly = store->db && sqlite3_db_readonly(store->db, "main") == 1;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "the database %s is locked by another program (waited %d ms); try again",
+			    path, store->busy_timeout_ms);
+		return;
+	case SQLITE_CANTOPEN:
+		/* A read-only WAL database cannot be read either without
+		 * write access to its folder (for the -shm file). */
+		if (!readonly) {
+			g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+				    "cannot open the database %s (%s); check that it and its folder exist and are accessible",
+				    path, message);
+			return;
+		}
+		/* fall through */
+	case SQLITE_READONLY:
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "the database %s is read-only; ask for write access to it and its folder",
+			    path);
+		return;
+	case SQLITE_NOTADB:
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "%s is not a dosed database; check the database path (--db or [store] path)",
+			    path);
+		return;
+	case SQLITE_CORRUPT:
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "the database %s is damaged (%s); restore it from a backup",
+			    path, message);
+		return;
+	case SQLITE_FULL:
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "the disk holding the database %s is full; free some space and try again",
+			    path);
+		return;
+	case SQLITE_IOERR:
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "cannot read or write the database %s (%s: %s); check the disk",
+			    path, message,
+			    store->db ? g_strerror(sqlite3_system_errno(store->db)) : "");
+		return;
+	default:
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "the database %s failed while %s: %s", path, doing, message);
+		return;
+	}
+}
+
+static sqlite3_stmt *store_prepare(DosedStore *store, const char *sql, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL);
+
+	if (rc != SQLITE_OK) {
+		store_fail(store, rc, "preparing a query", error);
+		sqlite3_finalize(stmt);
+		return NULL;
+	}
+	return stmt;
+}
+
+/* Run SQL without parameters (transaction control, pragmas, the schema). */
+static bool store_exec(DosedStore *store, const char *sql, const char *doing, GError **error)
+{
+	int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		store_fail(store, rc, doing, error);
+		return false;
+	}
+	return true;
+}
+
+/* Run a bound statement that returns no rows. */
+static bool store_step_done(DosedStore *store, sqlite3_stmt *stmt, const char *doing,
+			    GError **error)
+{
+	int rc = sqlite3_step(stmt);
+
+	if (rc != SQLITE_DONE) {
+		store_fail(store, rc, doing, error);
+		return false;
+	}
+	return true;
+}
+
+/* Bind text byte-exact, or NULL; the text outlives the statement's use. */
+static void bind_text(sqlite3_stmt *stmt, int index, const char *text)
+{
+	if (text)
+		sqlite3_bind_text(stmt, index, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, index);
+}
+
+/* A column's text, byte-exact and newly allocated; NULL for SQL NULL. */
+static char *column_strdup(sqlite3_stmt *stmt, int index)
+{
+	const unsigned char *text = sqlite3_column_text(stmt, index);
+
+	if (!text)
+		return NULL;
+	return g_strndup((const char *)text, (gsize)sqlite3_column_bytes(stmt, index));
+}
+
+/* "YYYY-MM-DD" of an instant in a zone (by name), for messages. */
+static void store_format_day(gint64 instant, const char *tz_name, char *buf)
+{
+	GTimeZone *tz = zone_open(tz_name, NULL);
+
+	if (!tz)
+		tz = g_time_zone_new_utc();
+	date_format(date_of_instant(instant, tz), buf);
+	g_time_zone_unref(tz);
+}
+
+/* ---- opening --------------------------------------------------------- */
+
+/* Create the parent folder (0700) and the file itself with exactly `mode`
+ * before SQLite sees it, so that it is never readable by others, not even
+ * for a moment; SQLite then gives its -wal and -shm files the same mode. */
+static bool store_create_file(DosedStore *store, int mode, bool *created, GError **error)
+{
+	g_autofree char *folder = g_path_get_dirname(store->path);
+	int fd;
+
+	*created = false;
+	if (g_mkdir_with_parents(folder, 0700) != 0) {
+		int saved = errno;
+
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "cannot create the folder %s for the database: %s; create it or choose another path",
+			    folder, g_strerror(saved));
+		return false;
+	}
+	fd = open(store->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  (mode_t)mode);
+	if (fd < 0) {
+		int saved = errno;
+
+		/* There already: SQLite opens it, or says why it cannot (a
+		 * folder we may not write to still holds a usable file). */
+		if (saved == EEXIST || g_file_test(store->path, G_FILE_TEST_EXISTS))
+			return true;
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "cannot create the database %s: %s; ask for write access to its folder",
+			    store->path, g_strerror(saved));
+		return false;
+	}
+	*created = true;
+	/* open(2) applied the umask; the mode asked for is the mode meant
+	 * (0660 for a clinic group even under umask 077). */
+	if (fchmod(fd, (mode_t)mode) != 0) {
+		int saved = errno;
+
+		close(fd);
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "cannot set the mode of the database %s: %s", store->path,
+			    g_strerror(saved));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* Read what tells a dosed database from any other file.  NOTADB (not SQLite
+ * at all) surfaces here, from reading the schema. */
+static bool store_read_identity(DosedStore *store, gint64 *application_id, int *user_version,
+				int *n_objects, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(store,
+		"SELECT (SELECT application_id FROM pragma_application_id),"
+		" (SELECT user_version FROM pragma_user_version),"
+		" (SELECT count(*) FROM sqlite_master)", error);
+	int rc;
+
+	if (!stmt)
+		return false;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		store_fail(store, rc, "reading its header", error);
+		return false;
+	}
+	/* application_id is a signed 32-bit field; compare its bit pattern. */
+	*application_id = (guint32)sqlite3_column_int(stmt, 0);
+	*user_version = sqlite3_column_int(stmt, 1);
+	*n_objects = sqlite3_column_int(stmt, 2);
+	return true;
+}
+
+/* The schema version of an existing dosed database, 0 for an empty file
+ * (ours to fill), or an error for anything else. */
+static bool store_check_identity(DosedStore *store, int *version, GError **error)
+{
+	gint64 application_id;
+	int user_version, n_objects;
+
+	if (!store_read_identity(store, &application_id, &user_version, &n_objects, error))
+		return false;
+	if (application_id == 0 && user_version == 0 && n_objects == 0) {
+		*version = 0;
+		return true;
+	}
+	if (application_id != DOSED_APPLICATION_ID || user_version <= 0) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "%s is not a dosed database; check the database path (--db or [store] path)",
+			    store->path);
+		return false;
+	}
+	if (user_version > STORE_SCHEMA_VERSION) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "%s was written by a newer dosed (schema %d); upgrade dosed",
+			    store->path, user_version);
+		return false;
+	}
+	*version = user_version;
+	return true;
+}
+
+/* Bring the schema to STORE_SCHEMA_VERSION in one transaction: a crash
+ * half-way leaves the old version, never a half-made schema. */
+static bool store_migrate(DosedStore *store, GError **error)
+{
+	g_autofree char *set_version = NULL;
+	g_autofree char *set_application = NULL;
+	int version;
+
+	if (!store_exec(store, "BEGIN IMMEDIATE", "starting its upgrade", error))
+		return false;
+	/* Check again under the write lock: another dosed may have done it. */
+	if (!store_check_identity(store, &version, error))
+		goto fail;
+	for (int step = version; step < STORE_SCHEMA_VERSION; step++) {
+		if (!store_exec(store, store_migrations[step], "upgrading its schema", error))
+			goto fail;
+	}
+	/* Pragmas take no parameters; these are compile-time constants. */
+	set_application = g_strdup_printf("PRAGMA application_id = %d",
+					  (gint32)DOSED_APPLICATION_ID);
+	set_version = g_strdup_printf("PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+	if (!store_exec(store, set_application, "marking it as dosed's", error) ||
+	    !store_exec(store, set_version, "upgrading its schema", error) ||
+	    !store_exec(store, "COMMIT", "upgrading its schema", error))
+		goto fail;
+	return true;
+fail:
+	if (!sqlite3_get_autocommit(store->db))
+		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+	return false;
+}
+
+static bool store_enter_wal(DosedStore *store, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, "PRAGMA journal_mode = WAL", error);
+	const char *mode;
+	int rc;
+
+	if (!stmt)
+		return false;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		store_fail(store, rc, "switching it to WAL mode", error);
+		return false;
+	}
+	/* The pragma answers the mode in force, which is not WAL when the
+	 * file system cannot hold WAL's shared memory. */
+	mode = (const char *)sqlite3_column_text(stmt, 0);
+	if (!mode || g_ascii_strcasecmp(mode, "wal") != 0) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "the database %s cannot use WAL mode (it stays in '%s' mode); keep it on a local disk",
+			    store->path, mode ? mode : "unknown");
+		return false;
+	}
+	return true;
+}
+
+DosedStore *store_open(const char *path, int mode, int busy_timeout_ms, GError **error)
+{
+	DosedStore *store;
+	bool created = false;
+	int version = 0;
+	int rc;
+
+	if (!path || !*path) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+			    "no database path given; set [store] path or use --db");
+		return NULL;
+	}
+	if ((mode & ~0777) != 0 || (mode & 0600) != 0600) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+			    "the database mode %04o must let its owner read and write (e.g. 0600 or 0660)",
+			    (unsigned)mode);
+		return NULL;
+	}
+
+	store = g_new0(DosedStore, 1);
+	store->path = g_strdup(path);
+	store->busy_timeout_ms = MAX(busy_timeout_ms, 0);
+
+	if (!store_create_file(store, mode, &created, error))
+		goto fail;
+	rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc != SQLITE_OK) {
+		store_fail(store, rc, "opening it", error);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(store->db, 1);
+	sqlite3_busy_timeout(store->db, store->busy_timeout_ms);
+	/* SPEC 5: a crash at any moment loses nothing reported as done.  In
+	 * WAL mode synchronous=NORMAL may lose the last commits on a power
+	 * cut; FULL syncs the WAL at every commit, so a dose dosectl said it
+	 * logged is on the disk. */
+	if (!store_exec(store, "PRAGMA foreign_keys = ON", "turning on foreign keys", error) ||
+	    !store_exec(store, "PRAGMA synchronous = FULL", "setting synchronous mode", error))
+		goto fail;
+
+	/* Identity first: nothing is written to a file that is not ours. */
+	if (!store_check_identity(store, &version, error))
+		goto fail;
+	if (sqlite3_db_readonly(store->db, "main") == 1) {
+		/* Readable but not writable: reading is fine if nothing needs
+		 * writing; the write commands are refused by store_begin(). */
+		if (version != STORE_SCHEMA_VERSION) {
+			store_fail(store, SQLITE_READONLY, "opening it", error);
+			goto fail;
+		}
+		return store;
+	}
+	if (!store_enter_wal(store, error))
+		goto fail;
+	if (version < STORE_SCHEMA_VERSION && !store_migrate(store, error))
+		goto fail;
+	return store;
+
+fail:
+	store_close(store);
+	if (created) {
+		/* Leave no empty file behind for a store that never opened. */
+		const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
+
+		for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+			g_autofree char *file = g_strconcat(path, suffixes[i], NULL);
+
+			unlink(file);
+		}
+	}
+	return NULL;
+}
+
+void store_close(DosedStore *store)
+{
+	if (!store)
+		return;
+	if (store->db) {
+		if (!sqlite3_get_autocommit(store->db))
+			sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close_v2(store->db);
+	}
+	g_free(store->path);
+	g_free(store);
+}
+
+/* ---- transactions ---------------------------------------------------- */
+
+bool store_begin(DosedStore *store, bool write, GError **error)
+{
+	if (write && sqlite3_db_readonly(store->db, "main") == 1) {
+		store_fail(store, SQLITE_READONLY, "starting a change", error);
+		return false;
+	}
+	/* IMMEDIATE takes the write lock now, inside the busy timeout, rather
+	 * than at the first write, where a busy WAL snapshot cannot wait. */
+	if (!store_exec(store, write ? "BEGIN IMMEDIATE" : "BEGIN", "starting a transaction",
+			error))
+		return false;
+	store->in_write = write;
+	return true;
+}
+
+bool store_commit(DosedStore *store, GError **error)
+{
+	bool ok = store_exec(store, "COMMIT", "saving the changes", error);
+
+	/* A failed COMMIT may leave the transaction open: end it, so that a
+	 * refused command changes nothing. */
+	if (!ok && !sqlite3_get_autocommit(store->db))
+		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+	store->in_write = false;
+	return ok;
+}
+
+void store_rollback(DosedStore *store)
+{
+	if (!store)
+		return;
+	if (!sqlite3_get_autocommit(store->db))
+		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+	store->in_write = false;
+}
+
+/* Every write function runs inside the caller's write transaction, and in a
+ * savepoint of its own: when it fails, none of its rows remain, even if the
+ * caller commits what came before. */
+static bool store_write_begin(DosedStore *store, GError **error)
+{
+	if (!store->in_write || sqlite3_get_autocommit(store->db)) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "internal error: a change to %s was attempted outside a write transaction; please report this bug",
+			    store->path);
+		return false;
+	}
+	return store_exec(store, "SAVEPOINT store_write", "starting a change", error);
+}
+
+static bool store_write_end(DosedStore *store, bool ok, GError **error)
+{
+	if (ok)
+		return store_exec(store, "RELEASE store_write", "saving a change", error);
+	if (!sqlite3_get_autocommit(store->db)) {
+		sqlite3_exec(store->db, "ROLLBACK TO store_write", NULL, NULL, NULL);
+		sqlite3_exec(store->db, "RELEASE store_write", NULL, NULL, NULL);
+	}
+	return false;
+}
+
+static bool store_check_actor(const char *actor, GError **error)
+{
+	if (actor && *actor)
+		return true;
+	g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+		    "who makes the change is unknown; the audit trail needs a user name");
+	return false;
+}
+
+/* ---- loading --------------------------------------------------------- */
+
+static void dose_free(gpointer data)
+{
+	DosedDose *dose = data;
+
+	g_free(dose->site);
+	g_free(dose->note);
+	g_free(dose->logged_by);
+	g_free(dose->voided_by);
+	g_free(dose->void_reason);
+	g_free(dose);
+}
+
+void regimen_destroy(DosedRegimen *regimen)
+{
+	if (!regimen)
+		return;
+	g_free(regimen->patient_id);
+	g_free(regimen->name);
+	g_free(regimen->tz_name);
+	if (regimen->tz)
+		g_time_zone_unref(regimen->tz);
+	g_free(regimen->protocol_id);
+	protocol_destroy(regimen->protocol);
+	g_free(regimen->enrolled_by);
+	g_free(regimen->stopped_by);
+	if (regimen->doses)
+		g_ptr_array_unref(regimen->doses);
+	if (regimen->dose_events)
+		g_array_unref(regimen->dose_events);
+	if (regimen->advances)
+		g_array_unref(regimen->advances);
+	g_free(regimen);
+}
+
+/* Parsed protocol copies and opened zones, shared between the regimens of
+ * one load: a clinic's patients mostly share a handful of each. */
+typedef struct {
+	GHashTable *protocols;  /* protocol_text -> DosedProtocol * */
+	GHashTable *zones;      /* tz name -> GTimeZone * */
+} RegimenLoader;
+
+static void loader_init(RegimenLoader *loader)
+{
+	loader->protocols = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						  (GDestroyNotify)protocol_destroy);
+	loader->zones = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					      (GDestroyNotify)g_time_zone_unref);
+}
+
+static void loader_finish(RegimenLoader *loader)
+{
+	g_hash_table_unref(loader->protocols);
+	g_hash_table_unref(loader->zones);
+}
+
+/* One row of STORE_REGIMEN_COLUMNS to a regimen without doses or advances. */
+static DosedRegimen *regimen_from_row(DosedStore *store, RegimenLoader *loader,
+				      sqlite3_stmt *stmt, GError **error)
+{
+	DosedRegimen *regimen = g_new0(DosedRegimen, 1);
+	g_autofree char *protocol_text = NULL;
+	g_autofree char *start_text = NULL;
+	const DosedProtocol *protocol;
+	GTimeZone *tz;
+	GError *local = NULL;
+
+	regimen->patient_id = column_strdup(stmt, 0);
+	regimen->name = column_strdup(stmt, 1);
+	regimen->tz_name = column_strdup(stmt, 2);
+	regimen->regimen_id = sqlite3_column_int64(stmt, 3);
+	regimen->protocol_id = column_strdup(stmt, 4);
+	protocol_text = column_strdup(stmt, 5);
+	start_text = column_strdup(stmt, 6);
+	regimen->enrolled_at = sqlite3_column_int64(stmt, 7);
+	regimen->enrolled_by = column_strdup(stmt, 8);
+	regimen->stopped_at = sqlite3_column_int64(stmt, 9);
+	regimen->stopped_by = column_strdup(stmt, 10);
+	regimen->doses = g_ptr_array_new_with_free_func(dose_free);
+	regimen->dose_events = g_array_new(FALSE, TRUE, sizeof(DosedDoseEvent));
+	regimen->advances = g_array_new(FALSE, TRUE, sizeof(DosedAdvanceEvent));
+
+	tz = g_hash_table_lookup(loader->zones, regimen->tz_name);
+	if (!tz) {
+		tz = zone_open(regimen->tz_name, &local);
+		if (!tz) {
+			g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+				    "patient '%s' in %s has a time zone this machine does not know (%s); install the tzdata package",
+				    regimen->patient_id, store->path, local->message);
+			goto fail;
+		}
+		g_hash_table_insert(loader->zones, g_strdup(regimen->tz_name), tz);
+	}
+	regimen->tz = g_time_zone_ref(tz);
+
+	protocol = g_hash_table_lookup(loader->protocols, protocol_text);
+	if (!protocol) {
+		DosedProtocol *parsed = protocol_from_ini(protocol_text, "stored protocol", &local);
+
+		if (!parsed) {
+			g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+				    "the protocol copy of patient '%s' in %s does not read (%s); this dosed cannot use it",
+				    regimen->patient_id, store->path, local->message);
+			goto fail;
+		}
+		g_hash_table_insert(loader->protocols, g_strdup(protocol_text), parsed);
+		protocol = parsed;
+	}
+	regimen->protocol = protocol_copy(protocol);
+
+	if (!start_text || !date_parse(start_text, &regimen->start, &local)) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "the start date of patient '%s' in %s does not read (%s)",
+			    regimen->patient_id, store->path, start_text ? start_text : "none");
+		goto fail;
+	}
+	return regimen;
+fail:
+	g_clear_error(&local);
+	regimen_destroy(regimen);
+	return NULL;
+}
+
+/* One row of STORE_DOSE_COLUMNS (after its regimen_id) to a dose. */
+static DosedDose *dose_from_row(sqlite3_stmt *stmt)
+{
+	DosedDose *dose = g_new0(DosedDose, 1);
+
+	dose->id = sqlite3_column_int64(stmt, 1);
+	dose->ordinal = sqlite3_column_int(stmt, 2);
+	dose->phase_index = sqlite3_column_int(stmt, 3);
+	dose->given_at = sqlite3_column_int64(stmt, 4);
+	dose->site = column_strdup(stmt, 5);
+	dose->note = column_strdup(stmt, 6);
+	dose->forced = sqlite3_column_int(stmt, 7) != 0;
+	dose->logged_at = sqlite3_column_int64(stmt, 8);
+	dose->logged_by = column_strdup(stmt, 9);
+	dose->voided_at = sqlite3_column_int64(stmt, 10);
+	dose->voided_by = column_strdup(stmt, 11);
+	dose->void_reason = column_strdup(stmt, 12);
+	return dose;
+}
+
+/* Fill dose_events and view once every dose is in: the events point into
+ * the DosedDose strings, the view into the arrays, which no longer move. */
+static void regimen_finish(DosedRegimen *regimen)
+{
+	for (guint i = 0; i < regimen->doses->len; i++) {
+		const DosedDose *dose = g_ptr_array_index(regimen->doses, i);
+		DosedDoseEvent event = {
+			.given_at = dose->given_at,
+			.ordinal = dose->ordinal,
+			.site = dose->site,
+		};
+
+		if (dose->voided_at == 0)
+			g_array_append_val(regimen->dose_events, event);
+	}
+	regimen->view = (DosedRegimenView){
+		.protocol = regimen->protocol,
+		.start = regimen->start,
+		.tz = regimen->tz,
+		.doses = (const DosedDoseEvent *)(void *)regimen->dose_events->data,
+		.n_doses = regimen->dose_events->len,
+		.advances = (const DosedAdvanceEvent *)(void *)regimen->advances->data,
+		.n_advances = regimen->advances->len,
+		.stopped_at = regimen->stopped_at,
+	};
+}
+
+/* Read the rows of a dose or advance query into the regimens they belong
+ * to (column 0 is the regimen id). */
+static bool store_read_doses(DosedStore *store, sqlite3_stmt *stmt, GHashTable *by_id,
+			     GError **error)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		gint64 regimen_id = sqlite3_column_int64(stmt, 0);
+		DosedRegimen *regimen = g_hash_table_lookup(by_id, &regimen_id);
+
+		if (regimen)
+			g_ptr_array_add(regimen->doses, dose_from_row(stmt));
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(store, rc, "reading doses", error);
+		return false;
+	}
+	return true;
+}
+
+static bool store_read_advances(DosedStore *store, sqlite3_stmt *stmt, GHashTable *by_id,
+				GError **error)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		gint64 regimen_id = sqlite3_column_int64(stmt, 0);
+		DosedRegimen *regimen = g_hash_table_lookup(by_id, &regimen_id);
+		DosedAdvanceEvent event = {
+			.phase_index = sqlite3_column_int(stmt, 1),
+			.at = sqlite3_column_int64(stmt, 2),
+		};
+
+		if (regimen)
+			g_array_append_val(regimen->advances, event);
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(store, rc, "reading advances", error);
+		return false;
+	}
+	return true;
+}
+
+/* Loads read in one transaction of their own when the caller has none, so
+ * that the regimens, doses and advances are one consistent snapshot. */
+static bool store_read_begin(DosedStore *store, bool *own, GError **error)
+{
+	*own = sqlite3_get_autocommit(store->db) != 0;
+	return !*own || store_exec(store, "BEGIN", "starting to read", error);
+}
+
+static void store_read_end(DosedStore *store, bool own)
+{
+	if (own && !sqlite3_get_autocommit(store->db))
+		sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+}
+
+/* The queries of a load, for one patient (?1 = its id) or for all of them
+ * (?1 = true to leave out the stopped ones).  Three in all, whatever the
+ * number of patients: the regimens, then their doses, then their advances. */
+#define STORE_WHERE_ONE " WHERE p.id = ?1"
+#define STORE_WHERE_ALL " WHERE (NOT ?1 OR r.stopped_at IS NULL)"
+#define STORE_REGIMENS_SQL(where) \
+	"SELECT " STORE_REGIMEN_COLUMNS " FROM patient p" \
+	" JOIN regimen r ON r.id = " STORE_NEWEST_REGIMEN where " ORDER BY p.id"
+#define STORE_DOSES_SQL(where) \
+	"SELECT " STORE_DOSE_COLUMNS " FROM patient p" \
+	" JOIN regimen r ON r.id = " STORE_NEWEST_REGIMEN \
+	" JOIN dose d ON d.regimen_id = r.id" where " ORDER BY d.given_at, d.id"
+#define STORE_ADVANCES_SQL(where) \
+	"SELECT a.regimen_id, a.phase_index, a.advanced_at FROM patient p" \
+	" JOIN regimen r ON r.id = " STORE_NEWEST_REGIMEN \
+	" JOIN advance a ON a.regimen_id = r.id" where " ORDER BY a.advanced_at, a.id"
+
+static const char *const store_load_one_sql[] = {
+	STORE_REGIMENS_SQL(STORE_WHERE_ONE),
+	STORE_DOSES_SQL(STORE_WHERE_ONE),
+	STORE_ADVANCES_SQL(STORE_WHERE_ONE),
+};
+static const char *const store_load_all_sql[] = {
+	STORE_REGIMENS_SQL(STORE_WHERE_ALL),
+	STORE_DOSES_SQL(STORE_WHERE_ALL),
+	STORE_ADVANCES_SQL(STORE_WHERE_ALL),
+};
+
+/* Bind a load query's parameter: the patient id, or "active only". */
+static void store_bind_load(sqlite3_stmt *stmt, const char *patient_id, bool active_only)
+{
+	if (patient_id)
+		bind_text(stmt, 1, patient_id);
+	else
+		sqlite3_bind_int(stmt, 1, active_only);
+}
+
+/* The regimens in regimen query order (by patient id). */
+static GPtrArray *store_load(DosedStore *store, const char *patient_id, bool active_only,
+			     GError **error)
+{
+	const char *const *sql = patient_id ? store_load_one_sql : store_load_all_sql;
+	GPtrArray *regimens = g_ptr_array_new_with_free_func((GDestroyNotify)regimen_destroy);
+	GHashTable *by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	RegimenLoader loader;
+	bool own = false;
+	bool ok = false;
+	int rc;
+
+	loader_init(&loader);
+	if (!store_read_begin(store, &own, error))
+		goto out;
+
+	if (!(stmt = store_prepare(store, sql[0], error)))
+		goto out;
+	store_bind_load(stmt, patient_id, active_only);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		DosedRegimen *regimen = regimen_from_row(store, &loader, stmt, error);
+
+		if (!regimen)
+			goto out;
+		g_ptr_array_add(regimens, regimen);
+		g_hash_table_insert(by_id, &regimen->regimen_id, regimen);
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(store, rc, "reading regimens", error);
+		goto out;
+	}
+	g_clear_pointer(&stmt, sqlite3_finalize);
+
+	if (!(stmt = store_prepare(store, sql[1], error)))
+		goto out;
+	store_bind_load(stmt, patient_id, active_only);
+	if (!store_read_doses(store, stmt, by_id, error))
+		goto out;
+	g_clear_pointer(&stmt, sqlite3_finalize);
+
+	if (!(stmt = store_prepare(store, sql[2], error)))
+		goto out;
+	store_bind_load(stmt, patient_id, active_only);
+	if (!store_read_advances(store, stmt, by_id, error))
+		goto out;
+
+	for (guint i = 0; i < regimens->len; i++)
+		regimen_finish(g_ptr_array_index(regimens, i));
+	ok = true;
+out:
+	g_clear_pointer(&stmt, sqlite3_finalize);
+	store_read_end(store, own);
+	loader_finish(&loader);
+	g_hash_table_unref(by_id);
+	if (!ok)
+		g_clear_pointer(&regimens, g_ptr_array_unref);
+	return regimens;
+}
+
+DosedRegimen *store_load_regimen(DosedStore *store, const char *patient_id, GError **error)
+{
+	GPtrArray *regimens;
+	DosedRegimen *regimen;
+
+	if (!patient_id) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+			    "no patient given; name one (see 'dosectl patients')");
+		return NULL;
+	}
+	regimens = store_load(store, patient_id, false, error);
+	if (!regimens)
+		return NULL;
+	if (regimens->len == 0) {
+		g_ptr_array_unref(regimens);
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_NOT_FOUND,
+			    "unknown patient '%s'; see 'dosectl patients'", patient_id);
+		return NULL;
+	}
+	regimen = g_ptr_array_steal_index(regimens, 0);
+	g_ptr_array_unref(regimens);
+	return regimen;
+}
+
+GPtrArray *store_load_regimens(DosedStore *store, bool active_only, GError **error)
+{
+	return store_load(store, NULL, active_only, error);
+}
+
+bool store_only_patient(DosedStore *store, char **patient_id, int *count, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt =
+		store_prepare(store, "SELECT count(*), min(id) FROM patient", error);
+	int rc;
+
+	*patient_id = NULL;
+	*count = 0;
+	if (!stmt)
+		return false;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		store_fail(store, rc, "counting patients", error);
+		return false;
+	}
+	*count = sqlite3_column_int(stmt, 0);
+	if (*count == 1)
+		*patient_id = column_strdup(stmt, 1);
+	return true;
+}
+
+/* ---- changes --------------------------------------------------------- */
+
+/* A regimen can take doses and advances only while it is not stopped; the
+ * database, not the caller's copy, says so. */
+static bool store_check_active(DosedStore *store, const DosedRegimen *regimen,
+			       GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(store,
+		"SELECT r.stopped_at, p.tz FROM regimen r JOIN patient p ON p.id = r.patient_id"
+		" WHERE r.id = ?1", error);
+	char day[DOSED_DATE_BUF];
+	int rc;
+
+	if (!stmt)
+		return false;
+	sqlite3_bind_int64(stmt, 1, regimen->regimen_id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_NOT_FOUND,
+			    "unknown patient '%s'; see 'dosectl patients'", regimen->patient_id);
+		return false;
+	}
+	if (rc != SQLITE_ROW) {
+		store_fail(store, rc, "reading a regimen", error);
+		return false;
+	}
+	if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
+		return true;
+	store_format_day(sqlite3_column_int64(stmt, 0),
+			 (const char *)sqlite3_column_text(stmt, 1), day);
+	g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
+		    "the regimen of patient '%s' was stopped on %s; enrol them again to start a new one",
+		    regimen->patient_id, day);
+	return false;
+}
+
+/* A UNIQUE constraint broken: the change is already there. */
+static bool store_is_unique_violation(int rc)
+{
+	return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+/* Enrol inside the savepoint of store_enrol(). */
+static bool store_enrol_rows(DosedStore *store, const char *patient_id, const char *name,
+			     const char *tz_name, const DosedProtocol *protocol,
+			     DosedDate start, const char *actor, gint64 now, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autofree char *stored_name = NULL;
+	g_autofree char *stored_tz = NULL;
+	g_autofree char *local_tz = NULL;
+	g_autofree char *protocol_text = NULL;
+	char start_text[DOSED_DATE_BUF];
+	gint64 regimen_id;
+	int rc;
+
+	/* An active regimen refuses a second one (SPEC 3: enrolled twice). */
+	stmt = store_prepare(store,
+		"SELECT protocol_id, start_date FROM regimen"
+		" WHERE patient_id = ?1 AND stopped_at IS NULL", error);
+	if (!stmt)
+		return false;
+	bind_text(stmt, 1, patient_id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_EXISTS,
+			    "patient '%s' is already enrolled (on %s since %s); stop that regimen first or use another id",
+			    patient_id, (const char *)sqlite3_column_text(stmt, 0),
+			    (const char *)sqlite3_column_text(stmt, 1));
+		return false;
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(store, rc, "looking for the patient", error);
+		return false;
+	}
+	g_clear_pointer(&stmt, sqlite3_finalize);
+
+	stmt = store_prepare(store, "SELECT name, tz FROM patient WHERE id = ?1", error);
+	if (!stmt)
+		return false;
+	bind_text(stmt, 1, patient_id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		stored_name = column_strdup(stmt, 0);
+		stored_tz = column_strdup(stmt, 1);
+	} else if (rc != SQLITE_DONE) {
+		store_fail(store, rc, "looking for the patient", error);
+		return false;
+	}
+	g_clear_pointer(&stmt, sqlite3_finalize);
+
+	if (stored_name) {
+		/* A patient row is never overwritten (SPEC 5): a returning
+		 * patient keeps the name and zone on record. */
+		if ((name && strcmp(name, stored_name) != 0) ||
+		    (tz_name && strcmp(tz_name, stored_tz) != 0)) {
+			g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
+				    "patient '%s' is on record as '%s' in %s; enrol them again with that name and zone, or use another id",
+				    patient_id, stored_name, stored_tz);
+			return false;
+		}
+	} else {
+		if (!name) {
+			g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+				    "patient '%s' is new and needs a name", patient_id);
+			return false;
+		}
+		if (!tz_name)
+			tz_name = local_tz = zone_local_name();
+		stmt = store_prepare(store,
+			"INSERT INTO patient (id, name, tz, created_at, created_by)"
+			" VALUES (?1, ?2, ?3, ?4, ?5)", error);
+		if (!stmt)
+			return false;
+		bind_text(stmt, 1, patient_id);
+		bind_text(stmt, 2, name);
+		bind_text(stmt, 3, tz_name);
+		sqlite3_bind_int64(stmt, 4, now);
+		bind_text(stmt, 5, actor);
+		if (!store_step_done(store, stmt, "recording the patient", error))
+			return false;
+		g_clear_pointer(&stmt, sqlite3_finalize);
+	}
+
+	/* SPEC 1: the regimen keeps its own copy of the protocol. */
+	protocol_text = protocol_to_ini(protocol);
+	date_format(start, start_text);
+	stmt = store_prepare(store,
+		"INSERT INTO regimen (patient_id, protocol_id, protocol_text, start_date,"
+		" enrolled_at, enrolled_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
+	if (!stmt)
+		return false;
+	bind_text(stmt, 1, patient_id);
+	bind_text(stmt, 2, protocol->id);
+	bind_text(stmt, 3, protocol_text);
+	bind_text(stmt, 4, start_text);
+	sqlite3_bind_int64(stmt, 5, now);
+	bind_text(stmt, 6, actor);
+	if (!store_step_done(store, stmt, "recording the regimen", error))
+		return false;
+	regimen_id = sqlite3_last_insert_rowid(store->db);
+	g_clear_pointer(&stmt, sqlite3_finalize);
+
+	stmt = store_prepare(store,
+		"INSERT INTO audit (at, actor, action, patient_id, regimen_id, detail)"
+		" VALUES (?1, ?2, 'enrol', ?3, ?4,"
+		" json_object('protocol', ?5, 'start', ?6, 'name', ?7, 'tz', ?8))", error);
+	if (!stmt)
+		return false;
+	sqlite3_bind_int64(stmt, 1, now);
+	bind_text(stmt, 2, actor);
+	bind_text(stmt, 3, patient_id);
+	sqlite3_bind_int64(stmt, 4, regimen_id);
+	bind_text(stmt, 5, protocol->id);
+	bind_text(stmt, 6, start_text);
+	bind_text(stmt, 7, stored_name ? stored_name : name);
+	bind_text(stmt, 8, stored_tz ? stored_tz : tz_name);
+	return store_step_done(store, stmt, "recording the enrolment", error);
+}
+
+bool store_enrol(DosedStore *store, const char *patient_id, const char *name,
+		 const char *tz_name, const DosedProtocol *protocol, DosedDate start,
+		 const char *actor, gint64 now, GError **error)
+{
+	if (!patient_id || !*patient_id) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+			    "the patient id is empty; give the clinic's identifier");
+		return false;
+	}
+	if (!protocol || start == DOSED_DATE_NONE) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+			    "enrolling patient '%s' needs a protocol and a start date", patient_id);
+		return false;
+	}
+	if (tz_name && !*tz_name)
+		tz_name = NULL;
+	if (tz_name) {
+		GTimeZone *tz = zone_open(tz_name, error);
+
+		if (!tz)
+			return false;
+		g_time_zone_unref(tz);
+	}
+	if (!store_check_actor(actor, error) || !store_write_begin(store, error))
+		return false;
+	return store_write_end(store,
+			       store_enrol_rows(store, patient_id, name, tz_name, protocol, start,
+						actor, now, error),
+			       error);
+}
+
+static bool store_log_rows(DosedStore *store, const DosedRegimen *regimen,
+			   const DosedPlannedDose *logged_as, gint64 given_at, const char *site,
+			   const char *note, bool forced, const char *actor, gint64 now,
+			   gint64 *dose_id, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	gint64 id;
+	int rc;
+
+	if (!store_check_active(store, regimen, error))
+		return false;
+	stmt = store_prepare(store,
+		"INSERT INTO dose (regimen_id, ordinal, phase_index, given_at, site, note,"
+		" forced, logged_at, logged_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		error);
+	if (!stmt)
+		return false;
+	sqlite3_bind_int64(stmt, 1, regimen->regimen_id);
+	sqlite3_bind_int(stmt, 2, logged_as->ordinal);
+	sqlite3_bind_int(stmt, 3, logged_as->phase_index);
+	sqlite3_bind_int64(stmt, 4, given_at);
+	bind_text(stmt, 5, site);
+	bind_text(stmt, 6, note);
+	sqlite3_bind_int(stmt, 7, forced);
+	sqlite3_bind_int64(stmt, 8, now);
+	bind_text(stmt, 9, actor);
+	rc = sqlite3_step(stmt);
+	if (store_is_unique_violation(rc)) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_EXISTS,
+			    "dose %d of patient '%s' is already logged; void it first to log it again",
+			    logged_as->ordinal, regimen->patient_id);
+		return false;
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(store, rc, "recording the dose", error);
+		return false;
+	}
+	id = sqlite3_last_insert_rowid(store->db);
+	g_clear_pointer(&stmt, sqlite3_finalize);
+
+	stmt = store_prepare(store,
+		"INSERT INTO audit (at, actor, action, patient_id, regimen_id, dose_id, detail)"
+		" VALUES (?1, ?2, 'log', ?3, ?4, ?5,"
+		" json_object('ordinal', ?6, 'phase', ?7, 'given_at', ?8, 'site', ?9,"
+		" 'forced', json(CASE WHEN ?10 THEN 'true' ELSE 'false' END)))", error);
+	if (!stmt)
+		return false;
+	sqlite3_bind_int64(stmt, 1, now);
+	bind_text(stmt, 2, actor);
+	bind_text(stmt, 3, regimen->patient_id);
+	sqlite3_bind_int64(stmt, 4, regimen->regimen_id);
+	sqlite3_bind_int64(stmt, 5, id);
+	sqlite3_bind_int(stmt, 6, logged_as->ordinal);
+	sqlite3_bind_int(stmt, 7, logged_as->phase_index);
+	sqlite3_bind_int64(stmt, 8, given_at);
+	bind_text(stmt, 9, site);
+	sqlite3_bind_int(stmt, 10, forced);
+	if (!store_step_done(store, stmt, "recording the dose", error))
+		return false;
+	if (dose_id)
+		*dose_id = id;
+	return true;
+}
+
+bool store_log_dose(DosedStore *store, const DosedRegimen *regimen,
+		    const DosedPlannedDose *logged_as, gint64 given_at, const char *site,
+		    const char *note, bool forced, const char *actor, gint64 now,
+		    gint64 *dose_id, GError **error)
+{
+	if (!store_check_actor(actor, error) || !store_write_begin(store, error))
+		return false;
+	return store_write_end(store,
+			       store_log_rows(store, regimen, logged_as, given_at, site, note,
+					      forced, actor, now, dose_id, error),
+			       error);
+}
+
+static bool store_void_rows(DosedStore *store, gint64 dose_id, const char *reason,
+			    const char *actor, gint64 now, char **patient_id, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autofree char *owner = NULL;
+	gint64 regimen_id;
+	int ordinal;
+	int rc;
+
+	stmt = store_prepare(store,
+		"SELECT r.patient_id, d.regimen_id, d.ordinal, d.voided_at, d.voided_by, p.tz"
+		" FROM dose d JOIN regimen r ON r.id = d.regimen_id"
+		" JOIN patient p ON p.id = r.patient_id WHERE d.id = ?1", error);
+	if (!stmt)
+		return false;
+	sqlite3_bind_int64(stmt, 1, dose_id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_NOT_FOUND,
+			    "unknown dose %" G_GINT64_FORMAT "; 'dosectl show PATIENT' lists the dose ids",
+			    dose_id);
+		return false;
+	}
+	if (rc != SQLITE_ROW) {
+		store_fail(store, rc, "looking for the dose", error);
+		return false;
+	}
+	if (sqlite3_column_type(stmt, 3) != SQLITE_NULL) {
+		char day[DOSED_DATE_BUF];
+
+		store_format_day(sqlite3_column_int64(stmt, 3),
+				 (const char *)sqlite3_column_text(stmt, 5), day);
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_EXISTS,
+			    "dose %" G_GINT64_FORMAT " is already void (voided on %s by %s); nothing to do",
+			    dose_id, day, (const char *)sqlite3_column_text(stmt, 4));
+		return false;
+	}
+	owner = column_strdup(stmt, 0);
+	regimen_id = sqlite3_column_int64(stmt, 1);
+	ordinal = sqlite3_column_int(stmt, 2);
+	g_clear_pointer(&stmt, sqlite3_finalize);
+
+	stmt = store_prepare(store,
+		"UPDATE dose SET voided_at = ?1, voided_by = ?2, void_reason = ?3"
+		" WHERE id = ?4 AND voided_at IS NULL", error);
+	if (!stmt)
+		return false;
+	sqlite3_bind_int64(stmt, 1, now);
+	bind_text(stmt, 2, actor);
+	bind_text(stmt, 3, reason);
+	sqlite3_bind_int64(stmt, 4, dose_id);
+	if (!store_step_done(store, stmt, "voiding the dose", error))
+		return false;
+	g_clear_pointer(&stmt, sqlite3_finalize);
+
+	stmt = store_prepare(store,
+		"INSERT INTO audit (at, actor, action, patient_id, regimen_id, dose_id, detail)"
+		" VALUES (?1, ?2, 'void', ?3, ?4, ?5, json_object('ordinal', ?6, 'reason', ?7))",
+		error);
+	if (!stmt)
+		return false;
+	sqlite3_bind_int64(stmt, 1, now);
+	bind_text(stmt, 2, actor);
+	bind_text(stmt, 3, owner);
+	sqlite3_bind_int64(stmt, 4, regimen_id);
+	sqlite3_bind_int64(stmt, 5, dose_id);
+	sqlite3_bind_int(stmt, 6, ordinal);
+	bind_text(stmt, 7, reason);
+	if (!store_step_done(store, stmt, "voiding the dose", error))
+		return false;
+	if (patient_id)
+		*patient_id = g_steal_pointer(&owner);
+	return true;
+}
+
+bool store_void_dose(DosedStore *store, gint64 dose_id, const char *reason,
+		     const char *actor, gint64 now, char **patient_id, GError **error)
+{
+	if (patient_id)
+		*patient_id = NULL;
+	if (!reason || !*reason) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+			    "voiding dose %" G_GINT64_FORMAT " needs a reason, kept in its record",
+			    dose_id);
+		return false;
+	}
+	if (!store_check_actor(actor, error) || !store_write_begin(store, error))
+		return false;
+	return store_write_end(store,
+			       store_void_rows(store, dose_id, reason, actor, now, patient_id,
+					       error),
+			       error);
+}
+
+static bool store_advance_rows(DosedStore *store, const DosedRegimen *regimen, int phase_index,
+			       const char *actor, gint64 now, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	const char *phase_name = regimen->protocol->phases[phase_index].name;
+	int rc;
+
+	if (!store_check_active(store, regimen, error))
+		return false;
+	stmt = store_prepare(store,
+		"INSERT INTO advance (regimen_id, phase_index, advanced_at, advanced_by)"
+		" VALUES (?1, ?2, ?3, ?4)", error);
+	if (!stmt)
+		return false;
+	sqlite3_bind_int64(stmt, 1, regimen->regimen_id);
+	sqlite3_bind_int(stmt, 2, phase_index);
+	sqlite3_bind_int64(stmt, 3, now);
+	bind_text(stmt, 4, actor);
+	rc = sqlite3_step(stmt);
+	if (store_is_unique_violation(rc)) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_EXISTS,
+			    "the %s phase of patient '%s' was already advanced; nothing to do",
+			    phase_name, regimen->patient_id);
+		return false;
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(store, rc, "recording the advance", error);
+		return false;
+	}
+	g_clear_pointer(&stmt, sqlite3_finalize);
+
+	stmt = store_prepare(store,
+		"INSERT INTO audit (at, actor, action, patient_id, regimen_id, detail)"
+		" VALUES (?1, ?2, 'advance', ?3, ?4, json_object('phase', ?5, 'name', ?6))",
+		error);
+	if (!stmt)
+		return false;
+	sqlite3_bind_int64(stmt, 1, now);
+	bind_text(stmt, 2, actor);
+	bind_text(stmt, 3, regimen->patient_id);
+	sqlite3_bind_int64(stmt, 4, regimen->regimen_id);
+	sqlite3_bind_int(stmt, 5, phase_index);
+	bind_text(stmt, 6, phase_name);
+	return store_step_done(store, stmt, "recording the advance", error);
+}
+
+bool store_advance(DosedStore *store, const DosedRegimen *regimen, int phase_index,
+		   const char *actor, gint64 now, GError **error)
+{
+	if (phase_index < 0 || (size_t)phase_index >= regimen->protocol->n_phases) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+			    "the protocol of patient '%s' has no phase %d", regimen->patient_id,
+			    phase_index + 1);
+		return false;
+	}
+	if (!store_check_actor(actor, error) || !store_write_begin(store, error))
+		return false;
+	return store_write_end(store,
+			       store_advance_rows(store, regimen, phase_index, actor, now, error),
+			       error);
+}
+
+static bool store_stop_rows(DosedStore *store, const DosedRegimen *regimen, const char *actor,
+			    gint64 now, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	int rc;
+
+	stmt = store_prepare(store,
+		"SELECT r.stopped_at, r.stopped_by, p.tz FROM regimen r"
+		" JOIN patient p ON p.id = r.patient_id WHERE r.id = ?1", error);
+	if (!stmt)
+		return false;
+	sqlite3_bind_int64(stmt, 1, regimen->regimen_id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_NOT_FOUND,
+			    "unknown patient '%s'; see 'dosectl patients'", regimen->patient_id);
+		return false;
+	}
+	if (rc != SQLITE_ROW) {
+		store_fail(store, rc, "reading the regimen", error);
+		return false;
+	}
+	if (sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
+		char day[DOSED_DATE_BUF];
+
+		store_format_day(sqlite3_column_int64(stmt, 0),
+				 (const char *)sqlite3_column_text(stmt, 2), day);
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
+			    "patient '%s' was already stopped on %s by %s; nothing to do",
+			    regimen->patient_id, day, (const char *)sqlite3_column_text(stmt, 1));
+		return false;
+	}
+	g_clear_pointer(&stmt, sqlite3_finalize);
+
+	stmt = store_prepare(store,
+		"UPDATE regimen SET stopped_at = ?1, stopped_by = ?2"
+		" WHERE id = ?3 AND stopped_at IS NULL", error);
+	if (!stmt)
+		return false;
+	sqlite3_bind_int64(stmt, 1, now);
+	bind_text(stmt, 2, actor);
+	sqlite3_bind_int64(stmt, 3, regimen->regimen_id);
+	if (!store_step_done(store, stmt, "stopping the regimen", error))
+		return false;
+	g_clear_pointer(&stmt, sqlite3_finalize);
+
+	stmt = store_prepare(store,
+		"INSERT INTO audit (at, actor, action, patient_id, regimen_id, detail)"
+		" VALUES (?1, ?2, 'stop', ?3, ?4, json_object('protocol', ?5))", error);
+	if (!stmt)
+		return false;
+	sqlite3_bind_int64(stmt, 1, now);
+	bind_text(stmt, 2, actor);
+	bind_text(stmt, 3, regimen->patient_id);
+	sqlite3_bind_int64(stmt, 4, regimen->regimen_id);
+	bind_text(stmt, 5, regimen->protocol_id);
+	return store_step_done(store, stmt, "stopping the regimen", error);
+}
+
+bool store_stop(DosedStore *store, const DosedRegimen *regimen, const char *actor,
+		gint64 now, GError **error)
+{
+	if (!store_check_actor(actor, error) || !store_write_begin(store, error))
+		return false;
+	return store_write_end(store, store_stop_rows(store, regimen, actor, now, error), error);
+}

@@ -1,0 +1,115 @@
+/* store.h - the SQLite database (SPEC section 5).  All SQL lives in store.c.
+ *
+ * One file, WAL mode, busy_timeout, foreign keys on, schema versioned with
+ * PRAGMA user_version and migrated forward on open, marked as ours with
+ * PRAGMA application_id.  Nothing is ever deleted: voids and stops are
+ * marked, and every change writes a row to the audit table (who, what,
+ * when) in the same transaction.
+ *
+ * Every command is one transaction: store_begin(), then any number of reads
+ * and writes, then store_commit() or store_rollback().  The write functions
+ * require an open write transaction.
+ */
+#ifndef DOSED_STORE_H
+#define DOSED_STORE_H
+
+#include <stdbool.h>
+#include <glib.h>
+
+#include "protocol.h"
+#include "schedule.h"
+#include "timeutil.h"
+
+typedef struct DosedStore DosedStore;
+
+/* A logged dose, void or not. */
+typedef struct {
+	gint64 id;              /* DOSE_ID of dosectl void */
+	int ordinal;
+	int phase_index;        /* the phase it was logged in */
+	gint64 given_at;        /* UTC seconds */
+	char *site;             /* NULL when not recorded */
+	char *note;             /* NULL when none */
+	bool forced;            /* logged with --force */
+	gint64 logged_at;
+	char *logged_by;
+	gint64 voided_at;       /* 0 when not void */
+	char *voided_by;
+	char *void_reason;
+} DosedDose;
+
+/* A patient with their current (newest) regimen, ready for the engine. */
+typedef struct {
+	char *patient_id;
+	char *name;
+	char *tz_name;          /* IANA name */
+	GTimeZone *tz;
+	gint64 regimen_id;
+	char *protocol_id;
+	DosedProtocol *protocol; /* the copy stored at enrolment */
+	DosedDate start;
+	gint64 enrolled_at;
+	char *enrolled_by;
+	gint64 stopped_at;      /* 0 while active */
+	char *stopped_by;
+	GPtrArray *doses;       /* DosedDose *, every dose, void too, by given_at then id */
+	GArray *dose_events;    /* DosedDoseEvent: the non-void doses, for the engine */
+	GArray *advances;       /* DosedAdvanceEvent */
+	DosedRegimenView view;  /* points into the fields above */
+} DosedRegimen;
+
+/* Open (creating when missing, with `mode`, e.g. 0600 or 0660, and its
+ * parent directory 0700) and migrate.  A file that is not a dosed database,
+ * or one written by a newer dosed, is DOSED_ERROR_STORE.  busy_timeout_ms is
+ * how long to wait for another writer. */
+DosedStore *store_open(const char *path, int mode, int busy_timeout_ms, GError **error);
+void store_close(DosedStore *store); /* NULL is a no-op; rolls back an open transaction */
+
+/* write: BEGIN IMMEDIATE (take the write lock now, waiting up to the busy
+ * timeout); else a read transaction. */
+bool store_begin(DosedStore *store, bool write, GError **error);
+bool store_commit(DosedStore *store, GError **error);
+void store_rollback(DosedStore *store);
+
+/* Enrol a patient on a copy of a protocol (with --days already applied).
+ * DOSED_ERROR_EXISTS when the patient has an active regimen; a patient whose
+ * regimen was stopped starts a new one.  The patient row is never changed:
+ * a returning patient keeps the name and zone on record (NULL name or
+ * tz_name: as recorded; a different one is DOSED_ERROR_REFUSED).  A new
+ * patient needs a name; a NULL tz_name is the machine's zone. */
+bool store_enrol(DosedStore *store, const char *patient_id, const char *name,
+		 const char *tz_name, const DosedProtocol *protocol, DosedDate start,
+		 const char *actor, gint64 now, GError **error);
+
+/* One patient with their newest regimen; DOSED_ERROR_NOT_FOUND when unknown.
+ * Free with regimen_destroy(). */
+DosedRegimen *store_load_regimen(DosedStore *store, const char *patient_id, GError **error);
+/* Every patient's newest regimen (only active ones when active_only), by
+ * patient id.  A few queries in all, not one per patient.  Free with
+ * g_ptr_array_unref(). */
+GPtrArray *store_load_regimens(DosedStore *store, bool active_only, GError **error);
+void regimen_destroy(DosedRegimen *regimen); /* NULL is a no-op */
+
+/* The id of the only patient, for the one-patient shortcut of SPEC 3.
+ * *count receives how many patients there are; *patient_id is set (newly
+ * allocated) only when there is exactly one. */
+bool store_only_patient(DosedStore *store, char **patient_id, int *count, GError **error);
+
+/* Record a dose as the engine placed it (schedule_check_log()).  *dose_id
+ * receives the new dose's id. */
+bool store_log_dose(DosedStore *store, const DosedRegimen *regimen,
+		    const DosedPlannedDose *logged_as, gint64 given_at, const char *site,
+		    const char *note, bool forced, const char *actor, gint64 now,
+		    gint64 *dose_id, GError **error);
+/* Mark a dose void.  DOSED_ERROR_NOT_FOUND for an unknown id,
+ * DOSED_ERROR_EXISTS when already void.  *patient_id (optional) receives the
+ * patient it belonged to. */
+bool store_void_dose(DosedStore *store, gint64 dose_id, const char *reason,
+		     const char *actor, gint64 now, char **patient_id, GError **error);
+bool store_advance(DosedStore *store, const DosedRegimen *regimen, int phase_index,
+		   const char *actor, gint64 now, GError **error);
+/* DOSED_ERROR_REFUSED when already stopped. */
+bool store_stop(DosedStore *store, const DosedRegimen *regimen, const char *actor,
+		gint64 now, GError **error);
+
+#endif

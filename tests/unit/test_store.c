@@ -1,0 +1,1037 @@
+/* test_store.c - the SQLite store (SPEC section 5) on real files.
+ *
+ * Each test gets a fresh temporary folder; a second, raw SQLite connection
+ * looks at the file the way another program (or an auditor) would.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "error.h"
+#include "protocol.h"
+#include "store.h"
+#include "timeutil.h"
+
+/* 2026-11-23T10:00:00Z, a Monday. */
+#define T0 G_GINT64_CONSTANT(1795428000)
+#define DAY G_GINT64_CONSTANT(86400)
+
+static const char test_protocol_ini[] =
+	"[test-neuro]\n"
+	"title  = Test protocol\n"
+	"drug   = hydroxocobalamin\n"
+	"dose   = 1 mg\n"
+	"route  = IM\n"
+	"source = test fixture\n"
+	"phase  = initial: alternate days until advanced\n"
+	"phase  = maintenance: every 2 months for life\n";
+
+/* Neither quotes, semicolons, backslashes nor non-ASCII letters may be
+ * mangled (issue 2, "bad input"). */
+static const char odd_name[] = "O'Brien, Jo; \"Jr\" \\ \xc3\x9cnal";
+
+typedef struct {
+	char *folder;
+	char *db;       /* folder/dosed.db, not created yet */
+	DosedProtocol *protocol;
+} Fixture;
+
+static void remove_tree(const char *path)
+{
+	GDir *dir = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	if (dir) {
+		while ((name = g_dir_read_name(dir))) {
+			g_autofree char *child = g_build_filename(path, name, NULL);
+
+			remove_tree(child);
+		}
+		g_dir_close(dir);
+		g_rmdir(path);
+	} else {
+		g_unlink(path);
+	}
+}
+
+static int setup(void **state)
+{
+	Fixture *fixture = g_new0(Fixture, 1);
+	GError *error = NULL;
+
+	fixture->folder = g_dir_make_tmp("dosed-store-XXXXXX", &error);
+	assert_non_null(fixture->folder);
+	fixture->db = g_build_filename(fixture->folder, "dosed.db", NULL);
+	fixture->protocol = protocol_from_ini(test_protocol_ini, "test", &error);
+	if (!fixture->protocol)
+		fail_msg("protocol_from_ini: %s", error->message);
+	*state = fixture;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	Fixture *fixture = *state;
+
+	chmod(fixture->folder, 0700);
+	remove_tree(fixture->folder);
+	g_free(fixture->folder);
+	g_free(fixture->db);
+	protocol_destroy(fixture->protocol);
+	g_free(fixture);
+	return 0;
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static DosedStore *open_store(const char *path)
+{
+	GError *error = NULL;
+	DosedStore *store = store_open(path, 0600, 1000, &error);
+
+	if (!store)
+		fail_msg("store_open: %s", error->message);
+	return store;
+}
+
+static void begin_write(DosedStore *store)
+{
+	GError *error = NULL;
+
+	if (!store_begin(store, true, &error))
+		fail_msg("store_begin: %s", error->message);
+}
+
+static void commit(DosedStore *store)
+{
+	GError *error = NULL;
+
+	if (!store_commit(store, &error))
+		fail_msg("store_commit: %s", error->message);
+}
+
+static void enrol(DosedStore *store, const Fixture *fixture, const char *patient_id,
+		  const char *name, int day)
+{
+	GError *error = NULL;
+
+	begin_write(store);
+	if (!store_enrol(store, patient_id, name, "Europe/London", fixture->protocol,
+			 date_from_ymd(2026, 11, day), "nurse", T0, &error))
+		fail_msg("store_enrol: %s", error->message);
+	commit(store);
+}
+
+static DosedRegimen *load(DosedStore *store, const char *patient_id)
+{
+	GError *error = NULL;
+	DosedRegimen *regimen = store_load_regimen(store, patient_id, &error);
+
+	if (!regimen)
+		fail_msg("store_load_regimen: %s", error->message);
+	return regimen;
+}
+
+static gint64 log_dose(DosedStore *store, const char *patient_id, int ordinal,
+		       gint64 given_at, const char *site, const char *note)
+{
+	DosedRegimen *regimen;
+	DosedPlannedDose as = { .ordinal = ordinal, .phase_index = 0,
+				.dose_in_phase = ordinal };
+	GError *error = NULL;
+	gint64 dose_id = 0;
+
+	begin_write(store);
+	regimen = load(store, patient_id);
+	if (!store_log_dose(store, regimen, &as, given_at, site, note, false, "patient",
+			    given_at + 60, &dose_id, &error))
+		fail_msg("store_log_dose: %s", error->message);
+	commit(store);
+	regimen_destroy(regimen);
+	return dose_id;
+}
+
+static void stop(DosedStore *store, const char *patient_id, gint64 at)
+{
+	DosedRegimen *regimen;
+	GError *error = NULL;
+
+	begin_write(store);
+	regimen = load(store, patient_id);
+	if (!store_stop(store, regimen, "doctor", at, &error))
+		fail_msg("store_stop: %s", error->message);
+	commit(store);
+	regimen_destroy(regimen);
+}
+
+/* The first column of the first row of a query on a raw connection. */
+static gint64 sql_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	gint64 value;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	value = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return value;
+}
+
+static char *sql_text(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	char *value;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	value = g_strdup((const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return value;
+}
+
+static void sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *message = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+					 NULL), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &message) != SQLITE_OK)
+		fail_msg("%s: %s", sql, message);
+	sqlite3_close(db);
+}
+
+static GBytes *file_bytes(const char *path)
+{
+	char *contents = NULL;
+	gsize length = 0;
+
+	assert_true(g_file_get_contents(path, &contents, &length, NULL));
+	return g_bytes_new_take(contents, length);
+}
+
+static void assert_error(GError *error, DosedErrorCode code, const char *words)
+{
+	assert_non_null(error);
+	assert_true(error->domain == DOSED_ERROR);
+	if ((int)error->code != (int)code || !strstr(error->message, words))
+		fail_msg("expected code %d with \"%s\", got code %d: %s", code, words,
+			 error->code, error->message);
+}
+
+static void assert_file_mode(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		fail_msg("stat %s: %s", path, g_strerror(errno));
+	if ((st.st_mode & 07777) != mode)
+		fail_msg("%s has mode %04o, expected %04o", path,
+			 (unsigned)(st.st_mode & 07777), (unsigned)mode);
+}
+
+/* ---- creating and opening --------------------------------------------- */
+
+/* SPEC 5: created 0600 or 0660 whatever the umask; the parent folder is
+ * made 0700; WAL, application_id and user_version are set. */
+static void check_fresh_database(Fixture *fixture, int mode, mode_t mask)
+{
+	g_autofree char *folder = g_build_filename(fixture->folder, "new", "dosed", NULL);
+	g_autofree char *path = g_build_filename(folder, "dosed.db", NULL);
+	g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+	g_autofree char *journal = NULL;
+	mode_t old_mask = umask(mask);
+	GError *error = NULL;
+	DosedStore *store = store_open(path, mode, 1000, &error);
+
+	umask(old_mask);
+	if (!store)
+		fail_msg("store_open: %s", error->message);
+	assert_file_mode(path, (mode_t)mode);
+	assert_file_mode(folder, 0700);
+
+	/* While the store is open after a write, the WAL file exists and
+	 * must be no more readable than the database. */
+	umask(mask);
+	enrol(store, fixture, "P1", "Ann", 23);
+	umask(old_mask);
+	assert_file_mode(wal, (mode_t)mode);
+	store_close(store);
+
+	journal = sql_text(path, "PRAGMA journal_mode");
+	assert_string_equal(journal, "wal");
+	/* "DOSE" in ASCII: changing it would make every existing database
+	 * foreign to dosed. */
+	assert_int_equal(sql_int(path, "PRAGMA application_id"), 0x444f5345);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM patient"), 1);
+}
+
+static void test_fresh_0600_umask_022(void **state)
+{
+	check_fresh_database(*state, 0600, 022);
+}
+
+static void test_fresh_0600_umask_077(void **state)
+{
+	check_fresh_database(*state, 0600, 077);
+}
+
+static void test_fresh_0660_umask_022(void **state)
+{
+	check_fresh_database(*state, 0660, 022);
+}
+
+static void test_fresh_0660_umask_077(void **state)
+{
+	check_fresh_database(*state, 0660, 077);
+}
+
+static void test_reopen_keeps_data(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedRegimen *regimen;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	log_dose(store, "P1", 1, T0, "left deltoid", NULL);
+	store_close(store);
+
+	store = open_store(fixture->db);
+	regimen = load(store, "P1");
+	assert_string_equal(regimen->name, "Ann");
+	assert_int_equal(regimen->doses->len, 1);
+	assert_int_equal(regimen->view.n_doses, 1);
+	regimen_destroy(regimen);
+	store_close(store);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM regimen"), 1);
+}
+
+/* A refused file is left exactly as it was, with no -wal or -shm beside it. */
+static void check_refused(const char *path, const char *words)
+{
+	g_autoptr(GBytes) before = file_bytes(path);
+	g_autoptr(GBytes) after = NULL;
+	g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+	g_autofree char *shm = g_strconcat(path, "-shm", NULL);
+	GError *error = NULL;
+	DosedStore *store = store_open(path, 0600, 1000, &error);
+
+	assert_null(store);
+	assert_error(error, DOSED_ERROR_STORE, words);
+	assert_non_null(strstr(error->message, path));
+	g_error_free(error);
+	after = file_bytes(path);
+	assert_true(g_bytes_equal(before, after));
+	assert_false(g_file_test(wal, G_FILE_TEST_EXISTS));
+	assert_false(g_file_test(shm, G_FILE_TEST_EXISTS));
+}
+
+static void test_not_sqlite_refused(void **state)
+{
+	Fixture *fixture = *state;
+	GString *text = g_string_new(NULL);
+
+	for (int i = 0; i < 100; i++)
+		g_string_append(text, "[store]\npath = somewhere else\n");
+	assert_true(g_file_set_contents(fixture->db, text->str, (gssize)text->len, NULL));
+	g_string_free(text, TRUE);
+	check_refused(fixture->db, "is not a dosed database");
+}
+
+static void test_foreign_sqlite_refused(void **state)
+{
+	Fixture *fixture = *state;
+	g_autofree char *unmarked = g_build_filename(fixture->folder, "unmarked.db", NULL);
+
+	/* Another program's database, marked as theirs. */
+	sql_exec(fixture->db, "PRAGMA application_id = 305419896;"
+		 "CREATE TABLE patient (id TEXT); INSERT INTO patient VALUES ('x');");
+	check_refused(fixture->db, "is not a dosed database");
+	/* Tables but no application_id at all. */
+	sql_exec(unmarked, "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('x');");
+	check_refused(unmarked, "is not a dosed database");
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	Fixture *fixture = *state;
+
+	store_close(open_store(fixture->db));
+	sql_exec(fixture->db, "PRAGMA user_version = 99");
+	check_refused(fixture->db, "was written by a newer dosed (schema 99); upgrade dosed");
+}
+
+/* An empty file (as another dosed may just have created) is ours to fill. */
+static void test_empty_file_adopted(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store;
+
+	assert_true(g_file_set_contents(fixture->db, "", 0, NULL));
+	chmod(fixture->db, 0600);
+	store = open_store(fixture->db);
+	store_close(store);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), 1);
+}
+
+/* A folder that cannot be made (a file stands where it should be): the
+ * message names it; nothing is created. */
+static void test_folder_cannot_be_made(void **state)
+{
+	Fixture *fixture = *state;
+	g_autofree char *blocker = g_build_filename(fixture->folder, "data", NULL);
+	g_autofree char *path = g_build_filename(blocker, "dosed", "dosed.db", NULL);
+	GError *error = NULL;
+
+	assert_true(g_file_set_contents(blocker, "a file", -1, NULL));
+	assert_null(store_open(path, 0600, 100, &error));
+	assert_error(error, DOSED_ERROR_STORE, "cannot create the folder");
+	assert_non_null(strstr(error->message, blocker));
+	g_error_free(error);
+	assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+}
+
+/* ---- enrolment and loading --------------------------------------------- */
+
+static void test_enrol_load_round_trip(void **state)
+{
+	Fixture *fixture = *state;
+	static const char odd_id[] = "MRN-1'; DROP TABLE patient; --";
+	static const char note[] = "line one\nline two; 'quoted' \"too\" \xc3\xa9";
+	DosedStore *store = open_store(fixture->db);
+	DosedRegimen *regimen;
+	const DosedDose *dose;
+	const DosedDoseEvent *event;
+	g_autofree char *stored_text = NULL;
+	g_autofree char *expected_text = protocol_to_ini(fixture->protocol);
+	gint64 dose_id;
+
+	enrol(store, fixture, odd_id, odd_name, 23);
+	dose_id = log_dose(store, odd_id, 1, T0 + 3600, "left deltoid", note);
+	assert_true(dose_id > 0);
+
+	regimen = load(store, odd_id);
+	assert_string_equal(regimen->patient_id, odd_id);
+	assert_string_equal(regimen->name, odd_name);
+	assert_string_equal(regimen->tz_name, "Europe/London");
+	assert_non_null(regimen->tz);
+	assert_string_equal(regimen->protocol_id, "test-neuro");
+	assert_string_equal(regimen->protocol->id, "test-neuro");
+	assert_int_equal(regimen->protocol->n_phases, 2);
+	assert_string_equal(regimen->protocol->phases[0].name, "initial");
+	assert_int_equal(regimen->protocol->phases[0].end, DOSED_END_ADVANCED);
+	assert_int_equal(regimen->protocol->phases[1].every_min, 2);
+	assert_int_equal(regimen->protocol->phases[1].unit, DOSED_UNIT_MONTH);
+	assert_int_equal(regimen->start, date_from_ymd(2026, 11, 23));
+	assert_int_equal(regimen->enrolled_at, T0);
+	assert_string_equal(regimen->enrolled_by, "nurse");
+	assert_int_equal(regimen->stopped_at, 0);
+	assert_null(regimen->stopped_by);
+
+	assert_int_equal(regimen->doses->len, 1);
+	dose = g_ptr_array_index(regimen->doses, 0);
+	assert_int_equal(dose->id, dose_id);
+	assert_int_equal(dose->ordinal, 1);
+	assert_int_equal(dose->phase_index, 0);
+	assert_int_equal(dose->given_at, T0 + 3600);
+	assert_string_equal(dose->site, "left deltoid");
+	assert_string_equal(dose->note, note);
+	assert_false(dose->forced);
+	assert_int_equal(dose->logged_at, T0 + 3660);
+	assert_string_equal(dose->logged_by, "patient");
+	assert_int_equal(dose->voided_at, 0);
+
+	/* The engine's view points into the regimen itself. */
+	assert_int_equal(regimen->dose_events->len, 1);
+	event = &g_array_index(regimen->dose_events, DosedDoseEvent, 0);
+	assert_int_equal(event->given_at, T0 + 3600);
+	assert_int_equal(event->ordinal, 1);
+	assert_ptr_equal(event->site, dose->site);
+	assert_ptr_equal(regimen->view.doses, event);
+	assert_int_equal(regimen->view.n_doses, 1);
+	assert_int_equal(regimen->view.n_advances, 0);
+	assert_ptr_equal(regimen->view.protocol, regimen->protocol);
+	assert_ptr_equal(regimen->view.tz, regimen->tz);
+	assert_int_equal(regimen->view.start, regimen->start);
+	assert_int_equal(regimen->view.stopped_at, 0);
+	regimen_destroy(regimen);
+	store_close(store);
+
+	/* SPEC 1: the regimen keeps the protocol's text as enrolled. */
+	stored_text = sql_text(fixture->db, "SELECT protocol_text FROM regimen");
+	assert_string_equal(stored_text, expected_text);
+}
+
+static void test_unknown_patient(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	GError *error = NULL;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	assert_null(store_load_regimen(store, "nobody", &error));
+	assert_error(error, DOSED_ERROR_NOT_FOUND,
+		     "unknown patient 'nobody'; see 'dosectl patients'");
+	g_error_free(error);
+	store_close(store);
+}
+
+static void test_duplicate_enrol_refused(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	GError *error = NULL;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	begin_write(store);
+	assert_false(store_enrol(store, "P1", "Ann", "Europe/London", fixture->protocol,
+				 date_from_ymd(2026, 12, 1), "nurse", T0 + DAY, &error));
+	assert_error(error, DOSED_ERROR_EXISTS,
+		     "patient 'P1' is already enrolled (on test-neuro since 2026-11-23); "
+		     "stop that regimen first");
+	g_error_free(error);
+	commit(store);
+	store_close(store);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM regimen"), 1);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM audit"), 1);
+}
+
+static void test_reenrol_after_stop(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedRegimen *first, *second;
+	GError *error = NULL;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	log_dose(store, "P1", 1, T0, NULL, NULL);
+	first = load(store, "P1");
+	stop(store, "P1", T0 + 10 * DAY);
+
+	/* The patient row is kept as it is: another name is refused. */
+	begin_write(store);
+	assert_false(store_enrol(store, "P1", "Anne", "Europe/London", fixture->protocol,
+				 date_from_ymd(2026, 12, 7), "nurse", T0 + 14 * DAY, &error));
+	assert_error(error, DOSED_ERROR_REFUSED, "is on record as 'Ann' in Europe/London");
+	g_clear_error(&error);
+	store_rollback(store);
+
+	begin_write(store);
+	if (!store_enrol(store, "P1", "Ann", "Europe/London", fixture->protocol,
+			 date_from_ymd(2026, 12, 7), "nurse", T0 + 14 * DAY, &error))
+		fail_msg("store_enrol: %s", error->message);
+	commit(store);
+
+	second = load(store, "P1");
+	assert_true(second->regimen_id > first->regimen_id);
+	assert_int_equal(second->start, date_from_ymd(2026, 12, 7));
+	assert_int_equal(second->stopped_at, 0);
+	assert_int_equal(second->doses->len, 0);
+	assert_int_equal(second->view.n_doses, 0);
+	regimen_destroy(first);
+	regimen_destroy(second);
+	store_close(store);
+
+	/* The stopped regimen and its dose are kept. */
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM regimen"), 2);
+	assert_int_equal(sql_int(fixture->db,
+				 "SELECT stopped_at FROM regimen ORDER BY id LIMIT 1"),
+			 T0 + 10 * DAY);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM dose"), 1);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM patient"), 1);
+}
+
+/* ---- changes and their audit rows -------------------------------------- */
+
+static void test_audit_rows(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedRegimen *regimen;
+	GError *error = NULL;
+	char *owner = NULL;
+	gint64 dose_id;
+	g_autofree char *actions = NULL;
+	g_autofree char *reason = NULL;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	dose_id = log_dose(store, "P1", 1, T0, "left thigh", NULL);
+
+	begin_write(store);
+	if (!store_void_dose(store, dose_id, "wrong patient; re-entered", "nurse", T0 + 100,
+			     &owner, &error))
+		fail_msg("store_void_dose: %s", error->message);
+	commit(store);
+	assert_string_equal(owner, "P1");
+	g_free(owner);
+
+	begin_write(store);
+	regimen = load(store, "P1");
+	if (!store_advance(store, regimen, 0, "doctor", T0 + 200, &error))
+		fail_msg("store_advance: %s", error->message);
+	commit(store);
+	regimen_destroy(regimen);
+
+	stop(store, "P1", T0 + 300);
+
+	regimen = load(store, "P1");
+	assert_int_equal(regimen->doses->len, 1);
+	assert_int_equal(((DosedDose *)g_ptr_array_index(regimen->doses, 0))->voided_at,
+			 T0 + 100);
+	assert_string_equal(((DosedDose *)g_ptr_array_index(regimen->doses, 0))->void_reason,
+			    "wrong patient; re-entered");
+	assert_int_equal(regimen->view.n_doses, 0);
+	assert_int_equal(regimen->view.n_advances, 1);
+	assert_int_equal(regimen->view.advances[0].phase_index, 0);
+	assert_int_equal(regimen->view.advances[0].at, T0 + 200);
+	assert_int_equal(regimen->stopped_at, T0 + 300);
+	assert_string_equal(regimen->stopped_by, "doctor");
+	assert_int_equal(regimen->view.stopped_at, T0 + 300);
+	regimen_destroy(regimen);
+	store_close(store);
+
+	actions = sql_text(fixture->db,
+			   "SELECT group_concat(action || ':' || actor || ':' || at, ' ')"
+			   " FROM (SELECT * FROM audit ORDER BY id)");
+	assert_string_equal(actions, "enrol:nurse:1795428000 log:patient:1795428060 "
+			    "void:nurse:1795428100 advance:doctor:1795428200 "
+			    "stop:doctor:1795428300");
+	assert_int_equal(sql_int(fixture->db,
+				 "SELECT count(*) FROM audit WHERE dose_id IS NOT NULL"), 2);
+	reason = sql_text(fixture->db,
+			  "SELECT json_extract(detail, '$.reason') FROM audit WHERE action = 'void'");
+	assert_string_equal(reason, "wrong patient; re-entered");
+}
+
+static void test_void_twice_and_unknown_dose(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	GError *error = NULL;
+	gint64 dose_id;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	dose_id = log_dose(store, "P1", 1, T0, NULL, NULL);
+
+	begin_write(store);
+	/* A void keeps its reason: none is refused. */
+	assert_false(store_void_dose(store, dose_id, "", "nurse", T0 + DAY, NULL, &error));
+	assert_error(error, DOSED_ERROR_INVALID, "needs a reason");
+	g_clear_error(&error);
+	assert_true(store_void_dose(store, dose_id, "typo", "nurse", T0 + DAY, NULL, &error));
+	assert_false(store_void_dose(store, dose_id, "again", "nurse", T0 + DAY, NULL, &error));
+	assert_error(error, DOSED_ERROR_EXISTS, "is already void (voided on 2026-11-24 by nurse)");
+	g_clear_error(&error);
+	assert_false(store_void_dose(store, 999, "typo", "nurse", T0 + DAY, NULL, &error));
+	assert_error(error, DOSED_ERROR_NOT_FOUND, "unknown dose 999");
+	g_clear_error(&error);
+	commit(store);
+	store_close(store);
+
+	/* The first void stands, with its own reason. */
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM audit WHERE action = 'void'"),
+			 1);
+	assert_int_equal(sql_int(fixture->db, "SELECT voided_at FROM dose"), T0 + DAY);
+}
+
+static void test_ordinal_unique(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedPlannedDose first = { .ordinal = 1, .phase_index = 0, .dose_in_phase = 1 };
+	DosedRegimen *regimen;
+	GError *error = NULL;
+	gint64 dose_id = 0, again_id = 0;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	dose_id = log_dose(store, "P1", 1, T0, NULL, NULL);
+
+	begin_write(store);
+	regimen = load(store, "P1");
+	assert_false(store_log_dose(store, regimen, &first, T0 + DAY, NULL, NULL, true, "nurse",
+				    T0 + DAY, &again_id, &error));
+	assert_error(error, DOSED_ERROR_EXISTS, "dose 1 of patient 'P1' is already logged");
+	g_clear_error(&error);
+	assert_int_equal(again_id, 0);
+
+	/* A voided dose frees its ordinal for the dose that replaces it. */
+	assert_true(store_void_dose(store, dose_id, "wrong day", "nurse", T0 + DAY, NULL,
+				    &error));
+	if (!store_log_dose(store, regimen, &first, T0 + DAY, NULL, NULL, false, "nurse",
+			    T0 + DAY, &again_id, &error))
+		fail_msg("store_log_dose: %s", error->message);
+	assert_true(again_id > dose_id);
+	commit(store);
+	regimen_destroy(regimen);
+	store_close(store);
+
+	/* The refused attempt left no row, not even in the audit. */
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM dose"), 2);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM audit WHERE action = 'log'"),
+			 2);
+}
+
+static void test_stopped_regimen_refuses_changes(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedPlannedDose as = { .ordinal = 1, .phase_index = 0, .dose_in_phase = 1 };
+	DosedRegimen *regimen;
+	GError *error = NULL;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	regimen = load(store, "P1");
+	stop(store, "P1", T0 + DAY);
+
+	/* `regimen` was loaded before the stop: the database decides. */
+	begin_write(store);
+	assert_false(store_stop(store, regimen, "doctor", T0 + 2 * DAY, &error));
+	assert_error(error, DOSED_ERROR_REFUSED,
+		     "patient 'P1' was already stopped on 2026-11-24 by doctor");
+	g_clear_error(&error);
+	assert_false(store_log_dose(store, regimen, &as, T0 + DAY, NULL, NULL, false, "nurse",
+				    T0 + 2 * DAY, NULL, &error));
+	assert_error(error, DOSED_ERROR_REFUSED, "the regimen of patient 'P1' was stopped on");
+	g_clear_error(&error);
+	assert_false(store_advance(store, regimen, 0, "doctor", T0 + 2 * DAY, &error));
+	assert_error(error, DOSED_ERROR_REFUSED, "was stopped on 2026-11-24");
+	g_clear_error(&error);
+	commit(store);
+	regimen_destroy(regimen);
+	store_close(store);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM audit"), 2);
+}
+
+static void test_write_needs_transaction(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	GError *error = NULL;
+
+	assert_false(store_enrol(store, "P1", "Ann", "Europe/London", fixture->protocol,
+				 date_from_ymd(2026, 11, 23), "nurse", T0, &error));
+	assert_error(error, DOSED_ERROR_STORE, "outside a write transaction");
+	g_clear_error(&error);
+	/* A read transaction is not a write transaction either. */
+	assert_true(store_begin(store, false, &error));
+	assert_false(store_enrol(store, "P1", "Ann", "Europe/London", fixture->protocol,
+				 date_from_ymd(2026, 11, 23), "nurse", T0, &error));
+	assert_error(error, DOSED_ERROR_STORE, "outside a write transaction");
+	g_clear_error(&error);
+	store_rollback(store);
+	store_close(store);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM patient"), 0);
+}
+
+/* The database refuses what the code must never do (SPEC 5). */
+static void test_nothing_deleted(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	sqlite3 *db = NULL;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	log_dose(store, "P1", 1, T0, NULL, NULL);
+	store_close(store);
+
+	assert_int_equal(sqlite3_open(fixture->db, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM dose", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM audit", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE dose SET given_at = 0", NULL, NULL, NULL),
+			     SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE patient SET name = 'x'", NULL, NULL, NULL),
+			     SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM dose WHERE given_at = "
+				 G_STRINGIFY(1795428000)), 1);
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+static void test_locked_database(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store;
+	sqlite3 *other = NULL;
+	GError *error = NULL;
+	gint64 started, waited_ms;
+
+	store_close(open_store(fixture->db));
+	store = store_open(fixture->db, 0600, 100, &error);
+	assert_non_null(store);
+
+	/* Another program holds the write lock. */
+	assert_int_equal(sqlite3_open(fixture->db, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+
+	started = g_get_monotonic_time();
+	assert_false(store_begin(store, true, &error));
+	waited_ms = (g_get_monotonic_time() - started) / 1000;
+	assert_error(error, DOSED_ERROR_STORE,
+		     "is locked by another program (waited 100 ms); try again");
+	g_clear_error(&error);
+	assert_true(waited_ms >= 90);
+	assert_true(waited_ms < 5000);
+
+	/* Once it lets go, the store can write. */
+	assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	assert_true(store_begin(store, true, &error));
+	store_rollback(store);
+	store_close(store);
+}
+
+static void test_rollback_leaves_nothing(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedPlannedDose as = { .ordinal = 1, .phase_index = 0, .dose_in_phase = 1 };
+	DosedRegimen *regimen;
+	GError *error = NULL;
+
+	begin_write(store);
+	assert_true(store_enrol(store, "P1", "Ann", "Europe/London", fixture->protocol,
+				date_from_ymd(2026, 11, 23), "nurse", T0, &error));
+	regimen = load(store, "P1");
+	assert_true(store_log_dose(store, regimen, &as, T0, NULL, NULL, false, "nurse", T0,
+				   NULL, &error));
+	regimen_destroy(regimen);
+	store_rollback(store);
+
+	assert_null(store_load_regimen(store, "P1", &error));
+	assert_error(error, DOSED_ERROR_NOT_FOUND, "unknown patient 'P1'");
+	g_clear_error(&error);
+
+	/* Closing with a transaction open rolls it back too. */
+	begin_write(store);
+	assert_true(store_enrol(store, "P2", "Bob", "Europe/London", fixture->protocol,
+				date_from_ymd(2026, 11, 23), "nurse", T0, &error));
+	store_close(store);
+
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM patient"), 0);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM regimen"), 0);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM dose"), 0);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM audit"), 0);
+}
+
+/* A database this user may read but not write: changes are refused with
+ * words that say what to do, and the file is left as it was. */
+static int read_only_check(const char *path)
+{
+	GError *error = NULL;
+	DosedStore *store = store_open(path, 0600, 100, &error);
+	int status = 0;
+
+	if (store) {
+		DosedRegimen *regimen = store_load_regimen(store, "P1", &error);
+
+		if (!regimen)
+			status = 10;
+		regimen_destroy(regimen);
+		g_clear_error(&error);
+		if (store_begin(store, true, &error))
+			status = 11;
+		store_close(store);
+	}
+	if (!error || error->code != DOSED_ERROR_STORE ||
+	    !strstr(error->message, "is read-only; ask for write access to it and its folder"))
+		status = status ? status : 12;
+	g_clear_error(&error);
+	return status;
+}
+
+static void test_read_only_database(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	g_autoptr(GBytes) before = NULL;
+	g_autoptr(GBytes) after = NULL;
+	int status;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	store_close(store);
+	before = file_bytes(fixture->db);
+	assert_int_equal(chmod(fixture->db, 0444), 0);
+	assert_int_equal(chmod(fixture->folder, 0555), 0);
+
+	if (geteuid() == 0) {
+		/* root writes anything: check as an unprivileged user. */
+		pid_t child = fork();
+		int wstatus = 0;
+
+		assert_true(child >= 0);
+		if (child == 0) {
+			if (setgid(65534) != 0 || setuid(65534) != 0)
+				_exit(20);
+			_exit(read_only_check(fixture->db));
+		}
+		assert_int_equal(waitpid(child, &wstatus, 0), child);
+		assert_true(WIFEXITED(wstatus));
+		status = WEXITSTATUS(wstatus);
+	} else {
+		status = read_only_check(fixture->db);
+	}
+	assert_int_equal(status, 0);
+	after = file_bytes(fixture->db);
+	assert_true(g_bytes_equal(before, after));
+}
+
+/* ---- many patients ------------------------------------------------------ */
+
+static void test_load_regimens(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedRegimen *b_old;
+	GPtrArray *all, *active;
+	GError *error = NULL;
+	const DosedRegimen *a, *b, *c;
+
+	/* Enrolled out of id order: the result is by patient id. */
+	enrol(store, fixture, "C", "Cat", 23);
+	enrol(store, fixture, "A", "Ann", 23);
+	enrol(store, fixture, "B", "Bob", 23);
+	/* Logged out of time order: doses come by given_at. */
+	log_dose(store, "A", 1, T0 + 2 * DAY, "left thigh", NULL);
+	log_dose(store, "A", 2, T0, "right thigh", NULL);
+	log_dose(store, "B", 1, T0, NULL, NULL);
+	b_old = load(store, "B");
+	stop(store, "B", T0 + DAY);
+	enrol(store, fixture, "B", "Bob", 30);
+	stop(store, "C", T0 + DAY);
+
+	begin_write(store);
+	{
+		DosedRegimen *regimen = load(store, "A");
+
+		assert_true(store_advance(store, regimen, 0, "doctor", T0 + 3 * DAY, &error));
+		regimen_destroy(regimen);
+	}
+	commit(store);
+
+	all = store_load_regimens(store, false, &error);
+	if (!all)
+		fail_msg("store_load_regimens: %s", error->message);
+	assert_int_equal(all->len, 3);
+	a = g_ptr_array_index(all, 0);
+	b = g_ptr_array_index(all, 1);
+	c = g_ptr_array_index(all, 2);
+	assert_string_equal(a->patient_id, "A");
+	assert_string_equal(b->patient_id, "B");
+	assert_string_equal(c->patient_id, "C");
+
+	assert_int_equal(a->doses->len, 2);
+	assert_int_equal(a->view.n_doses, 2);
+	assert_int_equal(a->view.doses[0].given_at, T0);
+	assert_int_equal(a->view.doses[0].ordinal, 2);
+	assert_string_equal(a->view.doses[0].site, "right thigh");
+	assert_int_equal(a->view.doses[1].given_at, T0 + 2 * DAY);
+	assert_int_equal(a->view.n_advances, 1);
+	assert_int_equal(a->view.advances[0].at, T0 + 3 * DAY);
+
+	/* B's newest regimen, without the old one's dose. */
+	assert_true(b->regimen_id > b_old->regimen_id);
+	assert_int_equal(b->start, date_from_ymd(2026, 11, 30));
+	assert_int_equal(b->stopped_at, 0);
+	assert_int_equal(b->view.n_doses, 0);
+	assert_int_equal(b->view.n_advances, 0);
+	assert_ptr_equal(b->view.protocol, b->protocol);
+
+	assert_int_equal(c->stopped_at, T0 + DAY);
+	assert_int_equal(c->view.stopped_at, T0 + DAY);
+
+	active = store_load_regimens(store, true, &error);
+	if (!active)
+		fail_msg("store_load_regimens: %s", error->message);
+	assert_int_equal(active->len, 2);
+	assert_string_equal(((DosedRegimen *)g_ptr_array_index(active, 0))->patient_id, "A");
+	assert_string_equal(((DosedRegimen *)g_ptr_array_index(active, 1))->patient_id, "B");
+	assert_int_equal(((DosedRegimen *)g_ptr_array_index(active, 0))->view.n_doses, 2);
+
+	g_ptr_array_unref(all);
+	g_ptr_array_unref(active);
+	regimen_destroy(b_old);
+	store_close(store);
+}
+
+static void test_only_patient(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	GError *error = NULL;
+	char *patient_id = NULL;
+	int count = -1;
+
+	assert_true(store_only_patient(store, &patient_id, &count, &error));
+	assert_int_equal(count, 0);
+	assert_null(patient_id);
+
+	enrol(store, fixture, "P1", odd_name, 23);
+	stop(store, "P1", T0 + DAY);
+	assert_true(store_only_patient(store, &patient_id, &count, &error));
+	assert_int_equal(count, 1);
+	assert_string_equal(patient_id, "P1");
+	g_free(patient_id);
+	patient_id = NULL;
+
+	enrol(store, fixture, "P2", "Bob", 23);
+	assert_true(store_only_patient(store, &patient_id, &count, &error));
+	assert_int_equal(count, 2);
+	assert_null(patient_id);
+	store_close(store);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fresh_0600_umask_022, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fresh_0600_umask_077, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fresh_0660_umask_022, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fresh_0660_umask_077, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_sqlite_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_sqlite_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_file_adopted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_folder_cannot_be_made, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_load_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_patient, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_enrol_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reenrol_after_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_void_twice_and_unknown_dose, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ordinal_unique, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stopped_regimen_refuses_changes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_write_needs_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nothing_deleted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locked_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_only_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_regimens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_patient, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
