@@ -1,0 +1,61 @@
+/* config.h - dosed.conf (SPEC section 6), read with inih.
+ *
+ * Every setting has a default, so no file is needed.  Unknown sections or
+ * keys and bad values are DOSED_ERROR_PARSE "FILE:LINE: [section] key: ...".
+ * One table in config.c maps each key to its parser and default.
+ */
+#ifndef DOSED_CONFIG_H
+#define DOSED_CONFIG_H
+
+#include <stdbool.h>
+#include <glib.h>
+
+typedef struct {
+	char *path;                  /* the file read, or NULL for defaults only */
+	bool system;                 /* clinic/system mode: /etc/dosed, /var/lib/dosed */
+
+	/* [store] */
+	char *store_path;            /* "~/" expanded */
+	int busy_timeout_ms;         /* busy_timeout = 5 s */
+
+	/* [feed] */
+	char *feed_listen;           /* "127.0.0.1:8645" */
+	char *feed_base_url;         /* "http://127.0.0.1:8645" */
+	int feed_horizon_months;     /* 12 */
+	int feed_history_months;     /* 12 */
+	bool feed_alarms;            /* alarms = true: VALARMs in feeds */
+
+	/* [reminders] */
+	bool reminders_enabled;      /* true */
+	int reminders_at;            /* seconds after local midnight; 09:00 */
+	gint64 reminders_before_ms;  /* 1 day; 0 = no lead reminder */
+	gint64 reminders_overdue_every_ms; /* 1 day */
+	gint64 reminders_snooze_ms;  /* 1 hour */
+
+	/* [rotation] */
+	char **sites;                /* NULL-terminated; may be empty */
+
+	/* [protocols] */
+	char **protocol_paths;       /* NULL-terminated */
+} DosedConfig;
+
+/* Which file to read: `explicit_path` when given; else
+ * $XDG_CONFIG_HOME/dosed/dosed.conf if it exists; else /etc/dosed/dosed.conf
+ * if it exists (system mode); else none (personal defaults).  *path is NULL
+ * for none; *system tells which defaults apply. */
+void config_locate(const char *explicit_path, char **path, bool *system);
+/* config_locate() with the system file named: config_locate() is this with
+ * DOSED_SYSCONFDIR "/dosed/dosed.conf" (tests use a temporary file).  An
+ * explicit path that names system_file gets system defaults.  *path is newly
+ * allocated (or NULL). */
+void config_locate_in(const char *explicit_path, const char *system_file, char **path,
+		      bool *system);
+
+/* Defaults for personal (system = false) or clinic use. */
+DosedConfig *config_create_defaults(bool system);
+/* Read `path` over the defaults (path NULL: defaults only).  Store and
+ * protocol paths given relative are relative to the file's directory. */
+DosedConfig *config_load(const char *path, bool system, GError **error);
+void config_destroy(DosedConfig *config); /* NULL is a no-op */
+
+#endif
