@@ -1,0 +1,98 @@
+/* cli.h - what the dosectl commands share.
+ *
+ * Only cli/ prints to the user and chooses the exit status (STYLE: core
+ * returns, edges decide).  A command returns its exit status; errors go
+ * through cli_fail(), which prints one line, "dosectl: ...".
+ */
+#ifndef DOSECTL_CLI_H
+#define DOSECTL_CLI_H
+
+#include <stdbool.h>
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "config.h"
+#include "protocol.h"
+#include "schedule.h"
+#include "store.h"
+
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_REFUSED = 1, /* refused or failed: SPEC 3 */
+	CLI_EXIT_USAGE = 2,
+};
+
+typedef struct {
+	const char *command;     /* the command's name, for messages */
+	const char *config_arg;  /* --config, or NULL */
+	const char *db_arg;      /* --db, or NULL */
+	bool json;               /* --json */
+	DosedConfig *config;     /* loaded by cli_load_config() */
+	DosedStore *store;       /* opened by cli_open_store() */
+	gint64 now;              /* DOSED_NOW or the clock */
+	const char *actor;       /* who runs the command, for the audit table */
+} CliContext;
+
+typedef struct {
+	const char *name;
+	int (*run)(CliContext *ctx, int argc, char **argv);
+	const char *synopsis;    /* "enrol PATIENT --name NAME ..." */
+	const char *help;        /* what it does and its options, for COMMAND --help */
+} CliCommand;
+
+/* Print "dosectl: MESSAGE" (one line) and return `status`. */
+int cli_fail(int status, const char *format, ...) G_GNUC_PRINTF(2, 3);
+/* Print the error's message, choosing the status from its code (usage for
+ * DOSED_ERROR_INVALID, refused otherwise); frees the error. */
+int cli_fail_error(GError *error);
+/* A usage error for the current command, with the hint to its --help. */
+int cli_usage_error(CliContext *ctx, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+/* Parse the command's own options (GOptionEntry, help disabled) and leave
+ * the positional arguments in argc/argv (argv[0] is the command).  Returns
+ * -1 on success, else the exit status (usage error or --help printed). */
+int cli_parse_options(CliContext *ctx, const CliCommand *command, GOptionEntry *entries,
+		      int *argc, char ***argv);
+
+bool cli_load_config(CliContext *ctx, GError **error);
+DosedCatalogue *cli_load_catalogue(CliContext *ctx, GError **error);
+bool cli_open_store(CliContext *ctx, GError **error);
+
+/* The PATIENT argument, or the only patient when it is left out (SPEC 3).
+ * argc/argv are the positionals after the command name.  Returns a newly
+ * allocated id, or NULL having set *status to the exit status. */
+char *cli_patient_argument(CliContext *ctx, int argc, char **argv, int *status);
+
+/* A patient id: 1 to 64 bytes of UTF-8, no spaces or control characters,
+ * not starting with '-'.  Else a usage error, *status set. */
+bool cli_valid_patient_id(CliContext *ctx, const char *id, int *status);
+/* Open the store, begin a transaction (write: take the write lock now),
+ * and load the PATIENT argument's regimen.  NULL with *status set on error.
+ * The caller commits or rolls back. */
+DosedRegimen *cli_load_patient(CliContext *ctx, int argc, char **argv, bool write,
+			       int *status);
+
+/* Valid UTF-8, not empty, no NUL: names and notes are kept exactly. */
+bool cli_check_text(CliContext *ctx, const char *what, const char *text, int *status);
+
+/* Output. */
+void cli_print_json(JsonNode *root); /* takes ownership */
+JsonNode *cli_json_next_dose(const DosedRegimen *regimen, const DosedNextDose *next,
+			     const char *site);
+const char *cli_format_date(DosedDate date, char *buf); /* "YYYY-MM-DD" or "-" */
+
+/* The command families. */
+int cmd_protocols(CliContext *ctx, int argc, char **argv);
+int cmd_enrol(CliContext *ctx, int argc, char **argv);
+int cmd_patients(CliContext *ctx, int argc, char **argv);
+int cmd_show(CliContext *ctx, int argc, char **argv);
+int cmd_schedule(CliContext *ctx, int argc, char **argv);
+int cmd_due(CliContext *ctx, int argc, char **argv);
+int cmd_log(CliContext *ctx, int argc, char **argv);
+int cmd_void(CliContext *ctx, int argc, char **argv);
+int cmd_advance(CliContext *ctx, int argc, char **argv);
+int cmd_stop(CliContext *ctx, int argc, char **argv);
+
+const CliCommand *cli_find_command(const char *name);
+
+#endif

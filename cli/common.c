@@ -1,0 +1,271 @@
+/* common.c - what every dosectl command uses: errors, options, config,
+ * store, the PATIENT argument, JSON output. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "error.h"
+
+static int vfail(int status, const char *prefix, const char *format, va_list args)
+{
+	char *message = g_strdup_vprintf(format, args);
+	/* One line, always: a newline inside (a patient name, say) would make
+	 * the error look like two. */
+	g_strdelimit(message, "\r\n", ' ');
+	fprintf(stderr, "dosectl: %s%s\n", prefix ? prefix : "", message);
+	g_free(message);
+	return status;
+}
+
+int cli_fail(int status, const char *format, ...)
+{
+	va_list args;
+	va_start(args, format);
+	vfail(status, NULL, format, args);
+	va_end(args);
+	return status;
+}
+
+int cli_fail_error(GError *error)
+{
+	int status = CLI_EXIT_REFUSED;
+	if (error->domain == DOSED_ERROR && error->code == DOSED_ERROR_INVALID)
+		status = CLI_EXIT_USAGE;
+	cli_fail(status, "%s", error->message);
+	g_error_free(error);
+	return status;
+}
+
+int cli_usage_error(CliContext *ctx, const char *format, ...)
+{
+	va_list args;
+	char *message;
+	va_start(args, format);
+	message = g_strdup_vprintf(format, args);
+	va_end(args);
+	cli_fail(CLI_EXIT_USAGE, "%s: %s; see 'dosectl %s --help'", ctx->command, message,
+		 ctx->command);
+	g_free(message);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_parse_options(CliContext *ctx, const CliCommand *command, GOptionEntry *entries,
+		      int *argc, char ***argv)
+{
+	gboolean help = FALSE, json = FALSE;
+	char *config_arg = NULL, *db_arg = NULL;
+	/* Strings are G_OPTION_ARG_FILENAME: GLib passes them through as bytes,
+	 * where G_OPTION_ARG_STRING would convert from the locale's charset and
+	 * refuse "Ünal" under the C locale.  UTF-8 is checked by the command. */
+	GOptionEntry global[] = {
+		{ "help", 'h', 0, G_OPTION_ARG_NONE, &help, NULL, NULL },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, NULL, NULL },
+		{ "config", 0, 0, G_OPTION_ARG_FILENAME, &config_arg, NULL, NULL },
+		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &db_arg, NULL, NULL },
+		{ NULL },
+	};
+	GOptionContext *context = g_option_context_new(NULL);
+	GError *error = NULL;
+	int status = -1;
+
+	g_option_context_set_help_enabled(context, FALSE);
+	g_option_context_add_main_entries(context, global, NULL);
+	if (entries)
+		g_option_context_add_main_entries(context, entries, NULL);
+	if (!g_option_context_parse(context, argc, argv, &error)) {
+		status = cli_usage_error(ctx, "%s", error->message);
+		g_error_free(error);
+	} else if (help) {
+		printf("usage: dosectl %s\n\n%s", command->synopsis, command->help);
+		status = CLI_EXIT_OK;
+	}
+	g_option_context_free(context);
+	if (json)
+		ctx->json = true;
+	/* Kept for the life of the process, like argv itself. */
+	if (config_arg)
+		ctx->config_arg = config_arg;
+	if (db_arg)
+		ctx->db_arg = db_arg;
+	return status;
+}
+
+bool cli_load_config(CliContext *ctx, GError **error)
+{
+	char *path = NULL;
+	bool system = false;
+
+	if (ctx->config)
+		return true;
+	config_locate(ctx->config_arg, &path, &system);
+	ctx->config = config_load(path, system, error);
+	g_free(path);
+	return ctx->config != NULL;
+}
+
+DosedCatalogue *cli_load_catalogue(CliContext *ctx, GError **error)
+{
+	if (!cli_load_config(ctx, error))
+		return NULL;
+	return catalogue_load((const char *const *)ctx->config->protocol_paths, error);
+}
+
+bool cli_open_store(CliContext *ctx, GError **error)
+{
+	if (ctx->store)
+		return true;
+	if (!cli_load_config(ctx, error))
+		return false;
+	const char *path = ctx->db_arg ? ctx->db_arg : ctx->config->store_path;
+	/* SPEC 5: personal databases are the patient's alone; a clinic's is
+	 * shared with the staff in group dosed. */
+	int mode = ctx->config->system ? 0660 : 0600;
+	ctx->store = store_open(path, mode, ctx->config->busy_timeout_ms, error);
+	return ctx->store != NULL;
+}
+
+static bool valid_patient_id(const char *id)
+{
+	size_t len = strlen(id);
+	if (len == 0 || len > 64 || id[0] == '-' || !g_utf8_validate(id, -1, NULL))
+		return false;
+	for (const char *p = id; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (g_unichar_isspace(c) || g_unichar_iscntrl(c))
+			return false;
+	}
+	return true;
+}
+
+bool cli_valid_patient_id(CliContext *ctx, const char *id, int *status)
+{
+	if (valid_patient_id(id))
+		return true;
+	*status = cli_usage_error(ctx, "'%s' is not a patient id (1 to 64 characters, no spaces, "
+				  "not starting with '-')", id);
+	return false;
+}
+
+char *cli_patient_argument(CliContext *ctx, int argc, char **argv, int *status)
+{
+	GError *error = NULL;
+	char *id = NULL;
+	int count = 0;
+
+	if (argc > 2) {
+		*status = cli_usage_error(ctx, "unexpected argument '%s'", argv[2]);
+		return NULL;
+	}
+	if (argc == 2) {
+		if (!cli_valid_patient_id(ctx, argv[1], status))
+			return NULL;
+		return g_strdup(argv[1]);
+	}
+	if (!store_only_patient(ctx->store, &id, &count, &error)) {
+		*status = cli_fail_error(error);
+		return NULL;
+	}
+	if (count == 0) {
+		*status = cli_fail(CLI_EXIT_REFUSED, "no patients enrolled; enrol one with "
+				   "'dosectl enrol PATIENT --name NAME --protocol ID'");
+		return NULL;
+	}
+	if (!id) {
+		*status = cli_usage_error(ctx, "%d patients enrolled; name one (see 'dosectl "
+					  "patients')", count);
+		return NULL;
+	}
+	return id;
+}
+
+bool cli_check_text(CliContext *ctx, const char *what, const char *text, int *status)
+{
+	if (!g_utf8_validate(text, -1, NULL)) {
+		*status = cli_usage_error(ctx, "%s is not valid UTF-8 text", what);
+		return false;
+	}
+	if (*text == '\0') {
+		*status = cli_usage_error(ctx, "%s is empty", what);
+		return false;
+	}
+	return true;
+}
+
+void cli_print_json(JsonNode *root)
+{
+	JsonGenerator *generator = json_generator_new();
+	json_generator_set_pretty(generator, TRUE);
+	json_generator_set_indent(generator, 2);
+	json_generator_set_root(generator, root);
+	char *text = json_generator_to_data(generator, NULL);
+	fputs(text, stdout);
+	fputc('\n', stdout);
+	g_free(text);
+	g_object_unref(generator);
+	json_node_unref(root);
+}
+
+const char *cli_format_date(DosedDate date, char *buf)
+{
+	if (date == DOSED_DATE_NONE)
+		return strcpy(buf, "-");
+	return date_format(date, buf);
+}
+
+JsonNode *cli_json_next_dose(const DosedRegimen *regimen, const DosedNextDose *next,
+			     const char *site)
+{
+	char due[DOSED_DATE_BUF], latest[DOSED_DATE_BUF];
+
+	if (next->state != DOSED_STATE_ACTIVE)
+		return json_node_new(JSON_NODE_NULL);
+	const DosedPhase *phase = &regimen->protocol->phases[next->dose.phase_index];
+	JsonBuilder *b = json_builder_new();
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "ordinal");
+	json_builder_add_int_value(b, next->dose.ordinal);
+	json_builder_set_member_name(b, "due");
+	json_builder_add_string_value(b, date_format(next->dose.due, due));
+	json_builder_set_member_name(b, "latest");
+	json_builder_add_string_value(b, date_format(next->dose.latest, latest));
+	json_builder_set_member_name(b, "status");
+	json_builder_add_string_value(b, schedule_status_name(next->status));
+	json_builder_set_member_name(b, "site");
+	if (site)
+		json_builder_add_string_value(b, site);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "phase");
+	json_builder_add_string_value(b, phase->name);
+	json_builder_set_member_name(b, "dose_in_phase");
+	json_builder_add_int_value(b, next->dose.dose_in_phase);
+	json_builder_set_member_name(b, "dose");
+	json_builder_add_string_value(b, phase_dose(phase, regimen->protocol));
+	json_builder_end_object(b);
+	JsonNode *node = json_builder_get_root(b);
+	g_object_unref(b);
+	return node;
+}
+
+DosedRegimen *cli_load_patient(CliContext *ctx, int argc, char **argv, bool write,
+				  int *status)
+{
+	GError *error = NULL;
+	DosedRegimen *regimen = NULL;
+	char *patient_id = NULL;
+
+	if (!cli_open_store(ctx, &error) || !store_begin(ctx->store, write, &error)) {
+		*status = cli_fail_error(error);
+		return NULL;
+	}
+	patient_id = cli_patient_argument(ctx, argc, argv, status);
+	if (!patient_id)
+		return NULL;
+	regimen = store_load_regimen(ctx->store, patient_id, &error);
+	g_free(patient_id);
+	if (!regimen)
+		*status = cli_fail_error(error);
+	return regimen;
+}
+

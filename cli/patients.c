@@ -1,0 +1,611 @@
+/* patients.c - enrol, patients, show, schedule, due: who is on what, and
+ * what comes next. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "error.h"
+
+static void add_string(JsonBuilder *b, const char *name, const char *value)
+{
+	json_builder_set_member_name(b, name);
+	if (value)
+		json_builder_add_string_value(b, value);
+	else
+		json_builder_add_null_value(b);
+}
+
+static void add_int(JsonBuilder *b, const char *name, gint64 value)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, value);
+}
+
+static void add_date(JsonBuilder *b, const char *name, DosedDate date)
+{
+	char buf[DOSED_DATE_BUF];
+	add_string(b, name, date == DOSED_DATE_NONE ? NULL : date_format(date, buf));
+}
+
+static void add_instant(JsonBuilder *b, const char *name, gint64 instant, GTimeZone *tz)
+{
+	char buf[DOSED_TIMESTAMP_BUF];
+	add_string(b, name, instant ? timestamp_format(instant, tz, buf) : NULL);
+}
+
+/* "upcoming", "due", "overdue", or the state when there is no next dose. */
+static const char *status_word(const DosedNextDose *next)
+{
+	if (next->state == DOSED_STATE_ACTIVE)
+		return schedule_status_name(next->status);
+	return schedule_state_name(next->state);
+}
+
+/* ---- enrol ---------------------------------------------------------- */
+
+int cmd_enrol(CliContext *ctx, int argc, char **argv)
+{
+	char *name = NULL, *protocol_id = NULL, *start_arg = NULL, *tz_arg = NULL, *days_arg = NULL;
+	GOptionEntry entries[] = {
+		{ "name", 0, 0, G_OPTION_ARG_FILENAME, &name, NULL, NULL },
+		{ "protocol", 0, 0, G_OPTION_ARG_FILENAME, &protocol_id, NULL, NULL },
+		{ "start", 0, 0, G_OPTION_ARG_FILENAME, &start_arg, NULL, NULL },
+		{ "tz", 0, 0, G_OPTION_ARG_FILENAME, &tz_arg, NULL, NULL },
+		{ "days", 0, 0, G_OPTION_ARG_FILENAME, &days_arg, NULL, NULL },
+		{ NULL },
+	};
+	GError *error = NULL;
+	GTimeZone *tz = NULL;
+	char *tz_name = NULL;
+	DosedCatalogue *catalogue = NULL;
+	DosedProtocol *protocol = NULL;
+	DosedRegimen *regimen = NULL;
+	DosedDate start;
+	unsigned weekdays = 0;
+	int status = cli_parse_options(ctx, cli_find_command("enrol"), entries, &argc, &argv);
+
+	if (status >= 0)
+		goto out;
+	if (argc < 2) {
+		status = cli_usage_error(ctx, "PATIENT is missing");
+		goto out;
+	}
+	if (argc > 2) {
+		status = cli_usage_error(ctx, "unexpected argument '%s'", argv[2]);
+		goto out;
+	}
+	if (!name || !protocol_id) {
+		status = cli_usage_error(ctx, "%s is required", !name ? "--name" : "--protocol");
+		goto out;
+	}
+	status = -1;
+	if (!cli_valid_patient_id(ctx, argv[1], &status))
+		goto out;
+	if (!cli_check_text(ctx, "--name", name, &status))
+		goto out;
+	tz_name = tz_arg ? g_strdup(tz_arg) : zone_local_name();
+	tz = zone_open(tz_name, &error);
+	if (!tz) {
+		status = cli_fail_error(error);
+		goto out;
+	}
+	if (start_arg) {
+		if (!date_parse(start_arg, &start, &error)) {
+			status = cli_fail_error(error);
+			goto out;
+		}
+	} else {
+		start = date_of_instant(ctx->now, tz);
+	}
+	if (days_arg && !weekdays_parse(days_arg, &weekdays, &error)) {
+		status = cli_fail_error(error);
+		goto out;
+	}
+
+	catalogue = cli_load_catalogue(ctx, &error);
+	if (!catalogue) {
+		status = cli_fail_error(error);
+		goto out;
+	}
+	const DosedProtocol *chosen = catalogue_find(catalogue, protocol_id);
+	if (!chosen) {
+		status = cli_fail(CLI_EXIT_REFUSED, "unknown protocol '%s'; see 'dosectl "
+				  "protocols' for the catalogue", protocol_id);
+		goto out;
+	}
+	/* SPEC 1: the regimen keeps a copy; --days changes only that copy. */
+	protocol = protocol_copy(chosen);
+	if (days_arg && !protocol_set_weekdays(protocol, weekdays, &error)) {
+		status = cli_fail_error(error);
+		goto out;
+	}
+
+	if (!cli_open_store(ctx, &error) || !store_begin(ctx->store, true, &error) ||
+	    !store_enrol(ctx->store, argv[1], name, tz_name, protocol, start, ctx->actor,
+			 ctx->now, &error) ||
+	    !(regimen = store_load_regimen(ctx->store, argv[1], &error)) ||
+	    !store_commit(ctx->store, &error)) {
+		status = cli_fail_error(error);
+		goto out;
+	}
+
+	DosedNextDose next;
+	char start_buf[DOSED_DATE_BUF], due[DOSED_DATE_BUF];
+	schedule_next_dose(&regimen->view, ctx->now, &next);
+	const char *site = schedule_suggest_site(&regimen->view, ctx->config->sites);
+	if (ctx->json) {
+		JsonBuilder *b = json_builder_new();
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "patient");
+		json_builder_begin_object(b);
+		add_string(b, "id", regimen->patient_id);
+		add_string(b, "name", regimen->name);
+		add_string(b, "tz", regimen->tz_name);
+		json_builder_end_object(b);
+		json_builder_set_member_name(b, "protocol");
+		json_builder_begin_object(b);
+		add_string(b, "id", regimen->protocol_id);
+		json_builder_end_object(b);
+		add_date(b, "start", regimen->start);
+		json_builder_set_member_name(b, "next");
+		json_builder_add_value(b, cli_json_next_dose(regimen, &next, site));
+		json_builder_end_object(b);
+		cli_print_json(json_builder_get_root(b));
+		g_object_unref(b);
+	} else {
+		printf("Enrolled %s (%s) on %s from %s, time zone %s.\n", regimen->patient_id,
+		       regimen->name, regimen->protocol_id, date_format(regimen->start, start_buf),
+		       regimen->tz_name);
+		if (next.state == DOSED_STATE_ACTIVE)
+			printf("First dose: #%d due %s (%s).\n", next.dose.ordinal,
+			       date_format(next.dose.due, due), status_word(&next));
+	}
+	status = CLI_EXIT_OK;
+out:
+	regimen_destroy(regimen);
+	protocol_destroy(protocol);
+	catalogue_destroy(catalogue);
+	if (tz)
+		g_time_zone_unref(tz);
+	g_free(tz_name);
+	g_free(name);
+	g_free(protocol_id);
+	g_free(start_arg);
+	g_free(tz_arg);
+	g_free(days_arg);
+	return status;
+}
+
+/* ---- patients ------------------------------------------------------- */
+
+int cmd_patients(CliContext *ctx, int argc, char **argv)
+{
+	GError *error = NULL;
+	GPtrArray *regimens = NULL;
+	int status = cli_parse_options(ctx, cli_find_command("patients"), NULL, &argc, &argv);
+
+	if (status >= 0)
+		return status;
+	if (argc > 1)
+		return cli_usage_error(ctx, "unexpected argument '%s'", argv[1]);
+	if (!cli_open_store(ctx, &error) || !store_begin(ctx->store, false, &error) ||
+	    !(regimens = store_load_regimens(ctx->store, false, &error)))
+		return cli_fail_error(error);
+	store_rollback(ctx->store);
+
+	JsonBuilder *b = ctx->json ? json_builder_new() : NULL;
+	if (b)
+		json_builder_begin_array(b);
+	else if (regimens->len == 0)
+		printf("No patients enrolled.\n");
+	else
+		printf("%-12s %-24s %-20s %-14s %-10s %s\n", "PATIENT", "NAME", "PROTOCOL",
+		       "PHASE", "NEXT DUE", "STATUS");
+	for (guint i = 0; i < regimens->len; i++) {
+		const DosedRegimen *r = g_ptr_array_index(regimens, i);
+		DosedNextDose next;
+		char due[DOSED_DATE_BUF];
+		schedule_next_dose(&r->view, ctx->now, &next);
+		const char *phase = r->protocol->phases[next.phase_index].name;
+		DosedDate next_due = next.state == DOSED_STATE_ACTIVE ? next.dose.due : DOSED_DATE_NONE;
+		if (b) {
+			json_builder_begin_object(b);
+			add_string(b, "id", r->patient_id);
+			add_string(b, "name", r->name);
+			add_string(b, "protocol", r->protocol_id);
+			add_string(b, "phase", phase);
+			add_date(b, "next_due", next_due);
+			add_string(b, "status", status_word(&next));
+			json_builder_end_object(b);
+		} else {
+			printf("%-12s %-24s %-20s %-14s %-10s %s\n", r->patient_id, r->name,
+			       r->protocol_id, phase, cli_format_date(next_due, due),
+			       status_word(&next));
+		}
+	}
+	if (b) {
+		json_builder_end_array(b);
+		cli_print_json(json_builder_get_root(b));
+		g_object_unref(b);
+	}
+	g_ptr_array_unref(regimens);
+	return CLI_EXIT_OK;
+}
+
+/* ---- show ----------------------------------------------------------- */
+
+/* Adherence: of the doses counted, how many were given by their latest date. */
+typedef struct {
+	int counted, on_time, late;
+} Adherence;
+
+static Adherence adherence_of(const DosedDoseOutcome *outcomes, size_t n)
+{
+	Adherence a = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		a.counted++;
+		if (outcomes[i].days_late > 0)
+			a.late++;
+		else
+			a.on_time++;
+	}
+	return a;
+}
+
+static void show_json(CliContext *ctx, const DosedRegimen *r, const DosedNextDose *next,
+		      const char *site, const DosedDoseOutcome *outcomes)
+{
+	const DosedProtocol *p = r->protocol;
+	const DosedPhase *phase = &p->phases[next->phase_index];
+	Adherence a = adherence_of(outcomes, r->dose_events->len);
+	JsonBuilder *b = json_builder_new();
+	size_t event = 0;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "patient");
+	json_builder_begin_object(b);
+	add_string(b, "id", r->patient_id);
+	add_string(b, "name", r->name);
+	add_string(b, "tz", r->tz_name);
+	json_builder_end_object(b);
+
+	json_builder_set_member_name(b, "protocol");
+	json_builder_begin_object(b);
+	add_string(b, "id", r->protocol_id);
+	add_string(b, "title", p->title);
+	add_string(b, "drug", p->drug);
+	add_string(b, "dose", p->dose);
+	add_string(b, "route", p->route);
+	add_string(b, "source", p->source);
+	json_builder_set_member_name(b, "phases");
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < p->n_phases; i++) {
+		char *description = phase_describe(&p->phases[i]);
+		json_builder_begin_object(b);
+		add_string(b, "name", p->phases[i].name);
+		add_string(b, "description", description);
+		add_string(b, "dose", phase_dose(&p->phases[i], p));
+		json_builder_end_object(b);
+		g_free(description);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+
+	json_builder_set_member_name(b, "regimen");
+	json_builder_begin_object(b);
+	add_date(b, "start", r->start);
+	add_string(b, "state", schedule_state_name(next->state));
+	add_instant(b, "enrolled_at", r->enrolled_at, r->tz);
+	add_string(b, "enrolled_by", r->enrolled_by);
+	add_instant(b, "stopped_at", r->stopped_at, r->tz);
+	add_string(b, "stopped_by", r->stopped_by);
+	json_builder_end_object(b);
+
+	char *description = phase_describe(phase);
+	json_builder_set_member_name(b, "phase");
+	json_builder_begin_object(b);
+	add_string(b, "name", phase->name);
+	add_int(b, "index", next->phase_index);
+	add_string(b, "description", description);
+	json_builder_set_member_name(b, "dose_in_phase");
+	if (next->state == DOSED_STATE_ACTIVE)
+		json_builder_add_int_value(b, next->dose.dose_in_phase);
+	else
+		json_builder_add_null_value(b);
+	json_builder_end_object(b);
+	g_free(description);
+
+	json_builder_set_member_name(b, "next");
+	json_builder_add_value(b, cli_json_next_dose(r, next, site));
+
+	json_builder_set_member_name(b, "doses");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < r->doses->len; i++) {
+		const DosedDose *d = g_ptr_array_index(r->doses, i);
+		const DosedDoseOutcome *o = NULL;
+		if (!d->voided_at)
+			o = &outcomes[event++];
+		json_builder_begin_object(b);
+		add_int(b, "id", d->id);
+		add_int(b, "ordinal", d->ordinal);
+		add_string(b, "phase", p->phases[o ? o->phase_index : d->phase_index].name);
+		add_instant(b, "given_at", d->given_at, r->tz);
+		add_string(b, "site", d->site);
+		add_string(b, "note", d->note);
+		json_builder_set_member_name(b, "forced");
+		json_builder_add_boolean_value(b, d->forced);
+		json_builder_set_member_name(b, "void");
+		json_builder_add_boolean_value(b, d->voided_at != 0);
+		add_string(b, "void_reason", d->void_reason);
+		add_instant(b, "voided_at", d->voided_at, r->tz);
+		add_string(b, "logged_by", d->logged_by);
+		add_date(b, "due", o ? o->due : DOSED_DATE_NONE);
+		add_date(b, "latest", o ? o->latest : DOSED_DATE_NONE);
+		json_builder_set_member_name(b, "days_late");
+		if (o)
+			json_builder_add_int_value(b, o->days_late);
+		else
+			json_builder_add_null_value(b);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+
+	json_builder_set_member_name(b, "adherence");
+	json_builder_begin_object(b);
+	add_int(b, "counted", a.counted);
+	add_int(b, "on_time", a.on_time);
+	add_int(b, "late", a.late);
+	json_builder_set_member_name(b, "on_time_percent");
+	if (a.counted)
+		json_builder_add_int_value(b, (a.on_time * 100 + a.counted / 2) / a.counted);
+	else
+		json_builder_add_null_value(b);
+	json_builder_end_object(b);
+	json_builder_end_object(b);
+
+	(void)ctx;
+	cli_print_json(json_builder_get_root(b));
+	g_object_unref(b);
+}
+
+static void show_text(CliContext *ctx, const DosedRegimen *r, const DosedNextDose *next,
+		      const char *site, const DosedDoseOutcome *outcomes)
+{
+	const DosedProtocol *p = r->protocol;
+	const DosedPhase *phase = &p->phases[next->phase_index];
+	char a_buf[DOSED_DATE_BUF], b_buf[DOSED_DATE_BUF], when[DOSED_TIMESTAMP_BUF];
+	Adherence a = adherence_of(outcomes, r->dose_events->len);
+	char *description = phase_describe(phase);
+	size_t event = 0;
+
+	printf("Patient:   %s, %s\n", r->patient_id, r->name);
+	printf("Time zone: %s\n", r->tz_name);
+	printf("Protocol:  %s: %s\n", r->protocol_id, p->title);
+	printf("           %s %s %s\n", p->drug, phase_dose(phase, p), p->route);
+	printf("Started:   %s\n", date_format(r->start, a_buf));
+	if (r->stopped_at)
+		printf("Stopped:   %s by %s\n", timestamp_format(r->stopped_at, r->tz, when),
+		       r->stopped_by);
+	printf("Phase:     %d of %zu, %s: %s\n", next->phase_index + 1, p->n_phases, phase->name,
+	       description);
+	g_free(description);
+	if (next->state == DOSED_STATE_ACTIVE) {
+		printf("Next dose: #%d due %s, %s (dose %d of this phase)\n", next->dose.ordinal,
+		       date_format(next->dose.due, a_buf), schedule_status_name(next->status),
+		       next->dose.dose_in_phase);
+		printf("Overdue after: %s\n", date_format(next->dose.latest, b_buf));
+		if (site)
+			printf("Suggested site: %s\n", site);
+	} else {
+		printf("Next dose: none, the regimen is %s\n", schedule_state_name(next->state));
+	}
+
+	if (r->doses->len == 0) {
+		printf("Doses:     none logged\n");
+	} else {
+		printf("Doses:\n");
+		printf("  %-6s %-4s %-25s %-14s %-16s %s\n", "ID", "#", "GIVEN", "PHASE", "SITE",
+		       "");
+	}
+	for (guint i = 0; i < r->doses->len; i++) {
+		const DosedDose *d = g_ptr_array_index(r->doses, i);
+		const DosedDoseOutcome *o = d->voided_at ? NULL : &outcomes[event++];
+		GString *remark = g_string_new(NULL);
+		if (d->voided_at)
+			g_string_append_printf(remark, "VOID: %s", d->void_reason);
+		else if (o->days_late > 0)
+			g_string_append_printf(remark, "%d day%s late", o->days_late,
+					       o->days_late == 1 ? "" : "s");
+		else
+			g_string_append(remark, "on time");
+		if (d->forced)
+			g_string_append(remark, ", forced");
+		if (d->note)
+			g_string_append_printf(remark, "; note: %s", d->note);
+		printf("  %-6" G_GINT64_FORMAT " #%-3d %-25s %-14s %-16s %s\n", d->id, d->ordinal,
+		       timestamp_format(d->given_at, r->tz, when),
+		       p->phases[o ? o->phase_index : d->phase_index].name,
+		       d->site ? d->site : "-", remark->str);
+		g_string_free(remark, TRUE);
+	}
+	if (a.counted)
+		printf("Adherence: %d of %d doses on time (%d%%), %d late\n", a.on_time, a.counted,
+		       (a.on_time * 100 + a.counted / 2) / a.counted, a.late);
+	(void)ctx;
+}
+
+int cmd_show(CliContext *ctx, int argc, char **argv)
+{
+	int status = cli_parse_options(ctx, cli_find_command("show"), NULL, &argc, &argv);
+	if (status >= 0)
+		return status;
+	DosedRegimen *r = cli_load_patient(ctx, argc, argv, false, &status);
+	if (!r)
+		return status;
+	store_rollback(ctx->store);
+
+	DosedNextDose next;
+	DosedDoseOutcome *outcomes = g_new0(DosedDoseOutcome, r->dose_events->len + 1);
+	schedule_next_dose(&r->view, ctx->now, &next);
+	schedule_replay(&r->view, outcomes);
+	const char *site = schedule_suggest_site(&r->view, ctx->config->sites);
+	if (ctx->json)
+		show_json(ctx, r, &next, site, outcomes);
+	else
+		show_text(ctx, r, &next, site, outcomes);
+	g_free(outcomes);
+	regimen_destroy(r);
+	return CLI_EXIT_OK;
+}
+
+/* ---- schedule ------------------------------------------------------- */
+
+static const char *const weekday_names[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+
+int cmd_schedule(CliContext *ctx, int argc, char **argv)
+{
+	int count = 10;
+	GOptionEntry entries[] = {
+		{ "count", 'n', 0, G_OPTION_ARG_INT, &count, NULL, NULL },
+		{ NULL },
+	};
+	int status = cli_parse_options(ctx, cli_find_command("schedule"), entries, &argc, &argv);
+	if (status >= 0)
+		return status;
+	if (count < 1 || count > 1000)
+		return cli_usage_error(ctx, "--count must be from 1 to 1000, not %d", count);
+	DosedRegimen *r = cli_load_patient(ctx, argc, argv, false, &status);
+	if (!r)
+		return status;
+	store_rollback(ctx->store);
+
+	DosedPlannedDose *planned = g_new0(DosedPlannedDose, count);
+	size_t n = schedule_project(&r->view, ctx->now, planned, count);
+	JsonBuilder *b = ctx->json ? json_builder_new() : NULL;
+	if (b)
+		json_builder_begin_array(b);
+	else if (n == 0)
+		printf("No doses ahead: the regimen is %s.\n",
+		       r->stopped_at ? "stopped" : "completed");
+	for (size_t i = 0; i < n; i++) {
+		const DosedPhase *phase = &r->protocol->phases[planned[i].phase_index];
+		char due[DOSED_DATE_BUF], latest[DOSED_DATE_BUF];
+		if (b) {
+			json_builder_begin_object(b);
+			add_int(b, "ordinal", planned[i].ordinal);
+			add_string(b, "phase", phase->name);
+			add_date(b, "due", planned[i].due);
+			add_date(b, "latest", planned[i].latest);
+			add_int(b, "dose_in_phase", planned[i].dose_in_phase);
+			add_string(b, "dose", phase_dose(phase, r->protocol));
+			json_builder_end_object(b);
+		} else {
+			date_format(planned[i].due, due);
+			date_format(planned[i].latest, latest);
+			printf("#%-4d %s  %-3s  %-14s", planned[i].ordinal, due,
+			       weekday_names[date_weekday(planned[i].due) - 1], phase->name);
+			if (planned[i].latest != planned[i].due)
+				printf("  overdue after %s", latest);
+			printf("\n");
+		}
+	}
+	if (b) {
+		json_builder_end_array(b);
+		cli_print_json(json_builder_get_root(b));
+		g_object_unref(b);
+	}
+	g_free(planned);
+	regimen_destroy(r);
+	return CLI_EXIT_OK;
+}
+
+/* ---- due ------------------------------------------------------------ */
+
+typedef struct {
+	const DosedRegimen *regimen;
+	DosedNextDose next;
+} DueItem;
+
+static int compare_due(const void *a, const void *b)
+{
+	const DueItem *x = a, *y = b;
+	if (x->next.dose.due != y->next.dose.due)
+		return x->next.dose.due < y->next.dose.due ? -1 : 1;
+	return strcmp(x->regimen->patient_id, y->regimen->patient_id);
+}
+
+int cmd_due(CliContext *ctx, int argc, char **argv)
+{
+	int within = 0;
+	GOptionEntry entries[] = {
+		{ "within", 'w', 0, G_OPTION_ARG_INT, &within, NULL, NULL },
+		{ NULL },
+	};
+	GError *error = NULL;
+	GPtrArray *regimens = NULL;
+	int status = cli_parse_options(ctx, cli_find_command("due"), entries, &argc, &argv);
+
+	if (status >= 0)
+		return status;
+	if (argc > 1)
+		return cli_usage_error(ctx, "unexpected argument '%s'", argv[1]);
+	if (within < 0 || within > 3660)
+		return cli_usage_error(ctx, "--within must be from 0 to 3660 days, not %d", within);
+	if (!cli_open_store(ctx, &error) || !store_begin(ctx->store, false, &error) ||
+	    !(regimens = store_load_regimens(ctx->store, true, &error)))
+		return cli_fail_error(error);
+	store_rollback(ctx->store);
+
+	GArray *items = g_array_new(FALSE, FALSE, sizeof(DueItem));
+	for (guint i = 0; i < regimens->len; i++) {
+		DueItem item = { g_ptr_array_index(regimens, i), { 0 } };
+		schedule_next_dose(&item.regimen->view, ctx->now, &item.next);
+		if (item.next.state != DOSED_STATE_ACTIVE)
+			continue;
+		/* "Within DAYS" of the patient's own today: zones differ. */
+		DosedDate horizon = date_add_days(date_of_instant(ctx->now, item.regimen->tz),
+						  within);
+		if (item.next.dose.due <= horizon)
+			g_array_append_val(items, item);
+	}
+	g_array_sort(items, compare_due);
+
+	JsonBuilder *b = ctx->json ? json_builder_new() : NULL;
+	if (b)
+		json_builder_begin_array(b);
+	else if (items->len == 0)
+		printf("Nothing due%s.\n", within ? " in that time" : " today");
+	else
+		printf("%-12s %-24s %-5s %-10s %-10s %s\n", "PATIENT", "NAME", "#", "DUE",
+		       "LATEST", "STATUS");
+	for (guint i = 0; i < items->len; i++) {
+		const DueItem *item = &g_array_index(items, DueItem, i);
+		const DosedRegimen *r = item->regimen;
+		char due[DOSED_DATE_BUF], latest[DOSED_DATE_BUF];
+		if (b) {
+			json_builder_begin_object(b);
+			add_string(b, "patient", r->patient_id);
+			add_string(b, "name", r->name);
+			add_int(b, "ordinal", item->next.dose.ordinal);
+			add_date(b, "due", item->next.dose.due);
+			add_date(b, "latest", item->next.dose.latest);
+			add_string(b, "status", schedule_status_name(item->next.status));
+			add_string(b, "phase", r->protocol->phases[item->next.dose.phase_index].name);
+			json_builder_end_object(b);
+		} else {
+			printf("%-12s %-24s #%-4d %s %s %s\n", r->patient_id, r->name,
+			       item->next.dose.ordinal, date_format(item->next.dose.due, due),
+			       date_format(item->next.dose.latest, latest),
+			       schedule_status_name(item->next.status));
+		}
+	}
+	if (b) {
+		json_builder_end_array(b);
+		cli_print_json(json_builder_get_root(b));
+		g_object_unref(b);
+	}
+	g_array_unref(items);
+	g_ptr_array_unref(regimens);
+	return CLI_EXIT_OK;
+}
