@@ -58,10 +58,15 @@ check-quick: all tests
 deps:
 	@scripts/install-deps
 
-# Build, then show the protocol catalogue from this tree.
+# Build, then run from this tree, with a configuration that reads the
+# catalogue from conf/ and keeps its database in the build directory.
+DEV_CONF = $(O)/dosed-dev.conf
 run: deps
 	$(MAKE) all
-	$(O)/dosectl --config conf/dosed.conf protocols
+	printf '[store]\npath = %s\n[protocols]\npaths = %s\n' \
+	  "$(abspath $(O))/dosed.db" "$(CURDIR)/conf/protocols.ini" >$(DEV_CONF)
+	$(O)/dosectl --config $(DEV_CONF) protocols
+	@echo "Try: $(O)/dosectl --config $(DEV_CONF) --help"
 
 clean:
 	rm -rf $(BUILDDIR) $(BUILDDIR)-asan

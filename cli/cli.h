@@ -80,6 +80,9 @@ void cli_print_json(JsonNode *root); /* takes ownership */
 JsonNode *cli_json_next_dose(const DosedRegimen *regimen, const DosedNextDose *next,
 			     const char *site);
 const char *cli_format_date(DosedDate date, char *buf); /* "YYYY-MM-DD" or "-" */
+/* "2026-11-23 09:00 GMT" in the patient's zone, for people to read; buf
+ * holds DOSED_TIMESTAMP_BUF bytes. */
+char *cli_format_local_time(gint64 instant, GTimeZone *tz, char *buf);
 
 /* The command families. */
 int cmd_protocols(CliContext *ctx, int argc, char **argv);

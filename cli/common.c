@@ -213,6 +213,18 @@ const char *cli_format_date(DosedDate date, char *buf)
 	return date_format(date, buf);
 }
 
+char *cli_format_local_time(gint64 instant, GTimeZone *tz, char *buf)
+{
+	GDateTime *utc = g_date_time_new_from_unix_utc(instant);
+	GDateTime *local = g_date_time_to_timezone(utc, tz);
+	char *text = g_date_time_format(local, "%Y-%m-%d %H:%M %Z");
+	g_strlcpy(buf, text, DOSED_TIMESTAMP_BUF);
+	g_free(text);
+	g_date_time_unref(local);
+	g_date_time_unref(utc);
+	return buf;
+}
+
 JsonNode *cli_json_next_dose(const DosedRegimen *regimen, const DosedNextDose *next,
 			     const char *site)
 {

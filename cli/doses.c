@@ -123,8 +123,8 @@ int cmd_log(CliContext *ctx, int argc, char **argv)
 
 	char when[DOSED_TIMESTAMP_BUF];
 	const char *phase = r->protocol->phases[as.phase_index].name;
-	timestamp_format(at, r->tz, when);
 	if (ctx->json) {
+		timestamp_format(at, r->tz, when);
 		JsonBuilder *b = json_builder_new();
 		json_builder_begin_object(b);
 		json_builder_set_member_name(b, "patient");
@@ -160,6 +160,7 @@ int cmd_log(CliContext *ctx, int argc, char **argv)
 		cli_print_json(json_builder_get_root(b));
 		g_object_unref(b);
 	} else {
+		cli_format_local_time(at, r->tz, when);
 		printf("Logged dose #%d for %s (%s, dose %d) at %s%s%s; dose id %" G_GINT64_FORMAT
 		       ".\n", as.ordinal, r->patient_id, phase, as.dose_in_phase, when,
 		       site ? ", site " : "", site ? site : "", dose_id);

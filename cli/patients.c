@@ -385,7 +385,7 @@ static void show_text(CliContext *ctx, const DosedRegimen *r, const DosedNextDos
 	printf("           %s %s %s\n", p->drug, phase_dose(phase, p), p->route);
 	printf("Started:   %s\n", date_format(r->start, a_buf));
 	if (r->stopped_at)
-		printf("Stopped:   %s by %s\n", timestamp_format(r->stopped_at, r->tz, when),
+		printf("Stopped:   %s by %s\n", cli_format_local_time(r->stopped_at, r->tz, when),
 		       r->stopped_by);
 	printf("Phase:     %d of %zu, %s: %s\n", next->phase_index + 1, p->n_phases, phase->name,
 	       description);
@@ -405,8 +405,8 @@ static void show_text(CliContext *ctx, const DosedRegimen *r, const DosedNextDos
 		printf("Doses:     none logged\n");
 	} else {
 		printf("Doses:\n");
-		printf("  %-6s %-4s %-25s %-14s %-16s %s\n", "ID", "#", "GIVEN", "PHASE", "SITE",
-		       "");
+		printf("  %-6s %-4s %-22s %-14s %-16s %s\n", "ID", "#", "GIVEN", "PHASE", "SITE",
+		       "REMARK");
 	}
 	for (guint i = 0; i < r->doses->len; i++) {
 		const DosedDose *d = g_ptr_array_index(r->doses, i);
@@ -423,8 +423,8 @@ static void show_text(CliContext *ctx, const DosedRegimen *r, const DosedNextDos
 			g_string_append(remark, ", forced");
 		if (d->note)
 			g_string_append_printf(remark, "; note: %s", d->note);
-		printf("  %-6" G_GINT64_FORMAT " #%-3d %-25s %-14s %-16s %s\n", d->id, d->ordinal,
-		       timestamp_format(d->given_at, r->tz, when),
+		printf("  %-6" G_GINT64_FORMAT " #%-3d %-22s %-14s %-16s %s\n", d->id, d->ordinal,
+		       cli_format_local_time(d->given_at, r->tz, when),
 		       p->phases[o ? o->phase_index : d->phase_index].name,
 		       d->site ? d->site : "-", remark->str);
 		g_string_free(remark, TRUE);
@@ -503,10 +503,10 @@ int cmd_schedule(CliContext *ctx, int argc, char **argv)
 		} else {
 			date_format(planned[i].due, due);
 			date_format(planned[i].latest, latest);
-			printf("#%-4d %s  %-3s  %-14s", planned[i].ordinal, due,
+			printf("#%-4d %s  %s  %s", planned[i].ordinal, due,
 			       weekday_names[date_weekday(planned[i].due) - 1], phase->name);
 			if (planned[i].latest != planned[i].due)
-				printf("  overdue after %s", latest);
+				printf(", overdue after %s", latest);
 			printf("\n");
 		}
 	}
