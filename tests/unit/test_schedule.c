@@ -89,6 +89,12 @@ protocol_phases(const char *id, DosedPhase *p)
 		p[2] = interval("maintenance", 1, 1, MONTH, DOSED_END_LIFE, 0, DAY);
 		return 3;
 	}
+	if (strcmp(id, "count-then-advanced") == 0) {
+		p[0] = interval("initial", 1, 1, DAY, DOSED_END_DOSES, 2, DAY);
+		p[1] = interval("alternate", 2, 2, DAY, DOSED_END_ADVANCED, 0, DAY);
+		p[2] = interval("maintenance", 1, 1, MONTH, DOSED_END_LIFE, 0, DAY);
+		return 3;
+	}
 	if (strcmp(id, "b12-cyano-label") == 0) {
 		p[0] = interval("initial", 1, 1, DAY, DOSED_END_DOSES, 7, DAY);
 		p[1] = interval("alternate", 2, 2, DAY, DOSED_END_DOSES, 7, DAY);
@@ -845,6 +851,16 @@ test_advance_names_its_phase(void **state G_GNUC_UNUSED)
 	assert_next(&r, "2026-11-25",
 		    "#3 phase 2 dose 1 due 2026-12-25 latest 2027-01-01 upcoming");
 	regimen_finish(&r);
+
+	/* A phase that ended by count is over before an advance that
+	 * follows it: the advance ends the next phase, before its first dose. */
+	regimen_init(&r, "count-then-advanced", "2026-11-23", "Europe/London");
+	give(&r, "2026-11-23");
+	give(&r, "2026-11-24");
+	advance(&r, local(&r, "2026-11-24", 10, 0), 1);
+	assert_next(&r, "2026-11-24",
+		    "#3 phase 2 dose 1 due 2026-12-24 latest 2026-12-31 upcoming");
+	regimen_finish(&r);
 }
 
 static void
@@ -1254,7 +1270,7 @@ test_site_rotation(void **state G_GNUC_UNUSED)
 	/* A voided dose's site is not the last one used. */
 	give_at_site(&r, "2026-11-30", "left thigh");
 	assert_string_equal(schedule_suggest_site(&r.view, sites), "right thigh");
-	void_dose(&r, 9);
+	void_dose(&r, 8);
 	assert_string_equal(schedule_suggest_site(&r.view, sites), "left deltoid");
 	regimen_finish(&r);
 }
