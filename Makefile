@@ -7,20 +7,26 @@ O         = $(BUILDDIR)
 
 CORE_SRC  = $(wildcard core/*.c)
 CLI_SRC   = $(wildcard cli/*.c)
+DAEMON_SRC = $(wildcard daemon/*.c)
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 
 CORE_OBJ  = $(CORE_SRC:%.c=$(O)/%.o)
 CLI_OBJ   = $(CLI_SRC:%.c=$(O)/%.o)
+DAEMON_OBJ = $(DAEMON_SRC:%.c=$(O)/%.o)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 
 ALL_CFLAGS = $(STD_CFLAGS) -Icore $(CFLAGS)
 
 .PHONY: all check check-quick clean tests deps run
-all: $(O)/dosectl
+all: $(O)/dosectl $(if $(DAEMON_SRC),$(O)/dosed)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/daemon/%.o: daemon/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(DAEMON_CFLAGS) -MMD -MP -c $< -o $@
 
 $(O)/libdosed.a: $(CORE_OBJ)
 	$(AR) rcs $@ $^
@@ -28,12 +34,20 @@ $(O)/libdosed.a: $(CORE_OBJ)
 $(O)/dosectl: $(CLI_OBJ) $(O)/libdosed.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# The daemon's objects but main.o, so unit tests can link them (dunst's way).
+$(O)/libdosed-daemon.a: $(filter-out $(O)/daemon/main.o,$(DAEMON_OBJ))
+	$(AR) rcs $@ $^
+
+$(O)/dosed: $(O)/daemon/main.o $(O)/libdosed-daemon.a $(O)/libdosed.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(DAEMON_LIBS)
+
 $(O)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(DAEMON_CFLAGS) -Idaemon $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
-$(O)/tests/%: $(O)/tests/%.o $(O)/libdosed.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+TEST_LINK = $(if $(DAEMON_SRC),$(O)/libdosed-daemon.a) $(O)/libdosed.a
+$(O)/tests/%: $(O)/tests/%.o $(TEST_LINK)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(DAEMON_LIBS) $(TEST_LIBS)
 
 tests: $(UNIT_BIN)
 
@@ -71,4 +85,4 @@ run: deps
 clean:
 	rm -rf $(BUILDDIR) $(BUILDDIR)-asan
 
--include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(UNIT_BIN:=.d)

@@ -11,7 +11,8 @@ SYSCONFDIR ?= /etc
 DESTDIR   ?=
 
 PKG_CONFIG ?= pkg-config
-PKGS       = glib-2.0 json-glib-1.0 sqlite3 inih
+PKGS       = glib-2.0 json-glib-1.0 sqlite3 inih libical
+DAEMON_PKGS = gio-2.0 libmicrohttpd
 TEST_PKGS  = cmocka
 
 CC        ?= cc
@@ -28,5 +29,7 @@ STD_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) \
              -DDOSED_SYSCONFDIR=\"$(SYSCONFDIR)\" \
              $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LIBS       = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+DAEMON_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(DAEMON_PKGS))
+DAEMON_LIBS   = $(shell $(PKG_CONFIG) --libs $(DAEMON_PKGS))
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS))
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))

@@ -61,6 +61,7 @@ static bool parse_listen(const char *text, void *field, const char *base_dir, ch
 static bool parse_base_url(const char *text, void *field, const char *base_dir,
 			   char **problem);
 static bool parse_months(const char *text, void *field, const char *base_dir, char **problem);
+static bool parse_days(const char *text, void *field, const char *base_dir, char **problem);
 static bool parse_bool(const char *text, void *field, const char *base_dir, char **problem);
 static bool parse_clock_time(const char *text, void *field, const char *base_dir,
 			     char **problem);
@@ -98,6 +99,8 @@ static const ConfOption confmap[] = {
 	  "12", NULL, false, "a whole number of months from 1 to 120" },
 	{ "feed", "alarms", parse_bool, FIELD(feed_alarms),
 	  "true", NULL, false, "true or false; also yes/no, on/off, 1/0" },
+	{ "feed", "clinic_days", parse_days, FIELD(feed_clinic_days),
+	  "7", NULL, false, "a whole number of days from 1 to 366" },
 
 	{ "reminders", "enabled", parse_bool, FIELD(reminders_enabled),
 	  "true", NULL, false, "true or false; also yes/no, on/off, 1/0" },
@@ -314,6 +317,19 @@ static bool parse_months(const char *text, void *field, const char *base_dir, ch
 		return false;
 	}
 	*months = (int)number;
+	return true;
+}
+
+static bool parse_days(const char *text, void *field, const char *base_dir, char **problem)
+{
+	int *days = field;
+	gint64 number;
+
+	if (!g_ascii_string_to_signed(text, 10, 1, 366, &number, NULL)) {
+		*problem = g_strdup_printf("\"%s\" is not a number from 1 to 366", text);
+		return false;
+	}
+	*days = (int)number;
 	return true;
 }
 

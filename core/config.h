@@ -24,6 +24,7 @@ typedef struct {
 	int feed_horizon_months;     /* 12 */
 	int feed_history_months;     /* 12 */
 	bool feed_alarms;            /* alarms = true: VALARMs in feeds */
+	int feed_clinic_days;        /* clinic_days = 7: the clinic feed's days ahead */
 
 	/* [reminders] */
 	bool reminders_enabled;      /* true */

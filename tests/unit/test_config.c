@@ -191,6 +191,7 @@ static void assert_same_settings(const DosedConfig *a, const DosedConfig *b)
 	assert_int_equal(a->feed_horizon_months, b->feed_horizon_months);
 	assert_int_equal(a->feed_history_months, b->feed_history_months);
 	assert_int_equal(a->feed_alarms, b->feed_alarms);
+	assert_int_equal(a->feed_clinic_days, b->feed_clinic_days);
 	assert_int_equal(a->reminders_enabled, b->reminders_enabled);
 	assert_int_equal(a->reminders_at, b->reminders_at);
 	assert_int_equal(a->reminders_before_ms, b->reminders_before_ms);
@@ -213,6 +214,7 @@ static void assert_common_defaults(const DosedConfig *config)
 	assert_int_equal(config->feed_horizon_months, 12);
 	assert_int_equal(config->feed_history_months, 12);
 	assert_true(config->feed_alarms);
+	assert_int_equal(config->feed_clinic_days, 7);
 	assert_true(config->reminders_enabled);
 	assert_int_equal(config->reminders_at, 9 * 3600);
 	assert_int_equal(config->reminders_before_ms, 24 * 3600 * 1000);
@@ -333,8 +335,9 @@ static void test_shipped_conf_shows_true_defaults(void **state)
 		}
 		g_string_append_printf(edited, "%s\n", line);
 	}
-	/* One line for each of the 14 settings of SPEC 6 and the brief. */
-	assert_int_equal(uncommented, 14);
+	/* One line for each of the 15 settings: SPEC 6's, busy_timeout, alarms
+	 * and clinic_days. */
+	assert_int_equal(uncommented, 15);
 
 	/* "; path = ~/.local/share/..." is the default when XDG_DATA_HOME is
 	 * not set. */
@@ -379,6 +382,7 @@ static void test_every_key_is_read(void **state)
 	assert_int_equal(config->feed_horizon_months, 6);
 	assert_int_equal(config->feed_history_months, 120);
 	assert_false(config->feed_alarms);
+	assert_int_equal(config->feed_clinic_days, 30);
 	assert_false(config->reminders_enabled);
 	assert_int_equal(config->reminders_at, 7 * 3600 + 45 * 60 + 30);
 	assert_int_equal(config->reminders_before_ms, 2 * 3600 * 1000);
@@ -513,6 +517,14 @@ static void test_months(void **state)
 			     "\"121\" is not a number from 1 to 120");
 	assert_value_refused(fixture, "feed", "history_months", "12 months",
 			     "(expected a whole number of months from 1 to 120)");
+
+	config = load_value(fixture, "feed", "clinic_days", "14");
+	assert_int_equal(config->feed_clinic_days, 14);
+	config_destroy(config);
+	assert_value_refused(fixture, "feed", "clinic_days", "0",
+			     "\"0\" is not a number from 1 to 366");
+	assert_value_refused(fixture, "feed", "clinic_days", "367",
+			     "\"367\" is not a number from 1 to 366");
 }
 
 static void test_clock_time(void **state)
@@ -589,7 +601,7 @@ static void test_unknown_key(void **state)
 
 	assert_text_refused(fixture, "[feed]\n\n; a comment\nlisten = 127.0.0.1:1\nlisen = x\n",
 			    5, "[feed] lisen: unknown key",
-			    "expected listen, base_url, horizon_months, history_months or alarms");
+			    "expected listen, base_url, horizon_months, history_months, alarms or clinic_days");
 }
 
 static void test_bad_value_names_line(void **state)
