@@ -15,6 +15,8 @@
 #include <sqlite3.h>
 
 #include "error.h"
+#include "feed.h"
+#include "token.h"
 
 /* PRAGMA application_id: "DOSE" in ASCII.  It marks a file as ours, so that
  * dosed never migrates (writes into) someone else's SQLite database.  Never
@@ -36,7 +38,9 @@ struct DosedStore {
  *
  * Nothing is ever deleted or overwritten (SPEC 5): the triggers refuse a
  * DELETE on any table and an UPDATE of anything but the marking columns
- * (dose.voided_*, regimen.stopped_*), and those only once.  Instants are
+ * (dose.voided_*, regimen.stopped_*, feed_token.revoked_*), and those only
+ * once.  The exception is feed_event, a cache of what the feeds showed, not
+ * health data (step 1 -> 2).  Instants are
  * INTEGER seconds since the epoch, UTC; calendar dates TEXT 'YYYY-MM-DD'.
  * audit.detail is a JSON object of the change's values, which SQLite's
  * json_object() builds from bound parameters. */
@@ -135,6 +139,84 @@ static const char *const store_migrations[] = {
 	"	BEGIN SELECT RAISE(ABORT, 'dosed never deletes the audit trail'); END;\n"
 	"CREATE TRIGGER audit_never_changed BEFORE UPDATE ON audit\n"
 	"	BEGIN SELECT RAISE(ABORT, 'dosed never changes the audit trail'); END;\n",
+
+	/* 1 -> 2 (issue 3): feed tokens, feed event states, and 'feed' in the
+	 * audit trail.
+	 *
+	 * SQLite cannot alter a CHECK, so the audit table is rebuilt (the
+	 * procedure of sqlite.org/lang_altertable.html): a new table, every
+	 * row copied with its id, the old one dropped, the new one renamed,
+	 * its index and triggers made again.  Feed rows have no regimen (a
+	 * token opens the patient's feed whatever regimen they are on) and
+	 * the clinic's have no patient either; every other action still needs
+	 * both.  The DROP runs with foreign keys on and so performs an
+	 * implicit DELETE, but that DELETE fires no triggers
+	 * (sqlite.org/lang_droptable.html), so audit_never_deleted does not
+	 * stop it, and nothing references audit for a foreign key to refuse. */
+	"CREATE TABLE audit_v2 (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	at INTEGER NOT NULL,\n"
+	"	actor TEXT NOT NULL,\n"
+	"	action TEXT NOT NULL\n"
+	"		CHECK (action IN ('enrol', 'log', 'void', 'advance', 'stop', 'feed')),\n"
+	"	patient_id TEXT REFERENCES patient(id),\n"
+	"	regimen_id INTEGER REFERENCES regimen(id),\n"
+	"	dose_id INTEGER REFERENCES dose(id),\n"
+	"	detail TEXT NOT NULL DEFAULT '{}',\n"
+	"	CHECK (action = 'feed' OR (patient_id IS NOT NULL AND regimen_id IS NOT NULL))\n"
+	");\n"
+	"INSERT INTO audit_v2 (id, at, actor, action, patient_id, regimen_id, dose_id, detail)\n"
+	"	SELECT id, at, actor, action, patient_id, regimen_id, dose_id, detail\n"
+	"	FROM audit ORDER BY id;\n"
+	"DROP TABLE audit;\n"
+	"ALTER TABLE audit_v2 RENAME TO audit;\n"
+	"CREATE INDEX audit_by_patient ON audit(patient_id, at);\n"
+	"CREATE TRIGGER audit_never_deleted BEFORE DELETE ON audit\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never deletes the audit trail'); END;\n"
+	"CREATE TRIGGER audit_never_changed BEFORE UPDATE ON audit\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never changes the audit trail'); END;\n"
+	/* A feed token is kept only as the SHA-256 of its text (token.h).
+	 * Revoking marks the row, once; like the health tables, nothing here
+	 * is deleted or rewritten, so the trail of who could read a feed when
+	 * stays whole. */
+	"CREATE TABLE feed_token (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	patient_id TEXT REFERENCES patient(id),\n"
+	"	hash TEXT UNIQUE NOT NULL\n"
+	"		CHECK (length(hash) = 64 AND hash NOT GLOB '*[^0-9a-f]*'),\n"
+	"	issued_at INTEGER NOT NULL,\n"
+	"	issued_by TEXT NOT NULL,\n"
+	"	revoked_at INTEGER,\n"
+	"	revoked_by TEXT,\n"
+	"	CHECK ((revoked_at IS NULL) = (revoked_by IS NULL))\n"
+	");\n"
+	/* At most one active token per feed.  A UNIQUE index treats NULLs as
+	 * distinct, so the clinic's feed (patient_id NULL) needs an index of
+	 * its own, on an expression that is never NULL. */
+	"CREATE UNIQUE INDEX feed_token_one_per_patient ON feed_token(patient_id)\n"
+	"	WHERE revoked_at IS NULL AND patient_id IS NOT NULL;\n"
+	"CREATE UNIQUE INDEX feed_token_one_for_clinic ON feed_token((patient_id IS NULL))\n"
+	"	WHERE revoked_at IS NULL AND patient_id IS NULL;\n"
+	"CREATE TRIGGER feed_token_never_deleted BEFORE DELETE ON feed_token\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never deletes a feed token; revoke it'); END;\n"
+	"CREATE TRIGGER feed_token_never_changed BEFORE UPDATE OF id, patient_id, hash,\n"
+	"	issued_at, issued_by ON feed_token\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never changes a feed token; revoke it'); END;\n"
+	"CREATE TRIGGER feed_token_revoked_once BEFORE UPDATE OF revoked_at, revoked_by\n"
+	"	ON feed_token WHEN OLD.revoked_at IS NOT NULL\n"
+	"	BEGIN SELECT RAISE(ABORT, 'the feed token is already revoked'); END;\n"
+	/* What the feeds last showed of each event (feed.h): a fingerprint,
+	 * its SEQUENCE and when it last changed, so that an unchanged feed is
+	 * byte-identical across restarts.  A cache derived from the health
+	 * data, not health data itself: the one table whose rows are updated
+	 * in place, and so the one without no-change triggers.  Were it lost,
+	 * every event would only look changed once. */
+	"CREATE TABLE feed_event (\n"
+	"	key TEXT PRIMARY KEY NOT NULL,\n"
+	"	fingerprint TEXT NOT NULL,\n"
+	"	sequence INTEGER NOT NULL CHECK (sequence >= 0),\n"
+	"	changed_at INTEGER NOT NULL\n"
+	") WITHOUT ROWID;\n",
 };
 
 #define STORE_SCHEMA_VERSION ((int)G_N_ELEMENTS(store_migrations))
@@ -1462,4 +1544,283 @@ bool store_stop(DosedStore *store, const DosedRegimen *regimen, const char *acto
 	if (!store_check_actor(actor, error) || !store_write_begin(store, error))
 		return false;
 	return store_write_end(store, store_stop_rows(store, regimen, actor, now, error), error);
+}
+
+/* ---- feeds (SPEC 4) -------------------------------------------------- */
+
+/* Issue inside the savepoint of store_issue_feed_token().  *token is set
+ * only when every row is written. */
+static bool store_issue_rows(DosedStore *store, const char *patient_id, bool rotate,
+			     const char *actor, gint64 now, char **token, gint64 *issued_at,
+			     GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	char text[DOSED_TOKEN_TEXT_LEN + 1];
+	char hash[DOSED_TOKEN_HASH_LEN + 1];
+	gint64 old_id = 0;
+	gint64 token_id;
+	int rc;
+
+	if (patient_id) {
+		stmt = store_prepare(store, "SELECT 1 FROM patient WHERE id = ?1", error);
+		if (!stmt)
+			return false;
+		bind_text(stmt, 1, patient_id);
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_DONE) {
+			g_set_error(error, DOSED_ERROR, DOSED_ERROR_NOT_FOUND,
+				    "unknown patient '%s'; see 'dosectl patients'", patient_id);
+			return false;
+		}
+		if (rc != SQLITE_ROW) {
+			store_fail(store, rc, "looking for the patient", error);
+			return false;
+		}
+		g_clear_pointer(&stmt, sqlite3_finalize);
+	}
+
+	/* "IS" matches the clinic's NULL patient too. */
+	stmt = store_prepare(store,
+		"SELECT id, issued_at FROM feed_token"
+		" WHERE patient_id IS ?1 AND revoked_at IS NULL", error);
+	if (!stmt)
+		return false;
+	bind_text(stmt, 1, patient_id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		old_id = sqlite3_column_int64(stmt, 0);
+		if (!rotate) {
+			/* Only the hash is kept: the token cannot be shown
+			 * again, only renewed (dosectl feed --rotate). */
+			*issued_at = sqlite3_column_int64(stmt, 1);
+			return true;
+		}
+	} else if (rc != SQLITE_DONE) {
+		store_fail(store, rc, "looking for the feed token", error);
+		return false;
+	}
+	g_clear_pointer(&stmt, sqlite3_finalize);
+
+	/* SPEC 4: rotating revokes the old token at once, in the same
+	 * transaction as the new one is issued. */
+	if (old_id != 0) {
+		stmt = store_prepare(store,
+			"UPDATE feed_token SET revoked_at = ?1, revoked_by = ?2"
+			" WHERE id = ?3 AND revoked_at IS NULL", error);
+		if (!stmt)
+			return false;
+		sqlite3_bind_int64(stmt, 1, now);
+		bind_text(stmt, 2, actor);
+		sqlite3_bind_int64(stmt, 3, old_id);
+		if (!store_step_done(store, stmt, "revoking the feed token", error))
+			return false;
+		g_clear_pointer(&stmt, sqlite3_finalize);
+	}
+
+	if (!token_generate(text, error))
+		return false;
+	token_hash(text, DOSED_TOKEN_TEXT_LEN, hash);
+	stmt = store_prepare(store,
+		"INSERT INTO feed_token (patient_id, hash, issued_at, issued_by)"
+		" VALUES (?1, ?2, ?3, ?4)", error);
+	if (!stmt)
+		goto fail;
+	bind_text(stmt, 1, patient_id);
+	bind_text(stmt, 2, hash);
+	sqlite3_bind_int64(stmt, 3, now);
+	bind_text(stmt, 4, actor);
+	if (!store_step_done(store, stmt, "recording the feed token", error))
+		goto fail;
+	token_id = sqlite3_last_insert_rowid(store->db);
+	g_clear_pointer(&stmt, sqlite3_finalize);
+
+	/* The audit row says what happened to whose feed, never the token
+	 * or its hash: the trail is read by more people than the feed. */
+	stmt = store_prepare(store,
+		"INSERT INTO audit (at, actor, action, patient_id, detail)"
+		" VALUES (?1, ?2, 'feed', ?3, json_object('event', ?4, 'feed', ?5,"
+		" 'patient', ?3, 'feed_token_id', ?6, 'revoked_feed_token_id', ?7))", error);
+	if (!stmt)
+		goto fail;
+	sqlite3_bind_int64(stmt, 1, now);
+	bind_text(stmt, 2, actor);
+	bind_text(stmt, 3, patient_id);
+	bind_text(stmt, 4, old_id != 0 ? "rotate" : "issue");
+	bind_text(stmt, 5, patient_id ? "patient" : "clinic");
+	sqlite3_bind_int64(stmt, 6, token_id);
+	if (old_id != 0)
+		sqlite3_bind_int64(stmt, 7, old_id);
+	else
+		sqlite3_bind_null(stmt, 7);
+	if (!store_step_done(store, stmt, "recording the feed token", error))
+		goto fail;
+
+	*token = g_strdup(text);
+	*issued_at = now;
+	explicit_bzero(text, sizeof text);
+	return true;
+fail:
+	explicit_bzero(text, sizeof text);
+	return false;
+}
+
+bool store_issue_feed_token(DosedStore *store, const char *patient_id, bool rotate,
+			    const char *actor, gint64 now, char **token, gint64 *issued_at,
+			    GError **error)
+{
+	g_autofree char *issued = NULL;
+	gint64 when = 0;
+	bool ok;
+
+	*token = NULL;
+	*issued_at = 0;
+	if (patient_id && !*patient_id) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+			    "the patient id is empty; give the clinic's identifier");
+		return false;
+	}
+	if (!store_check_actor(actor, error) || !store_write_begin(store, error))
+		return false;
+	ok = store_write_end(store,
+			     store_issue_rows(store, patient_id, rotate, actor, now, &issued,
+					      &when, error),
+			     error);
+	if (!ok) {
+		if (issued)
+			explicit_bzero(issued, strlen(issued));
+		return false;
+	}
+	*token = g_steal_pointer(&issued);
+	*issued_at = when;
+	return true;
+}
+
+static void feed_token_free(gpointer data)
+{
+	DosedFeedToken *token = data;
+
+	g_free(token->patient_id);
+	g_free(token);
+}
+
+GPtrArray *store_load_feed_tokens(DosedStore *store, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(store,
+		"SELECT hash, patient_id, issued_at FROM feed_token"
+		" WHERE revoked_at IS NULL ORDER BY id", error);
+	GPtrArray *tokens;
+	int rc;
+
+	if (!stmt)
+		return NULL;
+	tokens = g_ptr_array_new_with_free_func(feed_token_free);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		DosedFeedToken *token = g_new0(DosedFeedToken, 1);
+		const char *hash = (const char *)sqlite3_column_text(stmt, 0);
+
+		/* The schema's CHECK holds the hash to 64 hex digits. */
+		g_strlcpy(token->hash, hash ? hash : "", sizeof token->hash);
+		token->patient_id = column_strdup(stmt, 1);
+		token->issued_at = sqlite3_column_int64(stmt, 2);
+		g_ptr_array_add(tokens, token);
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(store, rc, "reading the feed tokens", error);
+		g_ptr_array_unref(tokens);
+		return NULL;
+	}
+	return tokens;
+}
+
+bool store_load_feed_states(DosedStore *store, GHashTable *states, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(store,
+		"SELECT key, fingerprint, sequence, changed_at FROM feed_event", error);
+	int rc;
+
+	if (!stmt)
+		return false;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		/* Allocated as feed_states_create()'s table frees them. */
+		DosedFeedEventState *state = g_new0(DosedFeedEventState, 1);
+
+		state->fingerprint = column_strdup(stmt, 1);
+		state->sequence = sqlite3_column_int(stmt, 2);
+		state->changed_at = sqlite3_column_int64(stmt, 3);
+		state->dirty = false;
+		g_hash_table_replace(states, column_strdup(stmt, 0), state);
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(store, rc, "reading the feed event states", error);
+		return false;
+	}
+	return true;
+}
+
+/* Upsert every dirty state with one prepared statement, reset between
+ * rows: a clinic's first render after an upgrade makes thousands. */
+static bool store_save_states_rows(DosedStore *store, GHashTable *states, GPtrArray *saved,
+				   GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(store,
+		"INSERT INTO feed_event (key, fingerprint, sequence, changed_at)"
+		" VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint,"
+		" sequence = excluded.sequence, changed_at = excluded.changed_at", error);
+	GHashTableIter iter;
+	gpointer key, value;
+
+	if (!stmt)
+		return false;
+	g_hash_table_iter_init(&iter, states);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		DosedFeedEventState *state = value;
+
+		if (!state->dirty)
+			continue;
+		bind_text(stmt, 1, key);
+		bind_text(stmt, 2, state->fingerprint);
+		sqlite3_bind_int(stmt, 3, state->sequence);
+		sqlite3_bind_int64(stmt, 4, state->changed_at);
+		if (!store_step_done(store, stmt, "saving the feed event states", error))
+			return false;
+		sqlite3_reset(stmt);
+		g_ptr_array_add(saved, state);
+	}
+	return true;
+}
+
+bool store_save_feed_states(DosedStore *store, GHashTable *states, GError **error)
+{
+	g_autoptr(GPtrArray) saved = g_ptr_array_new();
+
+	if (!store_write_begin(store, error))
+		return false;
+	if (!store_write_end(store, store_save_states_rows(store, states, saved, error), error))
+		return false;
+	/* Only now: a failed save leaves every state dirty for the next. */
+	for (guint i = 0; i < saved->len; i++)
+		((DosedFeedEventState *)g_ptr_array_index(saved, i))->dirty = false;
+	return true;
+}
+
+bool store_data_version(DosedStore *store, gint64 *version, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, "PRAGMA data_version", error);
+	int rc;
+
+	if (!stmt)
+		return false;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		store_fail(store, rc, "reading its data version", error);
+		return false;
+	}
+	*version = sqlite3_column_int64(stmt, 0);
+	return true;
+}
+
+const char *store_path(const DosedStore *store)
+{
+	return store->path;
 }

@@ -112,4 +112,36 @@ bool store_advance(DosedStore *store, const DosedRegimen *regimen, int phase_ind
 bool store_stop(DosedStore *store, const DosedRegimen *regimen, const char *actor,
 		gint64 now, GError **error);
 
+/* ---- feeds (SPEC 4) ------------------------------------------------ */
+
+/* An active feed token: its hash and whose feed it opens. */
+typedef struct {
+	char hash[65];          /* hex SHA-256 of the token (token.h) */
+	char *patient_id;       /* NULL for the clinic feed */
+	gint64 issued_at;
+} DosedFeedToken;
+
+/* Issue a feed token for a patient (patient_id) or the clinic (NULL).
+ * When an active one exists and !rotate: *token is set to NULL and
+ * *issued_at to when it was issued (only its hash is kept, so it cannot be
+ * shown again).  Otherwise (none, or rotate) the old one is revoked at once
+ * and *token receives the new token text (newly allocated), shown once.
+ * Audited.  DOSED_ERROR_NOT_FOUND for an unknown patient. */
+bool store_issue_feed_token(DosedStore *store, const char *patient_id, bool rotate,
+			    const char *actor, gint64 now, char **token, gint64 *issued_at,
+			    GError **error);
+/* Every active token.  GPtrArray of DosedFeedToken *, freed with the array. */
+GPtrArray *store_load_feed_tokens(DosedStore *store, GError **error);
+
+/* Fill `states` (feed_states_create()) with every saved event state. */
+bool store_load_feed_states(DosedStore *store, GHashTable *states, GError **error);
+/* Save the dirty event states (in a write transaction) and clear their
+ * dirty flags. */
+bool store_save_feed_states(DosedStore *store, GHashTable *states, GError **error);
+
+/* PRAGMA data_version: changes when another connection commits. */
+bool store_data_version(DosedStore *store, gint64 *version, GError **error);
+/* The database file's path, as opened. */
+const char *store_path(const DosedStore *store);
+
 #endif

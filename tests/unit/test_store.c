@@ -19,13 +19,17 @@
 #include <sqlite3.h>
 
 #include "error.h"
+#include "feed.h"
 #include "protocol.h"
 #include "store.h"
 #include "timeutil.h"
+#include "token.h"
 
 /* 2026-11-23T10:00:00Z, a Monday. */
 #define T0 G_GINT64_CONSTANT(1795428000)
 #define DAY G_GINT64_CONSTANT(86400)
+/* The schema this dosed writes (store.c's store_migrations). */
+#define SCHEMA_VERSION 2
 
 static const char test_protocol_ini[] =
 	"[test-neuro]\n"
@@ -282,7 +286,7 @@ static void check_fresh_database(Fixture *fixture, int mode, mode_t mask)
 	/* "DOSE" in ASCII: changing it would make every existing database
 	 * foreign to dosed. */
 	assert_int_equal(sql_int(path, "PRAGMA application_id"), 0x444f5345);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), SCHEMA_VERSION);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM patient"), 1);
 }
 
@@ -323,7 +327,7 @@ static void test_reopen_keeps_data(void **state)
 	assert_int_equal(regimen->view.n_doses, 1);
 	regimen_destroy(regimen);
 	store_close(store);
-	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), SCHEMA_VERSION);
 	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM regimen"), 1);
 }
 
@@ -392,7 +396,7 @@ static void test_empty_file_adopted(void **state)
 	chmod(fixture->db, 0600);
 	store = open_store(fixture->db);
 	store_close(store);
-	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), SCHEMA_VERSION);
 }
 
 /* A folder that cannot be made (a file stands where it should be): the
@@ -1002,6 +1006,735 @@ static void test_only_patient(void **state)
 	store_close(store);
 }
 
+/* ---- feed tokens (SPEC 4) ----------------------------------------------- */
+
+/* Issue (or ask for) a feed token in a transaction of its own; the new
+ * token text or NULL. */
+static char *issue(DosedStore *store, const char *patient_id, bool rotate, gint64 now,
+		   gint64 *issued_at)
+{
+	GError *error = NULL;
+	char *token = NULL;
+	gint64 when = -1;
+
+	begin_write(store);
+	if (!store_issue_feed_token(store, patient_id, rotate, "nurse", now, &token, &when,
+				    &error))
+		fail_msg("store_issue_feed_token: %s", error->message);
+	commit(store);
+	if (issued_at)
+		*issued_at = when;
+	return token;
+}
+
+static GPtrArray *load_tokens(DosedStore *store)
+{
+	GError *error = NULL;
+	GPtrArray *tokens = store_load_feed_tokens(store, &error);
+
+	if (!tokens)
+		fail_msg("store_load_feed_tokens: %s", error->message);
+	return tokens;
+}
+
+/* The active token with this hash, NULL when there is none. */
+static const DosedFeedToken *find_hash(GPtrArray *tokens, const char *hash)
+{
+	for (guint i = 0; i < tokens->len; i++) {
+		const DosedFeedToken *token = g_ptr_array_index(tokens, i);
+
+		if (strcmp(token->hash, hash) == 0)
+			return token;
+	}
+	return NULL;
+}
+
+static void hash_of(const char *token, char *hash)
+{
+	assert_non_null(token);
+	assert_true(token_well_formed(token, strlen(token)));
+	token_hash(token, strlen(token), hash);
+}
+
+/* The extended result code of SQL run on a raw connection. */
+static int sql_try(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_extended_result_codes(db, 1);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* SPEC 4: a token is shown once; asking again tells when it was issued. */
+static void test_feed_token_shown_once(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	char hash[DOSED_TOKEN_HASH_LEN + 1];
+	g_autofree char *token = NULL;
+	g_autofree char *again = NULL;
+	g_autofree char *stored = NULL;
+	GPtrArray *tokens;
+	const DosedFeedToken *found;
+	gint64 issued_at = 0;
+
+	enrol(store, fixture, "P1", odd_name, 23);
+	token = issue(store, "P1", false, T0 + 10, &issued_at);
+	hash_of(token, hash);
+	assert_int_equal(issued_at, T0 + 10);
+
+	tokens = load_tokens(store);
+	assert_int_equal(tokens->len, 1);
+	found = find_hash(tokens, hash);
+	assert_non_null(found);
+	assert_string_equal(found->patient_id, "P1");
+	assert_int_equal(found->issued_at, T0 + 10);
+	g_ptr_array_unref(tokens);
+
+	/* Only its hash is kept: the second ask gets no token, the date of
+	 * the first, and changes nothing. */
+	again = issue(store, "P1", false, T0 + 20, &issued_at);
+	assert_null(again);
+	assert_int_equal(issued_at, T0 + 10);
+	store_close(store);
+
+	stored = sql_text(fixture->db, "SELECT group_concat(hash) FROM feed_token");
+	assert_string_equal(stored, hash);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM audit WHERE action = 'feed'"),
+			 1);
+}
+
+/* --rotate: the old token stops working at once (it is no longer loaded)
+ * and stays on record as revoked, by whom and when. */
+static void test_feed_token_rotate(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	char old_hash[DOSED_TOKEN_HASH_LEN + 1];
+	char new_hash[DOSED_TOKEN_HASH_LEN + 1];
+	char third_hash[DOSED_TOKEN_HASH_LEN + 1];
+	g_autofree char *old = NULL;
+	g_autofree char *rotated = NULL;
+	g_autofree char *third = NULL;
+	g_autofree char *query = NULL;
+	g_autofree char *revoked = NULL;
+	GPtrArray *tokens;
+	gint64 issued_at = 0;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	old = issue(store, "P1", false, T0 + 10, NULL);
+	hash_of(old, old_hash);
+	rotated = issue(store, "P1", true, T0 + 20, &issued_at);
+	hash_of(rotated, new_hash);
+	assert_string_not_equal(old, rotated);
+	assert_int_equal(issued_at, T0 + 20);
+
+	tokens = load_tokens(store);
+	assert_int_equal(tokens->len, 1);
+	assert_null(find_hash(tokens, old_hash));
+	assert_non_null(find_hash(tokens, new_hash));
+	assert_int_equal(((DosedFeedToken *)g_ptr_array_index(tokens, 0))->issued_at, T0 + 20);
+	g_ptr_array_unref(tokens);
+
+	third = issue(store, "P1", true, T0 + 30, NULL);
+	hash_of(third, third_hash);
+	tokens = load_tokens(store);
+	assert_int_equal(tokens->len, 1);
+	assert_non_null(find_hash(tokens, third_hash));
+	g_ptr_array_unref(tokens);
+	store_close(store);
+
+	query = g_strdup_printf("SELECT revoked_at || ':' || revoked_by FROM feed_token"
+				" WHERE hash = '%s'", old_hash);
+	revoked = sql_text(fixture->db, query);
+	assert_string_equal(revoked, "1795428020:nurse");
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM feed_token"), 3);
+	assert_int_equal(sql_int(fixture->db,
+				 "SELECT count(*) FROM feed_token WHERE revoked_at IS NULL"), 1);
+}
+
+/* The clinic's feed has its own token (patient NULL), one at a time like a
+ * patient's, and the database itself refuses a second active one. */
+static void test_feed_token_clinic(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	char clinic_hash[DOSED_TOKEN_HASH_LEN + 1];
+	char patient_hash[DOSED_TOKEN_HASH_LEN + 1];
+	char rotated_hash[DOSED_TOKEN_HASH_LEN + 1];
+	g_autofree char *clinic = NULL;
+	g_autofree char *patient = NULL;
+	g_autofree char *again = NULL;
+	g_autofree char *rotated = NULL;
+	GPtrArray *tokens;
+	const DosedFeedToken *found;
+	gint64 issued_at = 0;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	clinic = issue(store, NULL, false, T0 + 10, NULL);
+	hash_of(clinic, clinic_hash);
+	patient = issue(store, "P1", false, T0 + 11, NULL);
+	hash_of(patient, patient_hash);
+
+	tokens = load_tokens(store);
+	assert_int_equal(tokens->len, 2);
+	found = find_hash(tokens, clinic_hash);
+	assert_non_null(found);
+	assert_null(found->patient_id);
+	assert_int_equal(found->issued_at, T0 + 10);
+	found = find_hash(tokens, patient_hash);
+	assert_non_null(found);
+	assert_string_equal(found->patient_id, "P1");
+	g_ptr_array_unref(tokens);
+
+	again = issue(store, NULL, false, T0 + 20, &issued_at);
+	assert_null(again);
+	assert_int_equal(issued_at, T0 + 10);
+
+	rotated = issue(store, NULL, true, T0 + 30, NULL);
+	hash_of(rotated, rotated_hash);
+	tokens = load_tokens(store);
+	assert_int_equal(tokens->len, 2);
+	assert_null(find_hash(tokens, clinic_hash));
+	assert_non_null(find_hash(tokens, rotated_hash));
+	/* The patient's feed is not touched by the clinic's rotation. */
+	assert_non_null(find_hash(tokens, patient_hash));
+	g_ptr_array_unref(tokens);
+	store_close(store);
+
+	/* Even SQL written by hand cannot make two active tokens for one feed
+	 * (NULL patient included), nor one for a patient who does not exist;
+	 * a revoked row is fine. */
+	assert_int_equal(sql_try(fixture->db,
+		"INSERT INTO feed_token (patient_id, hash, issued_at, issued_by)"
+		" VALUES (NULL, 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',"
+		" 1, 'x')"), SQLITE_CONSTRAINT_UNIQUE);
+	assert_int_equal(sql_try(fixture->db,
+		"INSERT INTO feed_token (patient_id, hash, issued_at, issued_by)"
+		" VALUES ('P1', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',"
+		" 1, 'x')"), SQLITE_CONSTRAINT_UNIQUE);
+	assert_int_equal(sql_try(fixture->db,
+		"PRAGMA foreign_keys = ON;"
+		"INSERT INTO feed_token (patient_id, hash, issued_at, issued_by)"
+		" VALUES ('nobody', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',"
+		" 1, 'x')"), SQLITE_CONSTRAINT_FOREIGNKEY);
+	/* Not a SHA-256 in hex. */
+	assert_int_equal(sql_try(fixture->db,
+		"INSERT INTO feed_token (patient_id, hash, issued_at, issued_by, revoked_at,"
+		" revoked_by) VALUES (NULL, 'AAAA', 1, 'x', 2, 'x')"), SQLITE_CONSTRAINT_CHECK);
+	assert_int_equal(sql_try(fixture->db,
+		"INSERT INTO feed_token (patient_id, hash, issued_at, issued_by, revoked_at,"
+		" revoked_by) VALUES (NULL,"
+		" 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 1, 'x', 2, 'x')"),
+		SQLITE_OK);
+}
+
+/* A refused issue writes nothing, even when the caller then commits. */
+static void test_feed_token_refused_writes_nothing(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	GError *error = NULL;
+	char *token = NULL;
+	gint64 issued_at = -1;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	begin_write(store);
+	assert_false(store_issue_feed_token(store, "nobody", false, "nurse", T0, &token,
+					    &issued_at, &error));
+	assert_error(error, DOSED_ERROR_NOT_FOUND,
+		     "unknown patient 'nobody'; see 'dosectl patients'");
+	g_clear_error(&error);
+	assert_null(token);
+	assert_int_equal(issued_at, 0);
+	assert_false(store_issue_feed_token(store, "nobody", true, "nurse", T0, &token,
+					    &issued_at, &error));
+	assert_error(error, DOSED_ERROR_NOT_FOUND, "unknown patient 'nobody'");
+	g_clear_error(&error);
+	assert_false(store_issue_feed_token(store, "", false, "nurse", T0, &token, &issued_at,
+					    &error));
+	assert_error(error, DOSED_ERROR_INVALID, "the patient id is empty");
+	g_clear_error(&error);
+	assert_false(store_issue_feed_token(store, "P1", false, NULL, T0, &token, &issued_at,
+					    &error));
+	assert_error(error, DOSED_ERROR_INVALID, "the audit trail needs a user name");
+	g_clear_error(&error);
+	assert_null(token);
+	commit(store);
+
+	/* Outside a write transaction: a bug of the caller, said so. */
+	assert_false(store_issue_feed_token(store, "P1", false, "nurse", T0, &token, &issued_at,
+					    &error));
+	assert_error(error, DOSED_ERROR_STORE, "outside a write transaction");
+	g_clear_error(&error);
+	assert_null(token);
+	store_close(store);
+
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM feed_token"), 0);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM audit WHERE action = 'feed'"),
+			 0);
+}
+
+/* The bytes of the database and its WAL, as anyone with the file sees them. */
+static GByteArray *database_bytes(const char *path)
+{
+	static const char *const suffixes[] = { "", "-wal" };
+	GByteArray *bytes = g_byte_array_new();
+
+	for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+		g_autofree char *file = g_strconcat(path, suffixes[i], NULL);
+		g_autofree char *contents = NULL;
+		gsize length = 0;
+
+		if (g_file_get_contents(file, &contents, &length, NULL))
+			g_byte_array_append(bytes, (const guint8 *)contents, (guint)length);
+	}
+	return bytes;
+}
+
+static bool bytes_contain(const GByteArray *bytes, const char *text)
+{
+	return memmem(bytes->data, bytes->len, text, strlen(text)) != NULL;
+}
+
+/* SPEC 4: tokens are stored only as a hash, and the audit trail, read by
+ * more people than the feed, holds neither the token nor its hash: it says
+ * issue or rotate, and whose feed. */
+static void test_feed_audit_without_token_material(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	char *tokens[3];
+	char hashes[3][DOSED_TOKEN_HASH_LEN + 1];
+	g_autofree char *rows = NULL;
+	GByteArray *bytes;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	tokens[0] = issue(store, "P1", false, T0 + 10, NULL);
+	tokens[1] = issue(store, "P1", true, T0 + 20, NULL);
+	tokens[2] = issue(store, NULL, false, T0 + 30, NULL);
+	store_close(store);
+
+	rows = sql_text(fixture->db,
+		"SELECT group_concat(actor || ':' || at || ':' || ifnull(patient_id, '-') || ':'"
+		" || ifnull(regimen_id, '-') || ':' || json_extract(detail, '$.event') || ':'"
+		" || json_extract(detail, '$.feed'), ' ')"
+		" FROM (SELECT * FROM audit WHERE action = 'feed' ORDER BY id)");
+	assert_string_equal(rows, "nurse:1795428010:P1:-:issue:patient "
+			    "nurse:1795428020:P1:-:rotate:patient "
+			    "nurse:1795428030:-:-:issue:clinic");
+
+	bytes = database_bytes(fixture->db);
+	for (int i = 0; i < 3; i++) {
+		g_autofree char *query = NULL;
+		char prefix[17];
+
+		hash_of(tokens[i], hashes[i]);
+		/* The hash is in the file (feed_token), which shows that
+		 * the search below would find the token were it there. */
+		assert_true(bytes_contain(bytes, hashes[i]));
+		if (bytes_contain(bytes, tokens[i]))
+			fail_msg("the token %s is in the database file", tokens[i]);
+		g_strlcpy(prefix, hashes[i], sizeof prefix);
+		query = g_strdup_printf("SELECT count(*) FROM audit WHERE instr(detail, '%s')"
+					" OR instr(detail, '%s') OR instr(actor, '%s')",
+					prefix, tokens[i], prefix);
+		assert_int_equal(sql_int(fixture->db, query), 0);
+		g_free(tokens[i]);
+	}
+	g_byte_array_unref(bytes);
+}
+
+/* The table guards: tokens are revoked, never deleted or rewritten; the
+ * feed event cache may be rewritten. */
+static void test_feed_tables_guarded(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	g_free(issue(store, "P1", false, T0, NULL));
+	g_free(issue(store, "P1", true, T0 + 10, NULL));
+	store_close(store);
+
+	assert_int_not_equal(sql_try(fixture->db, "DELETE FROM feed_token"), SQLITE_OK);
+	assert_int_not_equal(sql_try(fixture->db, "UPDATE feed_token SET hash ="
+				     " 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'"),
+			     SQLITE_OK);
+	assert_int_not_equal(sql_try(fixture->db, "UPDATE feed_token SET patient_id = NULL"),
+			     SQLITE_OK);
+	/* Revoked once, by whom it says, for good. */
+	assert_int_not_equal(sql_try(fixture->db, "UPDATE feed_token SET revoked_at = 1,"
+				     " revoked_by = 'x' WHERE revoked_at IS NOT NULL"),
+			     SQLITE_OK);
+	/* The active one can still be revoked (by hand, as dosed does). */
+	assert_int_equal(sql_try(fixture->db, "UPDATE feed_token SET revoked_at = 1,"
+				 " revoked_by = 'x' WHERE revoked_at IS NULL"), SQLITE_OK);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM feed_token"), 2);
+
+	assert_int_equal(sql_try(fixture->db, "INSERT INTO feed_event VALUES ('k', 'f', 0, 1);"
+				 "UPDATE feed_event SET sequence = 1, fingerprint = 'g'"), SQLITE_OK);
+	assert_int_equal(sql_int(fixture->db, "SELECT sequence FROM feed_event"), 1);
+	/* The audit trail still refuses changes of its feed rows. */
+	assert_int_not_equal(sql_try(fixture->db, "DELETE FROM audit WHERE action = 'feed'"),
+			     SQLITE_OK);
+	assert_int_not_equal(sql_try(fixture->db, "UPDATE audit SET detail = '{}'"), SQLITE_OK);
+	/* Only feed rows may lack a patient or regimen. */
+	assert_int_equal(sql_try(fixture->db, "INSERT INTO audit (at, actor, action)"
+				 " VALUES (1, 'x', 'log')"), SQLITE_CONSTRAINT_CHECK);
+}
+
+/* ---- migrating a schema 1 database -------------------------------------- */
+
+/* tests/data/store/v1.sql: what dosed 0.1.0 (schema 1) wrote. */
+static void write_v1_database(const char *path)
+{
+	const char *data = g_getenv("DOSED_TEST_DATA");
+	g_autofree char *file = NULL;
+	g_autofree char *sql = NULL;
+	GError *error = NULL;
+
+	if (!data)
+		fail_msg("DOSED_TEST_DATA is not set; run the tests with tests/run");
+	file = g_build_filename(data, "store", "v1.sql", NULL);
+	if (!g_file_get_contents(file, &sql, NULL, &error))
+		fail_msg("%s", error->message);
+	sql_exec(path, sql);
+	chmod(path, 0600);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
+}
+
+/* The audit rows that match `where`, in full, one a line. */
+#define AUDIT_DUMP_WHERE(where) \
+	"SELECT group_concat(id || '|' || at || '|' || actor || '|' || action || '|' ||" \
+	" ifnull(patient_id, '-') || '|' || ifnull(regimen_id, '-') || '|' ||" \
+	" ifnull(dose_id, '-') || '|' || detail, char(10))" \
+	" FROM (SELECT * FROM audit WHERE " where " ORDER BY id)"
+#define AUDIT_DUMP AUDIT_DUMP_WHERE("1")
+/* The schema, every object. */
+#define SCHEMA_DUMP \
+	"SELECT group_concat(type || ' ' || name || ' ' || tbl_name || ' ' || ifnull(sql, ''), char(10))" \
+	" FROM (SELECT * FROM sqlite_master ORDER BY type, name)"
+
+static void test_migrate_v1(void **state)
+{
+	Fixture *fixture = *state;
+	g_autofree char *audit_before = NULL;
+	g_autofree char *audit_after = NULL;
+	g_autofree char *audit_sql = NULL;
+	g_autofree char *check = NULL;
+	g_autofree char *token = NULL;
+	g_autofree char *last = NULL;
+	DosedStore *store;
+	DosedRegimen *regimen;
+	const DosedDose *dose;
+
+	write_v1_database(fixture->db);
+	audit_before = sql_text(fixture->db, AUDIT_DUMP);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM audit"), 9);
+
+	store = open_store(fixture->db);
+	assert_string_equal(store_path(store), fixture->db);
+
+	/* The health data reads as before. */
+	regimen = load(store, "MRN-1");
+	assert_string_equal(regimen->name, odd_name);
+	assert_string_equal(regimen->protocol_id, "b12-standard");
+	assert_int_equal(regimen->doses->len, 3);
+	dose = g_ptr_array_index(regimen->doses, 1);
+	assert_int_equal(dose->id, 3);
+	assert_string_equal(dose->void_reason, "logged twice");
+	assert_int_equal(regimen->view.n_doses, 2);
+	regimen_destroy(regimen);
+	regimen = load(store, "MRN-2");
+	assert_int_equal(regimen->stopped_at, 1796979600);
+	assert_int_equal(regimen->view.n_advances, 1);
+	dose = g_ptr_array_index(regimen->doses, 0);
+	assert_string_equal(dose->note, "first dose\ntwo lines");
+	regimen_destroy(regimen);
+
+	/* The new tables work, and the rebuilt audit takes feed rows. */
+	token = issue(store, "MRN-1", false, 1797000000, NULL);
+	assert_non_null(token);
+	store_close(store);
+
+	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), SCHEMA_VERSION);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA application_id"), 0x444f5345);
+	/* Every audit row kept, with its id, and the feed row after them. */
+	audit_after = sql_text(fixture->db, AUDIT_DUMP_WHERE("id <= 9"));
+	assert_string_equal(audit_after, audit_before);
+	last = sql_text(fixture->db, "SELECT id || ':' || action || ':' || patient_id"
+			" FROM audit WHERE id > 9");
+	assert_string_equal(last, "10:feed:MRN-1");
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM patient"), 2);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM regimen"), 2);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM dose"), 4);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM advance"), 1);
+
+	/* The rebuilt table: 'feed' in its CHECK, its index and both
+	 * triggers back, no leftover of the rebuild. */
+	audit_sql = sql_text(fixture->db, "SELECT sql FROM sqlite_master WHERE name = 'audit'");
+	assert_non_null(strstr(audit_sql, "'feed'"));
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM sqlite_master"
+				 " WHERE tbl_name = 'audit' AND type = 'trigger'"
+				 " AND name IN ('audit_never_deleted', 'audit_never_changed')"), 2);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM sqlite_master"
+				 " WHERE tbl_name = 'audit' AND type = 'index'"
+				 " AND name = 'audit_by_patient'"), 1);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM sqlite_master"
+				 " WHERE name LIKE '%v2%'"), 0);
+	check = sql_text(fixture->db, "PRAGMA integrity_check");
+	assert_string_equal(check, "ok");
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM pragma_foreign_key_check"),
+			 0);
+	assert_int_not_equal(sql_try(fixture->db, "DELETE FROM audit"), SQLITE_OK);
+	assert_int_not_equal(sql_try(fixture->db, "UPDATE audit SET actor = 'x'"), SQLITE_OK);
+	assert_int_equal(sql_try(fixture->db, "INSERT INTO audit (at, actor, action, patient_id,"
+				 " regimen_id) VALUES (1, 'x', 'erase', 'MRN-1', 1)"),
+			 SQLITE_CONSTRAINT_CHECK);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM audit"), 10);
+}
+
+/* A migration that fails half-way (here at its last statement, a table in
+ * the way) leaves the schema 1 database exactly as it was. */
+static void test_migrate_in_one_transaction(void **state)
+{
+	Fixture *fixture = *state;
+	g_autofree char *schema_before = NULL;
+	g_autofree char *schema_after = NULL;
+	g_autofree char *audit_before = NULL;
+	g_autofree char *audit_after = NULL;
+	GError *error = NULL;
+
+	write_v1_database(fixture->db);
+	sql_exec(fixture->db, "CREATE TABLE feed_event (stray TEXT)");
+	schema_before = sql_text(fixture->db, SCHEMA_DUMP);
+	audit_before = sql_text(fixture->db, AUDIT_DUMP);
+
+	assert_null(store_open(fixture->db, 0600, 1000, &error));
+	assert_error(error, DOSED_ERROR_STORE, "failed while upgrading its schema");
+	assert_non_null(strstr(error->message, "feed_event"));
+	assert_non_null(strstr(error->message, fixture->db));
+	g_error_free(error);
+
+	schema_after = sql_text(fixture->db, SCHEMA_DUMP);
+	assert_string_equal(schema_after, schema_before);
+	audit_after = sql_text(fixture->db, AUDIT_DUMP);
+	assert_string_equal(audit_after, audit_before);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), 1);
+}
+
+/* ---- feed event states -------------------------------------------------- */
+
+/* States are made as core/feed.c makes them, in feed_states_create()'s
+ * table, which frees them. */
+static DosedFeedEventState *put_state(GHashTable *states, const char *key,
+				      const char *fingerprint, int sequence, gint64 changed_at,
+				      bool dirty)
+{
+	DosedFeedEventState *event_state = g_new0(DosedFeedEventState, 1);
+
+	event_state->fingerprint = g_strdup(fingerprint);
+	event_state->sequence = sequence;
+	event_state->changed_at = changed_at;
+	event_state->dirty = dirty;
+	g_hash_table_replace(states, g_strdup(key), event_state);
+	return event_state;
+}
+
+static void save_states(DosedStore *store, GHashTable *states)
+{
+	GError *error = NULL;
+
+	begin_write(store);
+	if (!store_save_feed_states(store, states, &error))
+		fail_msg("store_save_feed_states: %s", error->message);
+	commit(store);
+}
+
+static GHashTable *load_states(DosedStore *store)
+{
+	GHashTable *states = feed_states_create();
+	GError *error = NULL;
+
+	if (!store_load_feed_states(store, states, &error))
+		fail_msg("store_load_feed_states: %s", error->message);
+	return states;
+}
+
+static void assert_state(GHashTable *states, const char *key, const char *fingerprint,
+			 int sequence, gint64 changed_at)
+{
+	const DosedFeedEventState *event_state = g_hash_table_lookup(states, key);
+
+	if (!event_state)
+		fail_msg("no state for %s", key);
+	assert_string_equal(event_state->fingerprint, fingerprint);
+	assert_int_equal(event_state->sequence, sequence);
+	assert_int_equal(event_state->changed_at, changed_at);
+	assert_false(event_state->dirty);
+}
+
+static void test_feed_states_round_trip(void **state)
+{
+	Fixture *fixture = *state;
+	static const char odd_key[] = "p:MRN-1'; DROP TABLE feed_event; --\xc3\x9c-7@dosed";
+	DosedStore *store = open_store(fixture->db);
+	GHashTable *states = feed_states_create();
+	GHashTable *loaded;
+	DosedFeedEventState *a, *b, *c;
+	g_autofree char *row = NULL;
+
+	a = put_state(states, odd_key, "fp-a", 0, T0, true);
+	b = put_state(states, "p:P1", "fp-b", 3, T0 + 5, true);
+	c = put_state(states, "c:", "fp-c", 1, T0 + 6, false);
+	save_states(store, states);
+	/* Saved ones are clean; the clean one was not written. */
+	assert_false(a->dirty);
+	assert_false(b->dirty);
+	assert_false(c->dirty);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM feed_event"), 2);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM feed_event WHERE key = 'c:'"),
+			 0);
+
+	loaded = load_states(store);
+	assert_int_equal(g_hash_table_size(loaded), 2);
+	assert_state(loaded, odd_key, "fp-a", 0, T0);
+	assert_state(loaded, "p:P1", "fp-b", 3, T0 + 5);
+	g_hash_table_unref(loaded);
+
+	/* Upsert: a changed event overwrites its row, a new one is added. */
+	g_free(b->fingerprint);
+	b->fingerprint = g_strdup("fp-b2");
+	b->sequence = 4;
+	b->changed_at = T0 + 100;
+	b->dirty = true;
+	put_state(states, "p:P2", "fp-d", 0, T0 + 101, true);
+	save_states(store, states);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM feed_event"), 3);
+	row = sql_text(fixture->db, "SELECT fingerprint || ':' || sequence || ':' || changed_at"
+		       " FROM feed_event WHERE key = 'p:P1'");
+	assert_string_equal(row, "fp-b2:4:1795428100");
+
+	/* Loading into a table that has the keys replaces their states. */
+	loaded = feed_states_create();
+	put_state(loaded, "p:P1", "stale", 9, 0, true);
+	assert_true(store_load_feed_states(store, loaded, NULL));
+	assert_int_equal(g_hash_table_size(loaded), 3);
+	assert_state(loaded, "p:P1", "fp-b2", 4, T0 + 100);
+	assert_state(loaded, "p:P2", "fp-d", 0, T0 + 101);
+	g_hash_table_unref(loaded);
+
+	g_hash_table_unref(states);
+	store_close(store);
+}
+
+/* A failed save writes nothing and leaves every state dirty for the next
+ * try; outside a write transaction it is refused. */
+static void test_feed_states_failed_save(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	GHashTable *states = feed_states_create();
+	DosedFeedEventState *good, *broken;
+	GError *error = NULL;
+
+	good = put_state(states, "p:P1", "fp", 0, T0, true);
+	assert_false(store_save_feed_states(store, states, &error));
+	assert_error(error, DOSED_ERROR_STORE, "outside a write transaction");
+	g_clear_error(&error);
+	assert_true(good->dirty);
+
+	for (int i = 0; i < 50; i++) {
+		g_autofree char *key = g_strdup_printf("p:uid-%d", i);
+
+		put_state(states, key, "fp", i, T0 + i, true);
+	}
+	broken = put_state(states, "p:broken", NULL, 0, T0, true);
+	begin_write(store);
+	assert_false(store_save_feed_states(store, states, &error));
+	assert_error(error, DOSED_ERROR_STORE, "saving the feed event states");
+	g_clear_error(&error);
+	commit(store);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM feed_event"), 0);
+	assert_true(good->dirty);
+	assert_true(broken->dirty);
+	for (int i = 0; i < 50; i++) {
+		g_autofree char *key = g_strdup_printf("p:uid-%d", i);
+
+		assert_true(((DosedFeedEventState *)g_hash_table_lookup(states, key))->dirty);
+	}
+	g_hash_table_unref(states);
+	store_close(store);
+}
+
+/* A clinic's first render after the upgrade: thousands of new states in
+ * one save. */
+static void test_feed_states_many(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	GHashTable *states = feed_states_create();
+	GHashTable *loaded;
+
+	for (int i = 0; i < 5000; i++) {
+		g_autofree char *key = g_strdup_printf("c:MRN-%d-%d@dosed", i / 10, i % 10);
+		g_autofree char *fingerprint = g_strdup_printf("%064x", i);
+
+		put_state(states, key, fingerprint, i % 7, T0 + i, true);
+	}
+	save_states(store, states);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM feed_event"), 5000);
+	loaded = load_states(store);
+	assert_int_equal(g_hash_table_size(loaded), 5000);
+	assert_state(loaded, "c:MRN-499-9@dosed",
+		     "0000000000000000000000000000000000000000000000000000000000001387", 4999 % 7,
+		     T0 + 4999);
+	g_hash_table_unref(loaded);
+	g_hash_table_unref(states);
+	store_close(store);
+}
+
+/* ---- noticing changes --------------------------------------------------- */
+
+/* dosed rereads when another program (dosectl) committed, not after its own
+ * writes (SPEC 4, Changes). */
+static void test_data_version(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedStore *other;
+	GError *error = NULL;
+	gint64 v0, v1, v2, v3, v4;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	assert_true(store_data_version(store, &v0, &error));
+	enrol(store, fixture, "P2", "Bob", 23);
+	g_free(issue(store, "P1", false, T0, NULL));
+	assert_true(store_data_version(store, &v1, &error));
+	assert_int_equal(v1, v0);
+
+	other = open_store(fixture->db);
+	enrol(other, fixture, "P3", "Cy", 23);
+	assert_true(store_data_version(store, &v2, &error));
+	assert_int_not_equal(v2, v1);
+	/* Reading the change does not move it again. */
+	regimen_destroy(load(store, "P3"));
+	assert_true(store_data_version(store, &v3, &error));
+	assert_int_equal(v3, v2);
+
+	/* A write by a program that is not dosed at all. */
+	store_close(other);
+	sql_exec(fixture->db, "INSERT INTO feed_event VALUES ('k', 'f', 0, 1)");
+	assert_true(store_data_version(store, &v4, &error));
+	assert_int_not_equal(v4, v3);
+	store_close(store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1031,6 +1764,20 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_only_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_regimens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_patient, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_token_shown_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_token_rotate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_token_clinic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_token_refused_writes_nothing, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_feed_audit_without_token_material, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_feed_tables_guarded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_in_one_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_states_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_states_failed_save, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_states_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_version, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,808 @@
+/* feed.c - iCalendar subscription feeds (SPEC section 4, Feeds).
+ *
+ * libical builds every component and writes the text: it escapes TEXT
+ * values, folds lines at 75 octets (never inside a UTF-8 character, which
+ * libical 3.0.16 already respects: the unit tests check each physical line)
+ * and ends lines with CRLF.  This file only decides what the events say.
+ *
+ * Each event is first built without UID, DTSTAMP, LAST-MODIFIED and
+ * SEQUENCE; its text is hashed (the fingerprint of everything it shows, its
+ * alarms included) and compared with the state table of feed.h, which
+ * gives the last three.  So a feed rendered twice from the same data on the
+ * same day is byte-identical, whatever the clock says.
+ *
+ * Everything here depends on `now` only through the patient's calendar
+ * date (today, the history and horizon windows, overdue or not), never
+ * through the time of day.
+ */
+#include "feed.h"
+
+#include <string.h>
+
+#include <libical/ical.h>
+
+#include "error.h"
+#include "protocol.h"
+#include "schedule.h"
+#include "timeutil.h"
+
+#ifndef DOSED_VERSION
+#define DOSED_VERSION "unknown"
+#endif
+
+#define FEED_PRODID "-//dosed//dosed " DOSED_VERSION "//EN"
+/* A logged dose is shown as a short timed event where it was given. */
+#define FEED_GIVEN_SECONDS (15 * 60)
+#define FEED_CATEGORY "Injection"
+#define FEED_DAY_SECONDS 86400
+/* [feed] horizon_months and history_months are 1 to 120 (config.c); far
+ * beyond that date arithmetic would leave the calendar. */
+#define FEED_MONTHS_MAX 1200
+/* The earliest year a VTIMEZONE needs to cover: dosed has no older doses. */
+#define FEED_ZONE_YEAR_MIN 1970
+
+/* ---- the state table ------------------------------------------------ */
+
+static void
+feed_state_free(gpointer data)
+{
+	DosedFeedEventState *state = data;
+
+	g_free(state->fingerprint);
+	g_free(state);
+}
+
+GHashTable *
+feed_states_create(void)
+{
+	/* store_load_feed_states() allocates states with g_new0/g_strdup:
+	 * these destroy functions must stay g_free-compatible. */
+	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, feed_state_free);
+}
+
+/* Compare an event (or a whole feed) with what the feed showed before
+ * (feed.h): unchanged keeps its SEQUENCE and DTSTAMP; changed moves both;
+ * new starts at 0.  changed_at never goes back, even if the clock did, so
+ * Last-Modified never goes back either.  Returns the state, owned by the
+ * table. */
+static const DosedFeedEventState *
+feed_state_update(GHashTable *states, const char *key, const char *fingerprint, gint64 now)
+{
+	DosedFeedEventState *state = g_hash_table_lookup(states, key);
+
+	if (state == NULL) {
+		state = g_new0(DosedFeedEventState, 1);
+		state->fingerprint = g_strdup(fingerprint);
+		state->sequence = 0;
+		state->changed_at = now;
+		state->dirty = true;
+		g_hash_table_insert(states, g_strdup(key), state);
+	} else if (g_strcmp0(state->fingerprint, fingerprint) != 0) {
+		g_free(state->fingerprint);
+		state->fingerprint = g_strdup(fingerprint);
+		state->sequence++;
+		state->changed_at = MAX(now, state->changed_at);
+		state->dirty = true;
+	}
+	return state;
+}
+
+/* ---- words and dates ------------------------------------------------ */
+
+/* English names, not strftime's %a/%b: those follow the daemon's locale,
+ * and a locale change must not rewrite (and re-sequence) every event. */
+static const char *const feed_weekday_names[7] = {
+	"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun",
+};
+static const char *const feed_month_names[12] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+};
+
+/* "Mon 23 Nov 2026" */
+static void
+feed_append_day(GString *out, DosedDate date)
+{
+	int year, month, day;
+
+	date_to_ymd(date, &year, &month, &day);
+	if (month < 1) {
+		g_string_append(out, "(no date)");
+		return;
+	}
+	g_string_append_printf(out, "%s %d %s %d", feed_weekday_names[date_weekday(date) - 1],
+			       day, feed_month_names[month - 1], year);
+}
+
+/* "23 Nov" */
+static void
+feed_append_day_month(GString *out, DosedDate date)
+{
+	int year, month, day;
+
+	date_to_ymd(date, &year, &month, &day);
+	if (month < 1) {
+		g_string_append(out, "(no date)");
+		return;
+	}
+	g_string_append_printf(out, "%d %s", day, feed_month_names[month - 1]);
+}
+
+/* "Fri 27 Nov 2026 09:30 GMT": an instant as the patient's clock showed it. */
+static void
+feed_append_local_time(GString *out, gint64 instant, GTimeZone *tz)
+{
+	GDateTime *utc = g_date_time_new_from_unix_utc(instant);
+	GDateTime *local = g_date_time_to_timezone(utc, tz);
+
+	feed_append_day(out, date_of_instant(instant, tz));
+	g_string_append_printf(out, " %02d:%02d %s", g_date_time_get_hour(local),
+			       g_date_time_get_minute(local),
+			       g_date_time_get_timezone_abbreviation(local));
+	g_date_time_unref(local);
+	g_date_time_unref(utc);
+}
+
+static const DosedPhase *
+feed_phase(const DosedRegimen *regimen, int phase_index)
+{
+	const DosedProtocol *protocol = regimen->protocol;
+
+	if (protocol->n_phases == 0)
+		return NULL;
+	if (phase_index < 0 || (size_t)phase_index >= protocol->n_phases)
+		phase_index = (int)protocol->n_phases - 1;
+	return &protocol->phases[phase_index];
+}
+
+/* "Hydroxocobalamin 1 mg": the drug as a title (protocols write it in
+ * lower case, "vitamin B12") and the dose of the phase. */
+static void
+feed_append_what(GString *out, const DosedRegimen *regimen, int phase_index)
+{
+	const DosedProtocol *protocol = regimen->protocol;
+	const DosedPhase *phase = feed_phase(regimen, phase_index);
+	const char *drug = protocol->drug != NULL ? protocol->drug : "";
+	const char *dose = phase != NULL ? phase_dose(phase, protocol) : protocol->dose;
+
+	if (*drug != '\0' && g_utf8_validate(drug, -1, NULL)) {
+		g_string_append_unichar(out, g_unichar_totitle(g_utf8_get_char(drug)));
+		g_string_append(out, g_utf8_next_char(drug));
+	} else {
+		g_string_append(out, drug);
+	}
+	if (dose != NULL && *dose != '\0')
+		g_string_append_printf(out, " %s", dose);
+}
+
+/* "Dose #3: dose 3 of 6 in the loading phase" (a phase that ends by count)
+ * or "Dose #7: dose 1 of the maintenance phase". */
+static void
+feed_append_dose_line(GString *out, const DosedRegimen *regimen, int ordinal, int phase_index,
+		      int dose_in_phase)
+{
+	const DosedPhase *phase = feed_phase(regimen, phase_index);
+
+	g_string_append_printf(out, "Dose #%d", ordinal);
+	if (phase == NULL)
+		return;
+	if (phase->end == DOSED_END_DOSES)
+		g_string_append_printf(out, ": dose %d of %d in the %s phase", dose_in_phase,
+				       phase->end_count, phase->name);
+	else
+		g_string_append_printf(out, ": dose %d of the %s phase", dose_in_phase,
+				       phase->name);
+}
+
+/* "Phase: loading, 3 per week (Mon, Wed, Fri) for 6 doses" */
+static void
+feed_append_phase_line(GString *out, const DosedRegimen *regimen, int phase_index)
+{
+	const DosedPhase *phase = feed_phase(regimen, phase_index);
+	char *words;
+
+	if (phase == NULL)
+		return;
+	words = phase_describe(phase);
+	g_string_append_printf(out, "\nPhase: %s, %s", phase->name, words);
+	g_free(words);
+}
+
+/* ---- libical helpers ------------------------------------------------ */
+
+static icaltimetype
+feed_ical_date(DosedDate date)
+{
+	icaltimetype value = icaltime_null_date();
+	int year, month, day;
+
+	date_to_ymd(date, &year, &month, &day);
+	value.year = year;
+	value.month = month;
+	value.day = day;
+	return value;
+}
+
+static icaltimetype
+feed_ical_utc(gint64 instant)
+{
+	return icaltime_from_timet_with_zone((time_t)instant, 0, icaltimezone_get_utc_timezone());
+}
+
+static void
+feed_add_x(icalcomponent *component, const char *name, const char *value)
+{
+	icalproperty *property = icalproperty_new_x(value);
+
+	icalproperty_set_x_name(property, name);
+	icalcomponent_add_property(component, property);
+}
+
+/* An alarm `seconds` after the start of an all-day event: for a date,
+ * local midnight where the subscriber is (SPEC 4: [reminders] at). */
+static void
+feed_add_alarm(icalcomponent *event, int seconds, const char *text)
+{
+	icalcomponent *alarm = icalcomponent_new_valarm();
+	struct icaltriggertype trigger = {
+		.time = icaltime_null_time(),
+		.duration = icaldurationtype_from_int(seconds),
+	};
+
+	icalcomponent_add_property(alarm, icalproperty_new_action(ICAL_ACTION_DISPLAY));
+	icalcomponent_add_property(alarm, icalproperty_new_trigger(trigger));
+	icalcomponent_add_property(alarm, icalproperty_new_description(text));
+	icalcomponent_add_component(event, alarm);
+}
+
+/* libical's strings from the _r functions are its own malloc'd buffers. */
+static char *
+feed_ical_text(icalcomponent *component)
+{
+	char *text = icalcomponent_as_ical_string_r(component);
+	char *copy = g_strdup(text);
+
+	icalmemory_free_buffer(text);
+	return copy;
+}
+
+static char *
+feed_checksum_text(const char *text)
+{
+	return g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
+}
+
+/* ---- time zones ----------------------------------------------------- */
+
+/* The VTIMEZONE of an IANA zone, from the system's zone database as
+ * libical reads it.  Two things are changed on libical's component:
+ *
+ * - TZID.  libical names its zones "/freeassociation.sourceforge.net/" +
+ *   the IANA name, which Thunderbird does not take for the zone it is
+ *   (issue 3).  icaltimezone_set_tzid_prefix() cannot remove the prefix
+ *   (libical 3.0.16 takes an empty prefix to mean its default, and "/"
+ *   still gives "/Europe/London"), and it would change a global of the
+ *   library besides; so the TZID of our own copy is set to the plain name.
+ * - Length.  libical gives the zone's whole history (Europe/London: 385
+ *   lines back to 1847); icaltimezone_truncate_vtimezone() keeps what
+ *   applies from the start of the year the feed's history starts in.  The
+ *   start is a year, not a day, so the zone's text changes once a year at
+ *   most, and ms_compatible keeps the rules' own DTSTARTs (1981 for the EU
+ *   rule) rather than inventing odd ones.
+ *
+ * Cloning and truncating costs about 0.25 ms, more than the rest of a
+ * patient's feed: the result is kept per (zone, year) for the life of the
+ * process (a handful of entries), behind a lock since the daemon may render
+ * from more than one thread, and each render adds a clone of it. */
+typedef struct {
+	icalcomponent *vtimezone;       /* NULL when libical does not know the zone */
+	char *fingerprint;              /* SHA-256 of its text */
+} FeedZone;
+
+static GMutex feed_zones_lock;
+static GHashTable *feed_zones;          /* "NAME YEAR" -> FeedZone *, never freed */
+
+static FeedZone *
+feed_zone_build(const char *tz_name, int year)
+{
+	FeedZone *zone = g_new0(FeedZone, 1);
+	icaltimezone *builtin = icaltimezone_get_builtin_timezone(tz_name);
+	icalcomponent *source = builtin != NULL ? icaltimezone_get_component(builtin) : NULL;
+	icaltimetype start = icaltime_null_time();
+	icalproperty *tzid;
+	char *text;
+
+	/* libical answers "UTC" with its internal zone, which has no
+	 * component; the zone database has it as Etc/UTC. */
+	if (source == NULL && strcmp(tz_name, "UTC") == 0) {
+		builtin = icaltimezone_get_builtin_timezone("Etc/UTC");
+		source = builtin != NULL ? icaltimezone_get_component(builtin) : NULL;
+	}
+	if (source == NULL)
+		return zone;
+	zone->vtimezone = icalcomponent_new_clone(source);
+	start.year = year;
+	start.month = 1;
+	start.day = 1;
+	start.zone = icaltimezone_get_utc_timezone();
+	icaltimezone_truncate_vtimezone(zone->vtimezone, start, icaltime_null_time(), 1);
+	tzid = icalcomponent_get_first_property(zone->vtimezone, ICAL_TZID_PROPERTY);
+	if (tzid != NULL)
+		icalproperty_set_tzid(tzid, tz_name);
+	else
+		icalcomponent_add_property(zone->vtimezone, icalproperty_new_tzid(tz_name));
+	text = feed_ical_text(zone->vtimezone);
+	zone->fingerprint = feed_checksum_text(text);
+	g_free(text);
+	return zone;
+}
+
+/* Add the zone's VTIMEZONE to the calendar and its fingerprint to the
+ * feed's checksum.  A zone libical does not know gets none: no event names
+ * it in a TZID (logged doses are in UTC, projected ones are dates), so the
+ * feed stays valid without. */
+static void
+feed_add_zone(icalcomponent *calendar, GChecksum *feed_sum, const char *tz_name, int year)
+{
+	char *key = g_strdup_printf("%s %d", tz_name, year);
+	FeedZone *zone;
+
+	g_mutex_lock(&feed_zones_lock);
+	if (feed_zones == NULL)
+		feed_zones = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	zone = g_hash_table_lookup(feed_zones, key);
+	if (zone == NULL) {
+		zone = feed_zone_build(tz_name, year);
+		g_hash_table_insert(feed_zones, key, zone);
+		key = NULL;
+	}
+	if (zone->vtimezone != NULL) {
+		icalcomponent_add_component(calendar, icalcomponent_new_clone(zone->vtimezone));
+		g_checksum_update(feed_sum, (const guchar *)zone->fingerprint, -1);
+	}
+	g_mutex_unlock(&feed_zones_lock);
+	g_free(key);
+}
+
+/* ---- rendering ------------------------------------------------------ */
+
+typedef struct {
+	const DosedFeedOptions *options;
+	gint64 now;
+	GHashTable *states;
+	const char *key_prefix;         /* "p:" or "c:" */
+	icalcomponent *calendar;
+	GChecksum *feed_sum;            /* the calendar's properties, zones and events */
+} FeedRender;
+
+static void
+feed_render_init(FeedRender *render, const DosedFeedOptions *options, gint64 now,
+		 GHashTable *states, const char *key_prefix, const char *calendar_name)
+{
+	icalcomponent *calendar = icalcomponent_new_vcalendar();
+	icalproperty *property;
+	char *value;
+
+	render->options = options;
+	render->now = now;
+	render->states = states;
+	render->key_prefix = key_prefix;
+	render->calendar = calendar;
+	render->feed_sum = g_checksum_new(G_CHECKSUM_SHA256);
+
+	icalcomponent_add_property(calendar, icalproperty_new_prodid(FEED_PRODID));
+	icalcomponent_add_property(calendar, icalproperty_new_version("2.0"));
+	icalcomponent_add_property(calendar, icalproperty_new_calscale("GREGORIAN"));
+	icalcomponent_add_property(calendar, icalproperty_new_method(ICAL_METHOD_PUBLISH));
+	/* X-WR-CALNAME, which Apple, Google and Outlook read, and not RFC
+	 * 7986 NAME: ical.js (Thunderbird) does not know NAME and would show
+	 * its escapes ("Smith\, Jo").  libical writes X- values with
+	 * backslashes and newlines escaped but commas and semicolons as they
+	 * are: libical, python-icalendar and ical.js all read "Smith, Jo"
+	 * back exactly (ical.js leaves a backslash doubled). */
+	feed_add_x(calendar, "X-WR-CALNAME", calendar_name);
+	if (options->refresh_minutes > 0) {
+		/* RFC 7986 3.7.6: VALUE=DURATION is required, not a default. */
+		property = icalproperty_new_refreshinterval(
+			icaldurationtype_from_int(options->refresh_minutes * 60));
+		icalproperty_add_parameter(property, icalparameter_new_value(ICAL_VALUE_DURATION));
+		icalcomponent_add_property(calendar, property);
+		/* Outlook and Apple read the older X-PUBLISHED-TTL. */
+		value = icaldurationtype_as_ical_string_r(
+			icaldurationtype_from_int(options->refresh_minutes * 60));
+		feed_add_x(calendar, "X-PUBLISHED-TTL", value);
+		icalmemory_free_buffer(value);
+	}
+}
+
+/* The calendar-level properties go into the feed's fingerprint: a new
+ * name or refresh interval moves Last-Modified too. */
+static void
+feed_render_sum_properties(FeedRender *render)
+{
+	icalproperty *property;
+	char *text;
+
+	for (property = icalcomponent_get_first_property(render->calendar, ICAL_ANY_PROPERTY);
+	     property != NULL;
+	     property = icalcomponent_get_next_property(render->calendar, ICAL_ANY_PROPERTY)) {
+		text = icalproperty_as_ical_string_r(property);
+		g_checksum_update(render->feed_sum, (const guchar *)text, -1);
+		icalmemory_free_buffer(text);
+	}
+}
+
+/* Add one event: `content` holds everything it shows; this gives it UID,
+ * DTSTAMP, LAST-MODIFIED and SEQUENCE from its state and takes it. */
+static void
+feed_render_add_event(FeedRender *render, const char *uid, icalcomponent *content)
+{
+	char *text = feed_ical_text(content);
+	char *fingerprint = feed_checksum_text(text);
+	char *key = g_strconcat(render->key_prefix, uid, NULL);
+	const DosedFeedEventState *state =
+		feed_state_update(render->states, key, fingerprint, render->now);
+	icalcomponent *event = icalcomponent_new_vevent();
+	icalproperty *property;
+	icalcomponent *child;
+
+	/* UID and the change stamps first, as calendar apps write them;
+	 * libical keeps properties in the order they were added. */
+	icalcomponent_add_property(event, icalproperty_new_uid(uid));
+	icalcomponent_add_property(event, icalproperty_new_dtstamp(feed_ical_utc(state->changed_at)));
+	icalcomponent_add_property(event,
+				   icalproperty_new_lastmodified(feed_ical_utc(state->changed_at)));
+	icalcomponent_add_property(event, icalproperty_new_sequence(state->sequence));
+	while ((property = icalcomponent_get_first_property(content, ICAL_ANY_PROPERTY)) != NULL) {
+		icalcomponent_remove_property(content, property);
+		icalcomponent_add_property(event, property);
+	}
+	while ((child = icalcomponent_get_first_component(content, ICAL_ANY_COMPONENT)) != NULL) {
+		icalcomponent_remove_component(content, child);
+		icalcomponent_add_component(event, child);
+	}
+	icalcomponent_free(content);
+	icalcomponent_add_component(render->calendar, event);
+
+	/* The feed's fingerprint lists every event it shows, so an event
+	 * that leaves the feed changes it too. */
+	g_checksum_update(render->feed_sum, (const guchar *)uid, -1);
+	g_checksum_update(render->feed_sum, (const guchar *)" ", 1);
+	g_checksum_update(render->feed_sum, (const guchar *)fingerprint, -1);
+	g_checksum_update(render->feed_sum, (const guchar *)"\n", 1);
+	g_free(key);
+	g_free(fingerprint);
+	g_free(text);
+}
+
+/* Finish: the feed's own state (key: prefix + feed_id), then the text. */
+static char *
+feed_render_finish(FeedRender *render, const char *feed_id, gint64 *last_modified,
+		   GError **error)
+{
+	char *key = g_strconcat(render->key_prefix, feed_id, NULL);
+	const DosedFeedEventState *state = feed_state_update(
+		render->states, key, g_checksum_get_string(render->feed_sum), render->now);
+	char *text = icalcomponent_as_ical_string_r(render->calendar);
+	char *copy = NULL;
+
+	if (last_modified != NULL)
+		*last_modified = state->changed_at;
+	if (text == NULL || *text == '\0')
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+			    "libical could not write the calendar (%s); this is a bug in dosed or "
+			    "libical, please report it",
+			    icalerror_strerror(icalerrno));
+	else
+		copy = g_strdup(text);
+	icalmemory_free_buffer(text);
+	icalcomponent_free(render->calendar);
+	g_checksum_free(render->feed_sum);
+	g_free(key);
+	return copy;
+}
+
+/* The properties every dose's event has. */
+static icalcomponent *
+feed_event_new(const char *summary, const char *description, icalproperty_status status)
+{
+	icalcomponent *event = icalcomponent_new_vevent();
+
+	icalcomponent_add_property(event, icalproperty_new_summary(summary));
+	icalcomponent_add_property(event, icalproperty_new_description(description));
+	icalcomponent_add_property(event, icalproperty_new_status(status));
+	/* A dose does not make the patient busy. */
+	icalcomponent_add_property(event, icalproperty_new_transp(ICAL_TRANSP_TRANSPARENT));
+	/* Health data: apps that share or publish the calendar show only
+	 * "busy" for a private event. */
+	icalcomponent_add_property(event, icalproperty_new_class(ICAL_CLASS_PRIVATE));
+	icalcomponent_add_property(event, icalproperty_new_categories(FEED_CATEGORY));
+	return event;
+}
+
+char *
+feed_event_uid(const DosedRegimen *regimen, int ordinal)
+{
+	/* UIDs are opaque to RFC 5545, but subscribers put them into URLs
+	 * (CalDAV resource names) and file names (khal, vdirsyncer): the
+	 * patient id is percent-encoded down to RFC 3986 unreserved
+	 * characters.  The encoding is one-to-one, and the regimen id (never
+	 * reused: nothing is deleted) and the ordinal are digits, so the UID
+	 * is unique; it depends on nothing else, so it is stable, and a
+	 * projected dose and the dose later logged for it share it (SPEC 2.7).
+	 * A new regimen after `dosectl stop` starts new events.  (The feed's
+	 * own state key is "p:" + patient id, feed.h: only a patient id shaped
+	 * exactly like another patient's UID could meet an event's key.) */
+	char *patient = g_uri_escape_string(regimen->patient_id, NULL, FALSE);
+	char *uid = g_strdup_printf("%s-dose-%" G_GINT64_FORMAT "-%d@dosed", patient,
+				    regimen->regimen_id, ordinal);
+
+	g_free(patient);
+	return uid;
+}
+
+/* A logged dose: timed, in UTC, where and when it was given. */
+static void
+feed_add_given(FeedRender *render, const DosedRegimen *regimen, const DosedDose *dose,
+	       const DosedDoseOutcome *outcome)
+{
+	GString *summary = g_string_new(NULL);
+	GString *description = g_string_new(NULL);
+	icalcomponent *event;
+	char *uid;
+
+	feed_append_what(summary, regimen, outcome->phase_index);
+	g_string_append(summary, " given");
+
+	g_string_append_printf(description, "Patient: %s\n", regimen->name);
+	feed_append_dose_line(description, regimen, dose->ordinal, outcome->phase_index,
+			      outcome->dose_in_phase);
+	g_string_append(description, "\nGiven: ");
+	feed_append_local_time(description, dose->given_at, regimen->tz);
+	if (dose->site != NULL && *dose->site != '\0')
+		g_string_append_printf(description, "\nSite: %s", dose->site);
+	if (dose->note != NULL && *dose->note != '\0')
+		g_string_append_printf(description, "\nNote: %s", dose->note);
+
+	event = feed_event_new(summary->str, description->str, ICAL_STATUS_CONFIRMED);
+	icalcomponent_add_property(event, icalproperty_new_dtstart(feed_ical_utc(dose->given_at)));
+	icalcomponent_add_property(event, icalproperty_new_duration(
+		icaldurationtype_from_int(FEED_GIVEN_SECONDS)));
+	uid = feed_event_uid(regimen, dose->ordinal);
+	feed_render_add_event(render, uid, event);
+	g_free(uid);
+	g_string_free(summary, TRUE);
+	g_string_free(description, TRUE);
+}
+
+/* The reminders of SPEC 4 as alarms on a dose's all-day event: at
+ * [reminders] at on the due date, and the lead one `before` that. */
+static void
+feed_add_alarms(icalcomponent *event, const DosedFeedOptions *options, const char *what,
+		DosedDate due)
+{
+	GString *text = g_string_new(NULL);
+	gint64 lead;
+	int days;
+
+	g_string_printf(text, "%s due today", what);
+	feed_add_alarm(event, options->reminder_at, text->str);
+	if (options->reminder_before_ms > 0) {
+		lead = (gint64)options->reminder_at - options->reminder_before_ms / 1000;
+		/* How many days before the due date it fires: 0 today,
+		 * -1 the day before, ... (floor division). */
+		days = (int)(lead >= 0 ? lead / FEED_DAY_SECONDS
+				       : -((-lead + FEED_DAY_SECONDS - 1) / FEED_DAY_SECONDS));
+		g_string_printf(text, "%s due ", what);
+		if (days >= 0) {
+			g_string_append(text, "today");
+		} else if (days == -1) {
+			g_string_append(text, "tomorrow");
+		} else {
+			g_string_append(text, "on ");
+			feed_append_day(text, due);
+		}
+		feed_add_alarm(event, (int)CLAMP(lead, G_MININT, G_MAXINT), text->str);
+	}
+	g_string_free(text, TRUE);
+}
+
+/* A dose to come (or overdue): an all-day event on its due date in the
+ * patient's calendar, or on today once overdue, since it stays the next
+ * dose until given (SPEC 2.5) and a calendar shows today, not the past.
+ * `clinic` puts the patient's name in the summary and leaves out alarms,
+ * which would ring for every patient on the staff's devices. */
+static void
+feed_add_planned(FeedRender *render, const DosedRegimen *regimen, const DosedPlannedDose *dose,
+		 DosedDate today, const char *site, bool clinic)
+{
+	bool overdue = today > dose->latest;
+	DosedDate day = overdue ? today : dose->due;
+	GString *what = g_string_new(NULL);
+	GString *summary = g_string_new(NULL);
+	GString *description = g_string_new(NULL);
+	icalcomponent *event;
+	char *uid;
+
+	feed_append_what(what, regimen, dose->phase_index);
+	if (clinic)
+		g_string_append_printf(summary, "%s: ", regimen->name);
+	g_string_append(summary, what->str);
+	if (overdue) {
+		g_string_append(summary, " OVERDUE (due since ");
+		feed_append_day_month(summary, dose->due);
+		g_string_append(summary, ")");
+	} else {
+		g_string_append(summary, " due");
+	}
+
+	if (clinic)
+		g_string_append_printf(description, "Patient: %s (%s)\n", regimen->name,
+				       regimen->patient_id);
+	else
+		g_string_append_printf(description, "Patient: %s\n", regimen->name);
+	feed_append_dose_line(description, regimen, dose->ordinal, dose->phase_index,
+			      dose->dose_in_phase);
+	g_string_append(description, "\nDue from ");
+	feed_append_day(description, dose->due);
+	g_string_append(description, "; overdue after ");
+	feed_append_day(description, dose->latest);
+	if (overdue) {
+		g_string_append(description, "\nOVERDUE since ");
+		feed_append_day(description, date_add_days(dose->latest, 1));
+	}
+	if (site != NULL)
+		g_string_append_printf(description, "\nSuggested site: %s", site);
+	feed_append_phase_line(description, regimen, dose->phase_index);
+
+	event = feed_event_new(summary->str, description->str, ICAL_STATUS_TENTATIVE);
+	icalcomponent_add_property(event, icalproperty_new_dtstart(feed_ical_date(day)));
+	icalcomponent_add_property(event,
+				   icalproperty_new_dtend(feed_ical_date(date_add_days(day, 1))));
+	if (!clinic && !overdue && render->options->alarms)
+		feed_add_alarms(event, render->options, what->str, dose->due);
+	uid = feed_event_uid(regimen, dose->ordinal);
+	feed_render_add_event(render, uid, event);
+	g_free(uid);
+	g_string_free(what, TRUE);
+	g_string_free(summary, TRUE);
+	g_string_free(description, TRUE);
+}
+
+/* Index of `site` (a pointer into sites) in sites, and the list's length. */
+static size_t
+feed_site_index(char *const *sites, const char *site, size_t *count)
+{
+	size_t index = 0, i;
+
+	for (i = 0; sites != NULL && sites[i] != NULL; i++)
+		if (sites[i] == site)
+			index = i;
+	*count = i;
+	return index;
+}
+
+/* The projected doses due on or before `until`: schedule_project() in
+ * growing batches, since a "for life" phase never ends by itself.
+ * *n receives how many; free the result with g_free(). */
+static DosedPlannedDose *
+feed_project(const DosedRegimen *regimen, gint64 now, DosedDate until, size_t *n)
+{
+	size_t max = 16, got;
+	DosedPlannedDose *doses = NULL;
+
+	for (;;) {
+		doses = g_renew(DosedPlannedDose, doses, max);
+		got = schedule_project(&regimen->view, now, doses, max);
+		if (got < max || doses[got - 1].due > until)
+			break;
+		max *= 2;
+	}
+	while (got > 0 && doses[got - 1].due > until)
+		got--;
+	*n = got;
+	return doses;
+}
+
+char *
+feed_render_patient(const DosedRegimen *regimen, const DosedFeedOptions *options,
+		    gint64 now, GHashTable *states, gint64 *last_modified, GError **error)
+{
+	const DosedRegimenView *view = &regimen->view;
+	DosedDate today = date_of_instant(now, regimen->tz);
+	DosedDate history_from =
+		date_add_months(today, -CLAMP(options->history_months, 0, FEED_MONTHS_MAX));
+	DosedDate horizon_to =
+		date_add_months(today, CLAMP(options->horizon_months, 0, FEED_MONTHS_MAX));
+	DosedDoseOutcome *outcomes = g_new0(DosedDoseOutcome, MAX(view->n_doses, 1));
+	DosedPlannedDose *planned;
+	FeedRender render;
+	char *name = g_strdup_printf("Injections: %s", regimen->name);
+	const char *site;
+	size_t n_planned, i, j, site_index, n_sites;
+	int year, month, day;
+
+	feed_render_init(&render, options, now, states, "p:", name);
+	feed_add_x(render.calendar, "X-WR-TIMEZONE", regimen->tz_name);
+	feed_render_sum_properties(&render);
+	date_to_ymd(history_from, &year, &month, &day);
+	feed_add_zone(render.calendar, render.feed_sum, regimen->tz_name,
+		      MAX(year, FEED_ZONE_YEAR_MIN));
+
+	/* Logged doses, by ordinal (they are given in that order): the
+	 * replay says which phase each fell in and its number there.
+	 * view->doses are the non-void doses in regimen->doses' order. */
+	schedule_replay(view, outcomes);
+	for (i = 0, j = 0; i < regimen->doses->len && j < view->n_doses; i++) {
+		const DosedDose *dose = g_ptr_array_index(regimen->doses, i);
+
+		if (dose->voided_at != 0)
+			continue;
+		if (date_of_instant(dose->given_at, regimen->tz) >= history_from)
+			feed_add_given(&render, regimen, dose, &outcomes[j]);
+		j++;
+	}
+
+	/* Doses to come.  The suggested site rotates on from the one
+	 * suggested for the next dose (SPEC 2, sites), as it will if each
+	 * dose is given where suggested; so a dose given as planned does
+	 * not move the events after it. */
+	planned = feed_project(regimen, now, horizon_to, &n_planned);
+	site = schedule_suggest_site(view, options->sites);
+	site_index = feed_site_index(options->sites, site, &n_sites);
+	for (i = 0; i < n_planned; i++)
+		feed_add_planned(&render, regimen, &planned[i], today,
+				 n_sites > 0 ? options->sites[(site_index + i) % n_sites] : NULL,
+				 false);
+
+	g_free(planned);
+	g_free(outcomes);
+	g_free(name);
+	return feed_render_finish(&render, regimen->patient_id, last_modified, error);
+}
+
+static gint
+feed_compare_patients(gconstpointer a, gconstpointer b)
+{
+	const DosedRegimen *left = *(const DosedRegimen *const *)a;
+	const DosedRegimen *right = *(const DosedRegimen *const *)b;
+
+	return strcmp(left->patient_id, right->patient_id);
+}
+
+char *
+feed_render_clinic(GPtrArray *regimens, const DosedFeedOptions *options, gint64 now,
+		   GHashTable *states, gint64 *last_modified, GError **error)
+{
+	GPtrArray *sorted = g_ptr_array_sized_new(regimens != NULL ? regimens->len : 0);
+	FeedRender render;
+	DosedNextDose next;
+	DosedDate today;
+	guint i;
+
+	/* All-day dates are floating (each patient's own calendar date), so
+	 * no TZID is used and no VTIMEZONE is needed. */
+	feed_render_init(&render, options, now, states, "c:", "Injections: clinic");
+	feed_render_sum_properties(&render);
+
+	/* By patient id, whatever order the caller loaded them in. */
+	for (i = 0; regimens != NULL && i < regimens->len; i++)
+		g_ptr_array_add(sorted, g_ptr_array_index(regimens, i));
+	g_ptr_array_sort(sorted, feed_compare_patients);
+	for (i = 0; i < sorted->len; i++) {
+		const DosedRegimen *regimen = g_ptr_array_index(sorted, i);
+
+		if (regimen->stopped_at != 0)
+			continue;
+		schedule_next_dose(&regimen->view, now, &next);
+		if (next.state != DOSED_STATE_ACTIVE)
+			continue;
+		today = date_of_instant(now, regimen->tz);
+		if (next.status != DOSED_STATUS_OVERDUE &&
+		    next.dose.due > date_add_days(today, MAX(options->clinic_days, 0)))
+			continue;
+		feed_add_planned(&render, regimen, &next.dose, today,
+				 schedule_suggest_site(&regimen->view, options->sites), true);
+	}
+	g_ptr_array_unref(sorted);
+	return feed_render_finish(&render, "", last_modified, error);
+}

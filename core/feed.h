@@ -1,0 +1,61 @@
+/* feed.h - iCalendar subscription feeds (SPEC section 4, Feeds), written
+ * with libical: libical folds, escapes and frames the text.
+ *
+ * Rendering is a pure function of (regimens, options, now, event states).
+ * An unchanged feed must be byte-identical (its ETag stable), so DTSTAMP,
+ * LAST-MODIFIED and SEQUENCE do not come from the request: each event's
+ * state remembers a fingerprint of everything the event shows, its
+ * SEQUENCE and when it last changed.  A render compares each event with its
+ * state; a changed or new event gets (sequence + 1 | 0, changed_at = now)
+ * and is marked dirty, for the caller to persist (store_save_feed_states).
+ */
+#ifndef DOSED_FEED_H
+#define DOSED_FEED_H
+
+#include <stdbool.h>
+#include <glib.h>
+
+#include "store.h"
+
+typedef struct {
+	char *fingerprint;      /* hex SHA-256 of the event's content */
+	int sequence;           /* SEQUENCE */
+	gint64 changed_at;      /* DTSTAMP and LAST-MODIFIED, UTC seconds */
+	bool dirty;             /* changed by the last render, not yet saved */
+} DosedFeedEventState;
+
+/* Event states by key (see feed_event_key), owned by the table:
+ * GHashTable<char *, DosedFeedEventState *>. */
+GHashTable *feed_states_create(void);
+
+typedef struct {
+	int horizon_months;     /* projected doses this far ahead */
+	int history_months;     /* logged doses this far back */
+	int clinic_days;        /* the clinic feed: doses due this many days ahead, and overdue */
+	bool alarms;            /* VALARMs in projected events */
+	int reminder_at;        /* seconds after local midnight of the due date */
+	gint64 reminder_before_ms; /* lead reminder; 0 = none */
+	int refresh_minutes;    /* REFRESH-INTERVAL and X-PUBLISHED-TTL */
+	char *const *sites;     /* [rotation] sites, for the suggested site */
+} DosedFeedOptions;
+
+/* The UID of a dose's event: the same for the projected dose and the dose
+ * later logged for it (SPEC 2.7).  Newly allocated. */
+char *feed_event_uid(const DosedRegimen *regimen, int ordinal);
+
+/* One patient's calendar.  `states` is read and updated (see above); its
+ * keys are "p:" + UID for the events and "p:" + patient id for the feed as
+ * a whole, whose changed_at moves whenever anything in the feed changes,
+ * events removed included: that is *last_modified (Last-Modified).
+ * Returns the iCalendar text (CRLF line ends), newly allocated; NULL with
+ * an error only when libical fails. */
+char *feed_render_patient(const DosedRegimen *regimen, const DosedFeedOptions *options,
+			  gint64 now, GHashTable *states, gint64 *last_modified,
+			  GError **error);
+/* The clinic's calendar: every active regimen's next dose when it is due
+ * within options->clinic_days or overdue, one event each.  Keys "c:" + UID
+ * and "c:" for the feed as a whole. */
+char *feed_render_clinic(GPtrArray *regimens, const DosedFeedOptions *options, gint64 now,
+			 GHashTable *states, gint64 *last_modified, GError **error);
+
+#endif
