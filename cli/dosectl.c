@@ -152,10 +152,9 @@ int main(int argc, char **argv)
 					argv[i]);
 		}
 	}
-	if (i >= argc) {
-		print_usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
+	if (i >= argc)
+		return cli_fail(CLI_EXIT_USAGE, "no command given; see 'dosectl --help' for the "
+				"commands");
 
 	const char *name = argv[i];
 	if (strcmp(name, "help") == 0) {
