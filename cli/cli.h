@@ -26,6 +26,8 @@ typedef struct {
 	const char *command;     /* the command's name, for messages */
 	const char *config_arg;  /* --config, or NULL */
 	const char *db_arg;      /* --db, or NULL */
+	char *owned_config_arg;  /* --config or --db given after the command, */
+	char *owned_db_arg;      /* allocated by GOption; freed by main() */
 	bool json;               /* --json */
 	DosedConfig *config;     /* loaded by cli_load_config() */
 	DosedStore *store;       /* opened by cli_open_store() */
@@ -95,6 +97,8 @@ int cmd_log(CliContext *ctx, int argc, char **argv);
 int cmd_void(CliContext *ctx, int argc, char **argv);
 int cmd_advance(CliContext *ctx, int argc, char **argv);
 int cmd_stop(CliContext *ctx, int argc, char **argv);
+int cmd_feed(CliContext *ctx, int argc, char **argv);
+int cmd_export(CliContext *ctx, int argc, char **argv);
 
 const CliCommand *cli_find_command(const char *name);
 

@@ -83,11 +83,15 @@ int cli_parse_options(CliContext *ctx, const CliCommand *command, GOptionEntry *
 	g_option_context_free(context);
 	if (json)
 		ctx->json = true;
-	/* Kept for the life of the process, like argv itself. */
-	if (config_arg)
-		ctx->config_arg = config_arg;
-	if (db_arg)
-		ctx->db_arg = db_arg;
+	/* Owned by the context from here: main() frees them. */
+	if (config_arg) {
+		g_free(ctx->owned_config_arg);
+		ctx->config_arg = ctx->owned_config_arg = config_arg;
+	}
+	if (db_arg) {
+		g_free(ctx->owned_db_arg);
+		ctx->db_arg = ctx->owned_db_arg = db_arg;
+	}
 	return status;
 }
 

@@ -60,6 +60,17 @@ static const CliCommand commands[] = {
 	  "The worklist: doses due and overdue, soonest first.\n"
 	  "\n"
 	  "  --within DAYS    also doses due in the next DAYS days (default 0)\n" },
+	{ "feed", cmd_feed, "feed [PATIENT] [--rotate] | feed --clinic [--rotate]",
+	  "Print a calendar subscription URL for a patient, or with --clinic for\n"
+	  "the whole clinic, as https:// (or http://, from [feed] base_url) and\n"
+	  "webcal://.  Only a hash of it is kept, so it is shown once; --rotate\n"
+	  "issues a new one, and the old one stops working at once.\n"
+	  "\n"
+	  "  --clinic         the clinic's feed: every patient's doses due soon\n"
+	  "  --rotate         revoke the current URL and issue a new one\n" },
+	{ "export", cmd_export, "export [PATIENT]",
+	  "Write the patient's calendar (iCalendar, as the feed serves it) on\n"
+	  "standard output.\n" },
 };
 
 static const char usage_text[] =
@@ -182,5 +193,7 @@ int main(int argc, char **argv)
 
 	store_close(ctx.store);
 	config_destroy(ctx.config);
+	g_free(ctx.owned_config_arg);
+	g_free(ctx.owned_db_arg);
 	return status;
 }

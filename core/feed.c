@@ -806,3 +806,18 @@ feed_render_clinic(GPtrArray *regimens, const DosedFeedOptions *options, gint64 
 	g_ptr_array_unref(sorted);
 	return feed_render_finish(&render, "", last_modified, error);
 }
+
+void feed_options_from_config(DosedFeedOptions *options, const DosedConfig *config)
+{
+	memset(options, 0, sizeof *options);
+	options->horizon_months = config->feed_horizon_months;
+	options->history_months = config->feed_history_months;
+	options->clinic_days = config->feed_clinic_days;
+	options->alarms = config->feed_alarms;
+	options->reminder_at = config->reminders_at;
+	options->reminder_before_ms = config->reminders_before_ms;
+	/* Calendar apps poll at about this pace anyway; an hour keeps a
+	 * rescheduled dose from lagging long (RFC 7986 REFRESH-INTERVAL). */
+	options->refresh_minutes = 60;
+	options->sites = config->sites;
+}

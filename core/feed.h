@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <glib.h>
 
+#include "config.h"
 #include "store.h"
 
 typedef struct {
@@ -38,6 +39,10 @@ typedef struct {
 	int refresh_minutes;    /* REFRESH-INTERVAL and X-PUBLISHED-TTL */
 	char *const *sites;     /* [rotation] sites, for the suggested site */
 } DosedFeedOptions;
+
+/* The options a configuration sets (SPEC 6 [feed] and [reminders]).  The
+ * strings point into `config`, which must outlive the options. */
+void feed_options_from_config(DosedFeedOptions *options, const DosedConfig *config);
 
 /* The UID of a dose's event: the same for the projected dose and the dose
  * later logged for it (SPEC 2.7).  Newly allocated. */

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# cli_bad_input.sh - each bad input of issue 2: exit status 2 (usage) or 1
+# (refused), exactly one stderr line "dosectl: ...", and the database
+# byte-for-byte as it was.
+. "$(dirname "$0")/lib.sh"
+
+at_time 2026-11-20T12:00:00Z
+check_ok "enrol p1" enrol p1 --name "Pat One" --protocol b12-standard --start 2026-11-23 --tz Europe/London
+at_time 2026-11-23T12:00:00Z
+check_ok "log p1 #1" log p1 --at "2026-11-23 09:00"
+
+# Unknown patient, protocol, command, option.
+for command in show schedule log advance stop; do
+  check_refused 1 "nobody" "$command an unknown patient" "$command" nobody
+done
+check_refused 1 "b12-nonesuch" "enrol on an unknown protocol" enrol p2 --name "Pat Two" \
+  --protocol b12-nonesuch --start 2026-11-23 --tz Europe/London
+check_refused 2 "frobnicate" "an unknown command" frobnicate p1
+check_refused 2 "--colour" "an unknown option" log p1 --colour blue
+check_refused 2 "--within" "an option of another command" show p1 --within 3
+
+# A patient enrolled twice.
+check_refused 1 "p1" "enrol a patient twice" enrol p1 --name "Pat One" --protocol b12-standard \
+  --start 2026-11-23 --tz Europe/London
+check_refused 1 "p1" "enrol a patient twice, on another protocol" enrol p1 --name "Someone Else" \
+  --protocol b12-bariatric
+
+# Impossible dates, unknown zones, weekdays that are not weekdays.
+p2=(enrol p2 --name "Pat Two" --protocol b12-standard)
+check_refused 2 "2026-02-30" "enrol --start 2026-02-30" "${p2[@]}" --start 2026-02-30 --tz Europe/London
+check_refused 2 "2026-13-01" "enrol --start 2026-13-01" "${p2[@]}" --start 2026-13-01 --tz Europe/London
+check_refused 2 "23/11/2026" "enrol --start 23/11/2026" "${p2[@]}" --start 23/11/2026 --tz Europe/London
+check_refused 2 "2026-11-23x" "enrol --start with trailing text" "${p2[@]}" --start 2026-11-23x --tz Europe/London
+check_refused 2 "Mars/Olympus" "enrol --tz Mars/Olympus" "${p2[@]}" --start 2026-11-23 --tz Mars/Olympus
+check_refused 2 "funday" "enrol --days funday" "${p2[@]}" --start 2026-11-23 --tz Europe/London --days funday
+check_refused 2 "funday" "enrol --days mon,funday" "${p2[@]}" --start 2026-11-23 --tz Europe/London \
+  --days mon,funday
+check_refused 2 "per week" "enrol --days on a protocol without an N-per-week phase" enrol p2 --name "Pat Two" \
+  --protocol b12-bariatric --start 2026-11-23 --tz Europe/London --days mon,thu
+
+# Missing, empty, malformed arguments.
+check_refused 2 "--name" "enrol without --name" enrol p2 --protocol b12-standard
+check_refused 2 "--protocol" "enrol without --protocol" enrol p2 --name "Pat Two"
+check_refused 2 "PATIENT|patient" "enrol without PATIENT" enrol --name "Pat Two" --protocol b12-standard
+check_refused 2 "empty" "enrol with an empty name" enrol p2 --name "" --protocol b12-standard
+check_refused 2 "UTF-8" "enrol with a name that is not UTF-8" enrol p2 --name $'Caf\xe9' --protocol b12-standard
+check_refused 2 "a b" "enrol a patient id with a space" enrol "a b" --name "Pat Two" --protocol b12-standard
+long_id=$(printf 'x%.0s' {1..65})
+check_refused 2 "patient id" "enrol a 65-byte patient id" enrol "$long_id" --name "Pat Two" --protocol b12-standard
+check_refused 2 "UTF-8" "log a note that is not UTF-8" log p1 --at "2026-11-23 10:00" --force --note $'\xff\xfe'
+check_refused 2 "--help" "show with an extra argument" show p1 p2
+for count in 0 1001 ten -3; do
+  check_refused 2 "$count" "schedule --count $count" schedule p1 --count "$count"
+done
+run_dosectl schedule p1 --count 1000 --json
+expect_status 0 "schedule --count 1000: exit 0"
+expect_json 'length == 1000' "schedule --count 1000: a thousand doses"
+
+# Doses the rules refuse; the same day is accepted with --force.
+at_time 2026-11-25T12:00:00Z
+check_refused 1 "future" "log a dose in the future" log p1 --at "2026-11-26 09:00"
+check_refused 1 "future" "log a dose in the future (RFC 3339)" log p1 --at 2026-11-25T12:00:01Z
+at_time 2026-11-23T18:00:00Z
+check_refused 1 "same day|soon|force" "log a second dose the same day" log p1 --at "2026-11-23 17:00"
+at_time 2026-11-20T12:00:00Z
+check_ok "enrol p3" enrol p3 --name "Pat Three" --protocol b12-bariatric --start 2026-11-23 --tz Europe/London
+at_time 2026-11-23T12:00:00Z
+check_refused 1 "start" "log a dose before the start date" log p3 --at "2026-11-22 23:59"
+check_refused 1 "start" "log a dose before the start date, RFC 3339" log p3 --at 2026-11-22T23:59:59Z
+check_ok "log p3 on its start date" log p3 --at "2026-11-23 00:00"
+# Too soon: the next dose of every 3 months is due 2027-02-23; a month is
+# less than half the interval (SPEC 2.6).
+at_time 2026-12-23T12:00:00Z
+check_refused 1 "soon|force" "log a dose before half the interval has passed" log p3 --at "2026-12-23 09:00"
+run_dosectl log p3 --at "2026-12-23 09:00" --force --json
+expect_status 0 "log a dose too soon with --force: exit 0"
+expect_json '.dose.forced == true and .dose.ordinal == 2' "log a dose too soon with --force: recorded as forced"
+at_time 2026-11-23T18:00:00Z
+run_dosectl log p1 --at "2026-11-23 17:00" --force --json
+expect_status 0 "log a second dose the same day with --force: exit 0"
+expect_json '.dose.forced == true and .dose.ordinal == 2' "log a second dose the same day with --force: forced, #2"
+
+# A malformed configuration: exit 1, naming file, line and key (SPEC 6).
+E2E_CONF=$E2E_DATA/bad-key.conf check_refused 1 "bad-key\\.conf:4.*colour" \
+  "a configuration with an unknown key" patients
+write_config "$E2E_TMP/bad-protocol.conf" "$E2E_DATA/bad-protocol.ini"
+E2E_CONF=$E2E_TMP/bad-protocol.conf check_refused 1 "bad-protocol\\.ini:8" \
+  "a protocol file with a malformed phase" enrol p4 --name "Pat Four" --protocol b12-standard
+E2E_CONF=$E2E_TMP/no-such.conf check_refused 1 "no-such\\.conf" \
+  "a configuration file that does not exist" patients

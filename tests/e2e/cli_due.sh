@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# cli_due.sh - dosectl due [--within DAYS] (the worklist, soonest first) and
+# dosectl patients (everyone, by id, with phase, next due and status).
+. "$(dirname "$0")/lib.sh"
+
+check_ok "due on an empty database" due --json
+expect_json '. == []' "due --json on an empty database: []"
+
+# Today is Tuesday 2026-12-01.  Enrolled out of id order on purpose.
+at_time 2026-11-20T12:00:00Z
+enrol() { # ID PROTOCOL START NAME
+  check_ok "enrol $1 on $2 from $3" enrol "$1" --name "$4" --protocol "$2" --start "$3" --tz Europe/London
+}
+enrol d-later b12-ileal-resection 2026-12-20 "Dan Later"
+enrol b-tomorrow b12-standard 2026-12-01 "Bea Tomorrow"
+enrol e-today b12-neuro 2026-12-01 "Eve Today"
+enrol a-over b12-standard 2026-11-23 "Abe Overdue"
+enrol c-soon b12-bariatric 2026-12-05 "Cy Soon"
+enrol f-stopped b12-standard 2026-11-23 "Fay Stopped"
+check_ok "stop f-stopped" stop f-stopped
+at_time 2026-12-01T12:00:00Z
+
+run_dosectl patients --json
+expect_status 0 "patients --json: exit 0"
+expect_json '[.[].id] == ["a-over", "b-tomorrow", "c-soon", "d-later", "e-today", "f-stopped"]' \
+  "patients --json: everyone, sorted by id"
+expect_json '[.[].status] == ["overdue", "upcoming", "upcoming", "upcoming", "due", "stopped"]' \
+  "patients --json: overdue, upcoming, due and stopped"
+expect_json '[.[].next_due] == ["2026-11-23", "2026-12-02", "2026-12-05", "2026-12-20", "2026-12-01", null]' \
+  "patients --json: next due (a weekday start moves to Wednesday; none when stopped)"
+expect_json '[.[].protocol] == ["b12-standard", "b12-standard", "b12-bariatric", "b12-ileal-resection",
+  "b12-neuro", "b12-standard"] and .[0].name == "Abe Overdue" and .[0].phase == "loading"' \
+  "patients --json: protocol, name, phase"
+
+run_dosectl patients
+expect_status 0 "patients: exit 0"
+order=$(grep -oE '\b[a-f]-(over|tomorrow|soon|later|today|stopped)\b' "$E2E_OUT" | tr '\n' ' ')
+[ "$order" = "a-over b-tomorrow c-soon d-later e-today f-stopped " ]
+report $? "patients: one line each, by id" "order: $order"
+expect_stdout_contains "Abe Overdue" "patients: names"
+grep -E '\ba-over\b' "$E2E_OUT" | grep -qw overdue
+report $? "patients: a-over marked overdue"
+
+run_dosectl due --json
+expect_status 0 "due --json: exit 0"
+expect_json '[.[].patient] == ["a-over", "e-today"]' "due --json: due today or overdue, soonest due first"
+expect_json '.[0] | {patient, name, ordinal, due, latest, status} == {"patient": "a-over", "name": "Abe Overdue", "ordinal": 1, "due": "2026-11-23",
+  "latest": "2026-11-23", "status": "overdue"}' "due --json: the overdue dose in full"
+expect_json '.[1].status == "due" and .[1].due == "2026-12-01" and .[1].ordinal == 1' "due --json: the dose due today"
+
+run_dosectl due
+expect_status 0 "due: exit 0"
+order=$(grep -oE '\b[a-f]-(over|tomorrow|soon|later|today|stopped)\b' "$E2E_OUT" | tr '\n' ' ')
+[ "$order" = "a-over e-today " ]
+report $? "due: the overdue dose, then the one due today" "order: $order"
+expect_stdout_contains "2026-11-23" "due: the due date"
+
+run_dosectl due --within 7 --json
+expect_json '[.[].patient] == ["a-over", "e-today", "b-tomorrow", "c-soon"]' \
+  "due --within 7: adds the doses due by 2026-12-08, soonest first"
+expect_json '.[2].status == "upcoming" and .[2].due == "2026-12-02"' "due --within 7: upcoming doses marked upcoming"
+run_dosectl due --within=30 --json
+expect_json '[.[].patient] == ["a-over", "e-today", "b-tomorrow", "c-soon", "d-later"]' \
+  "due --within=30: everyone active"
+
+# Logging the overdue dose takes it off the worklist.
+check_ok "log a-over's overdue dose" log a-over --at "2026-12-01 09:00"
+run_dosectl due --json
+expect_json '[.[].patient] == ["e-today"]' "due after logging: only the dose due today"
+
+check_refused 2 "-1" "due --within -1" due --within -1
+check_refused 2 "soon" "due --within soon" due --within soon
+check_refused 2 "--help" "due with an argument" due a-over
