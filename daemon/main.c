@@ -1,0 +1,306 @@
+/* main.c - dosed: options, the main loop, signals, reload (SPEC 4).
+ *
+ * One GLib main loop on the main thread handles the signals, the change
+ * watch on the database and (a later issue) the reminder timer; the feed
+ * server answers in libmicrohttpd's own thread (http.c says why).  Nothing
+ * here wakes up on a timer: an idle daemon sleeps until a signal, a
+ * change in the database or a client.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib-unix.h>
+#include <glib.h>
+
+#include "config.h"
+#include "error.h"
+#include "feeds.h"
+#include "http.h"
+#include "log.h"
+#include "protocol.h"
+#include "store.h"
+#include "timeutil.h"
+#include "watch.h"
+
+typedef struct {
+	GMainLoop *loop;
+	const char *config_arg;     /* -c, --config */
+	const char *db_arg;         /* --db */
+	DosedConfig *config;
+	DosedCatalogue *catalogue;
+	DosedStore *store;          /* the main loop's connection */
+	gint64 data_version;        /* of store, at the last look */
+	FeedsCache *feeds;
+	HttpServer *http;
+	Watch *watch;
+	guint signal_sources[3];
+} Daemon;
+
+/* ---- configuration --------------------------------------------------- */
+
+/* Read the config and the protocol catalogue it names, into new objects:
+ * both or neither (mako's way: a reload swaps them in only if both
+ * parsed). */
+static bool daemon_load_config(const char *config_arg, DosedConfig **config,
+			       DosedCatalogue **catalogue, GError **error)
+{
+	char *path = NULL;
+	bool system = false;
+
+	config_locate(config_arg, &path, &system);
+	*config = config_load(path, system, error);
+	g_free(path);
+	if (!*config)
+		return false;
+	*catalogue = catalogue_load((const char *const *)(*config)->protocol_paths, error);
+	if (!*catalogue) {
+		g_clear_pointer(config, config_destroy);
+		return false;
+	}
+	return true;
+}
+
+static const char *daemon_config_name(const DosedConfig *config)
+{
+	return config->path ? config->path : "(no file: built-in defaults)";
+}
+
+/* ---- changes in the database ----------------------------------------- */
+
+/* The change watch saw the database's files written.  PRAGMA data_version
+ * tells whether another connection committed since the last look: when
+ * one did, the tokens are read again (a rotated one must 404 at once) and
+ * every cached feed is dropped.  The HTTP thread's own writes (event
+ * states) move it too; they only lead to one more render, which finds
+ * nothing changed and writes nothing, so there is no loop. */
+static void daemon_database_changed(void *data)
+{
+	Daemon *daemon = data;
+	GError *error = NULL;
+	GPtrArray *tokens;
+	gint64 version;
+
+	if (!store_data_version(daemon->store, &version, &error)) {
+		log_warnx("cannot tell whether the database changed: %s", error->message);
+		g_error_free(error);
+		return;
+	}
+	if (version == daemon->data_version)
+		return;
+	daemon->data_version = version;
+	log_debug("the database changed: reading the feed tokens again");
+
+	tokens = store_load_feed_tokens(daemon->store, &error);
+	if (tokens) {
+		feeds_set_tokens(daemon->feeds, tokens);
+	} else {
+		log_warnx("cannot read the feed tokens, keeping the previous ones: %s",
+			  error->message);
+		g_clear_error(&error);
+	}
+	feeds_invalidate(daemon->feeds);
+	/* Reminders (a later issue): recompute the next reminder and re-arm
+	 * the one timer here, as dunst does after any change. */
+}
+
+/* ---- signals --------------------------------------------------------- */
+
+static gboolean daemon_on_stop(gpointer data)
+{
+	Daemon *daemon = data;
+
+	log_info("stopping");
+	g_main_loop_quit(daemon->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+/* SIGHUP: read the config and protocols again; keep the running ones if
+ * either fails.  A new listen address starts a new server before the old
+ * one stops, so a bad address leaves the feeds served where they were. */
+static gboolean daemon_on_reload(gpointer data)
+{
+	Daemon *daemon = data;
+	DosedConfig *config;
+	DosedCatalogue *catalogue;
+	GError *error = NULL;
+
+	if (!daemon_load_config(daemon->config_arg, &config, &catalogue, &error)) {
+		log_warnx("reload failed, keeping the running configuration: %s",
+			  error->message);
+		g_error_free(error);
+		return G_SOURCE_CONTINUE;
+	}
+	if (!daemon->db_arg && g_strcmp0(config->store_path, daemon->config->store_path) != 0)
+		log_warnx("[store] path is now %s; restart dosed to use it (still using %s)",
+			  config->store_path, store_path(daemon->store));
+	if (strcmp(config->feed_listen, http_listen(daemon->http)) != 0) {
+		HttpServer *http = http_start(config->feed_listen, daemon->feeds, &error);
+
+		if (http) {
+			http_stop(daemon->http);
+			daemon->http = http;
+			log_info("serving feeds on %s", config->feed_listen);
+		} else {
+			log_warnx("%s; still serving feeds on %s", error->message,
+				  http_listen(daemon->http));
+			g_clear_error(&error);
+		}
+	}
+	feeds_configure(daemon->feeds, config);
+	config_destroy(daemon->config);
+	catalogue_destroy(daemon->catalogue);
+	daemon->config = config;
+	daemon->catalogue = catalogue;
+	log_info("configuration reloaded from %s (%zu protocols)", daemon_config_name(config),
+		 catalogue_size(catalogue));
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- start and stop -------------------------------------------------- */
+
+static bool daemon_start(Daemon *daemon, GError **error)
+{
+	const char *path = daemon->db_arg ? daemon->db_arg : daemon->config->store_path;
+	/* SPEC 5: personal databases are the patient's alone; a clinic's is
+	 * shared with the staff in group dosed (as dosectl opens it). */
+	int mode = daemon->config->system ? 0660 : 0600;
+	int busy_ms = daemon->config->busy_timeout_ms;
+	DosedStore *render_store;
+	GPtrArray *tokens;
+
+	daemon->store = store_open(path, mode, busy_ms, error);
+	if (!daemon->store)
+		return false;
+	/* SQLite connections are not shared between threads here: the HTTP
+	 * thread renders with a connection of its own. */
+	render_store = store_open(path, mode, busy_ms, error);
+	if (!render_store)
+		return false;
+	daemon->feeds = feeds_create(render_store, daemon->config);
+
+	/* The watch, then the version, then the tokens: a change committed
+	 * at any moment in between is either read now or seen as a change
+	 * when the main loop runs (inotify queues the events till then). */
+	daemon->watch = watch_create(path, daemon_database_changed, daemon, error);
+	if (!daemon->watch)
+		return false;
+	if (!store_data_version(daemon->store, &daemon->data_version, error))
+		return false;
+	tokens = store_load_feed_tokens(daemon->store, error);
+	if (!tokens)
+		return false;
+	feeds_set_tokens(daemon->feeds, tokens);
+	daemon->http = http_start(daemon->config->feed_listen, daemon->feeds, error);
+	if (!daemon->http)
+		return false;
+	/* Reminders (a later issue) start here: load the regimens, arm one
+	 * timer for the next reminder ([reminders] enabled). */
+
+	daemon->signal_sources[0] = g_unix_signal_add(SIGTERM, daemon_on_stop, daemon);
+	daemon->signal_sources[1] = g_unix_signal_add(SIGINT, daemon_on_stop, daemon);
+	daemon->signal_sources[2] = g_unix_signal_add(SIGHUP, daemon_on_reload, daemon);
+	log_info("dosed %s: database %s, serving feeds on %s", DOSED_VERSION, path,
+		 daemon->config->feed_listen);
+	return true;
+}
+
+/* Everything, in the reverse order of daemon_start(): the server first, so
+ * that no request is in flight when the cache and the stores go. */
+static void daemon_finish(Daemon *daemon)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(daemon->signal_sources); i++)
+		if (daemon->signal_sources[i])
+			g_source_remove(daemon->signal_sources[i]);
+	http_stop(daemon->http);
+	watch_destroy(daemon->watch);
+	feeds_destroy(daemon->feeds);
+	store_close(daemon->store);
+	catalogue_destroy(daemon->catalogue);
+	config_destroy(daemon->config);
+	if (daemon->loop)
+		g_main_loop_unref(daemon->loop);
+}
+
+/* ---- main ------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+	gboolean verbose = FALSE, check_config = FALSE, version = FALSE;
+	char *config_arg = NULL, *db_arg = NULL;
+	GOptionEntry entries[] = {
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_arg,
+		  "Read the configuration from FILE", "FILE" },
+		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &db_arg,
+		  "Use the database FILE instead of [store] path", "FILE" },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+		  "Log debug messages too", NULL },
+		{ "check-config", 0, 0, G_OPTION_ARG_NONE, &check_config,
+		  "Check the configuration and the protocols, then exit", NULL },
+		{ "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit",
+		  NULL },
+		{ NULL },
+	};
+	GOptionContext *context = g_option_context_new(NULL);
+	Daemon daemon = { 0 };
+	GError *error = NULL;
+	gint64 now;
+	int status = 1;
+
+	g_option_context_set_summary(context,
+		"Keeps injection regimens: serves each patient's schedule as an iCalendar\n"
+		"feed and notices the changes dosectl makes.  See dosed(8).");
+	g_option_context_add_main_entries(context, entries, NULL);
+	if (!g_option_context_parse(context, &argc, &argv, &error) || argc > 1) {
+		fprintf(stderr, "dosed: %s; see 'dosed --help'\n",
+			error ? error->message : "unexpected argument");
+		g_clear_error(&error);
+		g_option_context_free(context);
+		g_free(config_arg);
+		g_free(db_arg);
+		return 2;
+	}
+	g_option_context_free(context);
+	daemon.config_arg = config_arg;
+	daemon.db_arg = db_arg;
+
+	if (version) {
+		printf("dosed %s\n", DOSED_VERSION);
+		status = 0;
+		goto out;
+	}
+	log_init(verbose);
+
+	if (!daemon_load_config(config_arg, &daemon.config, &daemon.catalogue, &error)) {
+		if (!check_config)
+			fatalx("%s", error->message);
+		fprintf(stderr, "dosed: %s\n", error->message);
+		goto out;
+	}
+	if (check_config) {
+		printf("configuration OK: %s\n", daemon_config_name(daemon.config));
+		status = 0;
+		goto out;
+	}
+	/* Tests set DOSED_NOW (SPEC 3); a bad one is refused now, not at the
+	 * first request. */
+	if (!now_from_environment(&now, &error))
+		fatalx("%s", error->message);
+	/* A client that hangs up must not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+
+	daemon.loop = g_main_loop_new(NULL, FALSE);
+	/* ntpd's way: a daemon that cannot start says why and exits 1. */
+	if (!daemon_start(&daemon, &error))
+		fatalx("%s", error->message);
+	g_main_loop_run(daemon.loop);
+	status = 0;
+	log_info("stopped");
+out:
+	g_clear_error(&error);
+	daemon_finish(&daemon);
+	g_free(config_arg);
+	g_free(db_arg);
+	return status;
+}

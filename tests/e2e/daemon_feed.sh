@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# daemon_feed.sh - the real dosed on a free loopback port, with a temporary
+# config and database (SPEC 4): options, the same 404 for every dead end,
+# 405, HEAD, the feed at the URL dosectl prints, 304 on revalidation,
+# changes within a second, SIGHUP (a bad config keeps serving, a new port
+# moves), no wake-ups while idle, and a clean exit on SIGTERM.
+#
+# Gets $DOSED, $DOSECTL and $DOSED_TOP from tests/run; prints TAP lines.
+set -u
+: "${DOSED:?}" "${DOSECTL:?}" "${DOSED_TOP:?}"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/dosed-e2e-daemon.XXXXXX")
+pid=
+cleanup() {
+	# Only the daemon this script started.
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid"
+		wait "$pid"
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; }
+# One TAP line from the status of what ran just before:
+#   [ "$a" = x ] && [ "$b" = y ]
+#   verdict "what it shows" $?
+verdict() { # DESCRIPTION STATUS
+	if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1"; fi
+}
+
+# One clock for dosed and dosectl (SPEC 3): the first day of SPEC 2's
+# worked example.
+export DOSED_NOW=2026-11-23T10:00:00Z
+
+conf=$tmp/dosed.conf
+log=$tmp/dosed.log
+db=$tmp/db/dosed.db
+ctl() { "$DOSECTL" --config "$conf" "$@"; }
+
+write_config() { # PORT
+	cat >"$conf" <<CONF
+[store]
+path = $db
+[feed]
+listen = 127.0.0.1:$1
+base_url = http://127.0.0.1:$1
+[protocols]
+paths = $DOSED_TOP/conf/protocols.ini
+CONF
+}
+
+# Wait for an event in a bounded loop: PATTERN in the log after its line
+# FROM (default: anywhere), or the daemon's end.  0 when the line came.
+wait_for_log() { # PATTERN [FROM]
+	local i
+	for ((i = 0; i < 200; i++)); do
+		tail -n +"${2:-1}" "$log" | grep -q -- "$1" && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+log_lines() { wc -l <"$log"; }
+
+# curl: prints the status code (000 when nothing answered); headers in
+# $tmp/headers, body in $tmp/body.
+fetch() { # URL [CURL OPTIONS...]
+	local url=$1
+	shift
+	# curl leaves the file alone when there is no body.
+	rm -f "$tmp/headers" "$tmp/body"
+	curl -s --max-time 10 --path-as-is -D "$tmp/headers" -o "$tmp/body" \
+		-w '%{http_code}' "$@" "$url"
+}
+header() { # NAME: its value in the last answer
+	tr -d '\r' <"$tmp/headers" 2>/dev/null | sed -n "s/^$1: //Ip" | tail -n 1
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# ---- options --------------------------------------------------------
+
+write_config 8645
+out=$("$DOSED" --version)
+[ "$out" != "${out#dosed }" ]
+verdict "--version prints the version" $?
+
+out=$("$DOSED" -c "$conf" --check-config 2>&1)
+[ $? -eq 0 ] && [ "$out" = "configuration OK: $conf" ]
+verdict "--check-config accepts a good config" $?
+
+cp "$conf" "$tmp/bad.conf"
+printf '[feed]\nlisten = nowhere\n' >>"$tmp/bad.conf"
+out=$("$DOSED" -c "$tmp/bad.conf" --check-config 2>&1)
+[ $? -eq 1 ] && [[ $out == "dosed: $tmp/bad.conf:9: [feed] listen"* ]]
+verdict "--check-config refuses a bad value, naming file, line and key" $?
+
+"$DOSED" --no-such-option >/dev/null 2>&1
+[ $? -eq 2 ]
+verdict "an unknown option is a usage error (2)" $?
+
+# ---- start on a free port ------------------------------------------
+
+# A free port found by trying: dosed exits when its port is taken, and
+# another is tried.
+port=
+for attempt in $(seq 1 20); do
+	try=$((20000 + RANDOM % 40000))
+	write_config "$try"
+	: >"$log"
+	"$DOSED" -c "$conf" -v 2>>"$log" &
+	pid=$!
+	if wait_for_log "serving feeds on 127.0.0.1:$try"; then
+		port=$try
+		break
+	fi
+	kill -0 "$pid" 2>/dev/null && kill -TERM "$pid"
+	wait "$pid"
+	pid=
+done
+if [ -z "$port" ]; then
+	not_ok "dosed starts on a free port"
+	sed 's/^/# /' "$log"
+	exit 1
+fi
+base=http://127.0.0.1:$port
+# Ready when the port answers (the log line comes just before).
+for i in $(seq 1 100); do
+	[ "$(fetch "$base/")" = 404 ] && break
+	sleep 0.05
+done
+[ "$(fetch "$base/")" = 404 ]
+verdict "dosed answers on a free port" $?
+
+# ---- dead ends -------------------------------------------------------
+
+token=0123456789abcdef0123456789abcdef
+same_404() { # PATH
+	[ "$(fetch "$base$1")" = 404 ] && [ "$(cat "$tmp/body" 2>/dev/null)" = "Not Found" ]
+}
+same_404 "/feeds/$token.ics"
+verdict "an unknown token gets 404" $?
+same_404 "/clinic/$token.ics"
+verdict "an unknown clinic token gets the same 404" $?
+same_404 "/feeds/../clinic/$token.ics"
+verdict "traversal gets the same 404" $?
+same_404 "/feeds%2F$token.ics"
+verdict "an encoded slash gets the same 404" $?
+same_404 "/feeds/${token^^}.ics"
+verdict "upper-case hex gets the same 404" $?
+same_404 "/feeds/${token%?}.ics"
+verdict "31 digits get the same 404" $?
+same_404 "/feeds/${token}0.ics"
+verdict "33 digits get the same 404" $?
+same_404 "//feeds/$token.ics"
+verdict "a double slash gets the same 404" $?
+same_404 "/feeds/$token.ics/x"
+verdict "trailing junk gets the same 404" $?
+
+# (curl -I reads no body; the unit tests check that none is sent.)
+code=$(fetch "$base/feeds/$token.ics" -I)
+[ "$code" = 404 ] && [ "$(header Content-Length)" = 10 ]
+verdict "HEAD of an unknown feed gets the same 404's headers" $?
+code=$(fetch "$base/feeds/$token.ics" -X POST -d x=1)
+[ "$code" = 405 ] && [ "$(header Allow)" = "GET, HEAD" ]
+verdict "POST gets 405 with Allow: GET, HEAD" $?
+code=$(fetch "$base/feeds/$token.ics" -X DELETE)
+[ "$code" = 405 ]
+verdict "DELETE gets 405" $?
+
+# ---- feeds at the URL dosectl prints ---------------------------------
+
+ctl enrol P1 --name "Jo Patient" --protocol b12-standard --start 2026-11-23 \
+	--tz Europe/London >/dev/null
+url=$(ctl feed P1 | grep -o 'https\?://[^ ]*\.ics' | head -n 1)
+[[ $url == "$base/feeds/"*.ics ]]
+verdict "dosectl feed prints a feed URL on this port" $?
+
+code=$(fetch "$url")
+[ "$code" = 200 ] && [ "$(header Content-Type)" = "text/calendar; charset=utf-8" ] &&
+	grep -q '^BEGIN:VCALENDAR' "$tmp/body" && grep -q 'Jo Patient' "$tmp/body"
+verdict "the patient's feed is served as text/calendar" $?
+etag=$(header ETag)
+[[ $etag == '"'*'"' ]] && [ -n "$(header Last-Modified)" ] &&
+	[ "$(header Cache-Control)" = private ]
+verdict "with a quoted ETag, Last-Modified and Cache-Control: private" $?
+code=$(fetch "$url" -H "If-None-Match: $etag")
+[ "$code" = 304 ] && [ ! -s "$tmp/body" ]
+verdict "revalidation with the ETag gets 304" $?
+code=$(fetch "$url" -I)
+[ "$code" = 200 ] && [ "$(header ETag)" = "$etag" ]
+verdict "HEAD gets the same headers" $?
+
+# SPEC 4: a change made with dosectl is in the feed within a second.
+ctl log P1 --site "left deltoid" >/dev/null
+start=$(now_ms)
+changed=no
+while (($(now_ms) - start < 1000)); do
+	[ "$(fetch "$url" -H "If-None-Match: $etag")" = 200 ] && { changed=yes; break; }
+	sleep 0.02
+done
+echo "# the feed changed $(($(now_ms) - start)) ms after dosectl log returned"
+[ $changed = yes ] && grep -q 'left deltoid' "$tmp/body"
+verdict "after dosectl log the feed changes within one second" $?
+
+new_url=$(ctl feed P1 --rotate | grep -o 'https\?://[^ ]*\.ics' | head -n 1)
+start=$(now_ms)
+gone=no
+while (($(now_ms) - start < 1000)); do
+	same_404 "${url#"$base"}" && { gone=yes; break; }
+	sleep 0.02
+done
+[ $gone = yes ]
+verdict "after --rotate the old URL gets 404 within one second" $?
+[ "$new_url" != "$url" ] && [ "$(fetch "$new_url")" = 200 ]
+verdict "... and the new one is served" $?
+
+clinic=$(ctl feed --clinic | grep -o 'https\?://[^ ]*\.ics' | head -n 1)
+code=$(fetch "$clinic")
+[ "$code" = 200 ] && grep -q 'Jo Patient' "$tmp/body"
+verdict "the clinic feed is served" $?
+
+# ---- slow and many clients -------------------------------------------
+
+# Issue 3: slow or many clients must not starve a normal subscriber.  A
+# client that sends one byte a second holds its connection open...
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+# The pauses are reads that time out on a pipe that never has data, so
+# that the slow client is one process, which ends when it is killed.
+exec 4<> <(:)
+(for c in G E T ' ' /; do printf %s "$c" >&3; read -r -t 1 -u 4 _; done) &
+slow=$!
+sleep 0.2
+start=$(now_ms)
+same_404 "/feeds/$token.ics"
+status=$?
+elapsed=$(($(now_ms) - start))
+[ $status -eq 0 ] && [ $elapsed -lt 1000 ]
+verdict "a client sending one byte a second does not hold up another (${elapsed} ms)" $?
+# ...and 200 at once do not either.
+many=()
+for i in $(seq 1 200); do
+	curl -s -o /dev/null --max-time 10 "$base/feeds/$token.ics" &
+	many+=($!)
+done
+start=$(now_ms)
+same_404 "/feeds/$token.ics"
+status=$?
+elapsed=$(($(now_ms) - start))
+wait "${many[@]}"
+[ $status -eq 0 ] && [ $elapsed -lt 2000 ]
+verdict "200 clients at once do not hold up another (${elapsed} ms)" $?
+kill "$slow" 2>/dev/null
+wait "$slow" 2>/dev/null
+exec 3>&- 4>&-
+
+# SPEC 4: tokens never appear in logs (the log is at debug level here).
+! grep -Eq '[0-9a-fA-F]{16}|/(feeds|clinic)/[^<]' "$log"
+verdict "no token and no request path in the log" $?
+
+# ---- SIGHUP ----------------------------------------------------------
+
+good=$(cat "$conf")
+printf '[feed]\nno_such_key = 1\n' >>"$conf"
+from=$(log_lines)
+kill -HUP "$pid"
+wait_for_log "reload failed" "$from" &&
+	tail -n +"$from" "$log" | grep -q "keeping the running configuration: .*no_such_key"
+verdict "SIGHUP with a bad config logs why and keeps the running one" $?
+same_404 "/feeds/$token.ics" && kill -0 "$pid"
+verdict "... and goes on serving" $?
+echo "$good" >"$conf"
+
+# A new listen address: the new server starts before the old one stops;
+# a port found taken leaves the old one serving, and another is tried.
+moved=
+for attempt in $(seq 1 20); do
+	new_port=$((20000 + RANDOM % 40000))
+	[ "$new_port" = "$port" ] && continue
+	write_config "$new_port"
+	from=$(log_lines)
+	kill -HUP "$pid"
+	wait_for_log "configuration reloaded" "$from" || break
+	if tail -n +"$from" "$log" | grep -q "serving feeds on 127.0.0.1:$new_port"; then
+		moved=$new_port
+		break
+	fi
+done
+[ -n "$moved" ] && [ "$(fetch "http://127.0.0.1:$moved/")" = 404 ]
+verdict "SIGHUP with a new listen address serves there" $?
+[ "$(fetch "$base/")" = 000 ]
+verdict "... and no longer on the old one" $?
+
+# ---- idle ------------------------------------------------------------
+
+# SPEC 4: no polling.  The context switches of every thread, over 5 s.
+switches() {
+	cat /proc/"$pid"/task/*/status 2>/dev/null |
+		awk '/^(voluntary|nonvoluntary)_ctxt_switches/ { n += $2 } END { print n }'
+}
+before=$(switches)
+sleep 5
+after=$(switches)
+[ -n "$before" ] && [ "$before" = "$after" ]
+verdict "an idle daemon does not wake up (context switches over 5 s: $before -> $after)" $?
+
+# ---- SIGTERM ---------------------------------------------------------
+
+kill -TERM "$pid"
+wait "$pid"
+status=$?
+pid=
+[ $status -eq 0 ]
+verdict "SIGTERM stops dosed with status 0" $?
+tail -n 1 "$log" | grep -qx 'stopped'
+verdict "... and it says so last" $?
