@@ -72,15 +72,16 @@ check-quick: all tests
 deps:
 	@scripts/install-deps
 
-# Build, then run from this tree, with a configuration that reads the
-# catalogue from conf/ and keeps its database in the build directory.
+# Build, then run dosed from this tree in the foreground, with a
+# configuration that reads the catalogue from conf/ and keeps its database
+# in the build directory.  dosectl --config $(DEV_CONF) works beside it.
 DEV_CONF = $(O)/dosed-dev.conf
 run: deps
 	$(MAKE) all
 	printf '[store]\npath = %s\n[protocols]\npaths = %s\n' \
 	  "$(abspath $(O))/dosed.db" "$(CURDIR)/conf/protocols.ini" >$(DEV_CONF)
-	$(O)/dosectl --config $(DEV_CONF) protocols
-	@echo "Try: $(O)/dosectl --config $(DEV_CONF) --help"
+	@echo "dosed is starting; in another terminal: $(O)/dosectl --config $(DEV_CONF) --help"
+	$(O)/dosed --config $(DEV_CONF)
 
 clean:
 	rm -rf $(BUILDDIR) $(BUILDDIR)-asan
