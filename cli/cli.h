@@ -58,7 +58,8 @@ int cli_parse_options(CliContext *ctx, const CliCommand *command, GOptionEntry *
 
 bool cli_load_config(CliContext *ctx, GError **error);
 DosedCatalogue *cli_load_catalogue(CliContext *ctx, GError **error);
-bool cli_open_store(CliContext *ctx, GError **error);
+/* Open the database; only when `create` (enrol) may it be made new. */
+bool cli_open_store(CliContext *ctx, bool create, GError **error);
 
 /* The PATIENT argument, or the only patient when it is left out (SPEC 3).
  * argc/argv are the positionals after the command name.  Returns a newly
@@ -76,6 +77,11 @@ DosedRegimen *cli_load_patient(CliContext *ctx, int argc, char **argv, bool writ
 
 /* Valid UTF-8, not empty, no NUL: names and notes are kept exactly. */
 bool cli_check_text(CliContext *ctx, const char *what, const char *text, int *status);
+
+/* Text for a table cell: line breaks and tabs as spaces.  Returns text
+ * itself or a copy kept in *scratch (freed by the next call; the caller
+ * frees the last). */
+const char *cli_table_cell(const char *text, char **scratch);
 
 /* Output. */
 void cli_print_json(JsonNode *root); /* takes ownership */

@@ -115,13 +115,21 @@ DosedCatalogue *cli_load_catalogue(CliContext *ctx, GError **error)
 	return catalogue_load((const char *const *)ctx->config->protocol_paths, error);
 }
 
-bool cli_open_store(CliContext *ctx, GError **error)
+bool cli_open_store(CliContext *ctx, bool create, GError **error)
 {
 	if (ctx->store)
 		return true;
 	if (!cli_load_config(ctx, error))
 		return false;
 	const char *path = ctx->db_arg ? ctx->db_arg : ctx->config->store_path;
+	/* A mistyped --db must not read as an empty clinic ("nothing due"):
+	 * only enrolling makes a new database. */
+	if (!create && !g_file_test(path, G_FILE_TEST_EXISTS)) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_NOT_FOUND,
+			    "there is no database at %s; check --db or [store] path, or enrol "
+			    "a patient to start one", path);
+		return false;
+	}
 	/* SPEC 5: personal databases are the patient's alone; a clinic's is
 	 * shared with the staff in group dosed. */
 	int mode = ctx->config->system ? 0660 : 0600;
@@ -193,7 +201,31 @@ bool cli_check_text(CliContext *ctx, const char *what, const char *text, int *st
 		*status = cli_usage_error(ctx, "%s is empty", what);
 		return false;
 	}
+	/* Line breaks and tabs are text people write and are kept exactly;
+	 * other control characters (an escape sequence, say) would let a
+	 * name repaint a colleague's terminal or fake a worklist row. */
+	for (const char *p = text; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (g_unichar_iscntrl(c) && c != '\n' && c != '\t') {
+			*status = cli_usage_error(ctx, "%s holds the control character U+%04X; "
+						  "only line breaks and tabs are kept", what, c);
+			return false;
+		}
+	}
 	return true;
+}
+
+const char *cli_table_cell(const char *text, char **scratch)
+{
+	g_free(*scratch);
+	*scratch = NULL;
+	if (!strpbrk(text, "\n\t"))
+		return text;
+	/* One row per patient: a line break inside a name would read as
+	 * another row.  `show` prints the name exactly. */
+	*scratch = g_strdup(text);
+	g_strdelimit(*scratch, "\n\t", ' ');
+	return *scratch;
 }
 
 void cli_print_json(JsonNode *root)
@@ -271,7 +303,7 @@ DosedRegimen *cli_load_patient(CliContext *ctx, int argc, char **argv, bool writ
 	DosedRegimen *regimen = NULL;
 	char *patient_id = NULL;
 
-	if (!cli_open_store(ctx, &error) || !store_begin(ctx->store, write, &error)) {
+	if (!cli_open_store(ctx, false, &error) || !store_begin(ctx->store, write, &error)) {
 		*status = cli_fail_error(error);
 		return NULL;
 	}

@@ -212,7 +212,7 @@ int cmd_void(CliContext *ctx, int argc, char **argv)
 	status = -1;
 	if (!cli_check_text(ctx, "--reason", reason, &status))
 		goto out;
-	if (!cli_open_store(ctx, &error) || !store_begin(ctx->store, true, &error) ||
+	if (!cli_open_store(ctx, false, &error) || !store_begin(ctx->store, true, &error) ||
 	    !store_void_dose(ctx->store, (gint64)dose_id, reason, ctx->actor, ctx->now,
 			     &patient_id, &error)) {
 		status = cli_fail_error(error);

@@ -33,7 +33,7 @@ int cmd_feed(CliContext *ctx, int argc, char **argv)
 		return status;
 	if (clinic && argc > 1)
 		return cli_usage_error(ctx, "give PATIENT or --clinic, not both");
-	if (!cli_open_store(ctx, &error) || !store_begin(ctx->store, true, &error))
+	if (!cli_open_store(ctx, false, &error) || !store_begin(ctx->store, true, &error))
 		return cli_fail_error(error);
 	if (!clinic && !(patient_id = cli_patient_argument(ctx, argc, argv, &status)))
 		return status;
@@ -77,7 +77,7 @@ int cmd_feed(CliContext *ctx, int argc, char **argv)
 		g_object_unref(b);
 	} else {
 		printf("Calendar feed of %s%s (shown only this once: keep it private):\n", whose,
-		       rotate ? ", renewed; the old URL no longer works" : "");
+		       rotate ? ", renewed; any earlier URL no longer works" : "");
 		printf("  %s\n  %s\n", url, webcal);
 	}
 	memset(token, 0, strlen(token));

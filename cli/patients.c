@@ -44,6 +44,29 @@ static const char *status_word(const DosedNextDose *next)
 
 /* ---- enrol ---------------------------------------------------------- */
 
+/* The zone of a patient already on record (enrolled before, then stopped),
+ * so that enrolling them again needs no --tz; NULL when there is none.
+ * Never creates the database: a refused enrol must leave no file. */
+static char *zone_on_record(CliContext *ctx, const char *patient_id)
+{
+	GError *error = NULL;
+	DosedRegimen *r = NULL;
+	char *tz_name = NULL;
+
+	if (!cli_load_config(ctx, &error) || !cli_open_store(ctx, false, &error) ||
+	    !store_begin(ctx->store, false, &error)) {
+		g_clear_error(&error);
+		return NULL;
+	}
+	r = store_load_regimen(ctx->store, patient_id, &error);
+	if (r)
+		tz_name = g_strdup(r->tz_name);
+	g_clear_error(&error);
+	regimen_destroy(r);
+	store_rollback(ctx->store);
+	return tz_name;
+}
+
 int cmd_enrol(CliContext *ctx, int argc, char **argv)
 {
 	char *name = NULL, *protocol_id = NULL, *start_arg = NULL, *tz_arg = NULL, *days_arg = NULL;
@@ -84,7 +107,10 @@ int cmd_enrol(CliContext *ctx, int argc, char **argv)
 		goto out;
 	if (!cli_check_text(ctx, "--name", name, &status))
 		goto out;
-	tz_name = tz_arg ? g_strdup(tz_arg) : zone_local_name();
+	if (tz_arg)
+		tz_name = g_strdup(tz_arg);
+	else if (!(tz_name = zone_on_record(ctx, argv[1])))
+		tz_name = zone_local_name();
 	tz = zone_open(tz_name, &error);
 	if (!tz) {
 		status = cli_fail_error(error);
@@ -97,6 +123,15 @@ int cmd_enrol(CliContext *ctx, int argc, char **argv)
 		}
 	} else {
 		start = date_of_instant(ctx->now, tz);
+	}
+	/* A start years away is a typo, and dates past the calendar's end
+	 * would have no due dates to compute. */
+	DosedDate today = date_of_instant(ctx->now, tz);
+	if (start < date_from_ymd(1900, 1, 1) || start > date_add_days(today, 366)) {
+		char buf[DOSED_DATE_BUF];
+		status = cli_usage_error(ctx, "--start %s is more than a year ahead or before 1900; "
+					 "check the date", date_format(start, buf));
+		goto out;
 	}
 	if (days_arg && !weekdays_parse(days_arg, &weekdays, &error)) {
 		status = cli_fail_error(error);
@@ -121,7 +156,7 @@ int cmd_enrol(CliContext *ctx, int argc, char **argv)
 		goto out;
 	}
 
-	if (!cli_open_store(ctx, &error) || !store_begin(ctx->store, true, &error) ||
+	if (!cli_open_store(ctx, true, &error) || !store_begin(ctx->store, true, &error) ||
 	    !store_enrol(ctx->store, argv[1], name, tz_name, protocol, start, ctx->actor,
 			 ctx->now, &error) ||
 	    !(regimen = store_load_regimen(ctx->store, argv[1], &error)) ||
@@ -189,12 +224,13 @@ int cmd_patients(CliContext *ctx, int argc, char **argv)
 		return status;
 	if (argc > 1)
 		return cli_usage_error(ctx, "unexpected argument '%s'", argv[1]);
-	if (!cli_open_store(ctx, &error) || !store_begin(ctx->store, false, &error) ||
+	if (!cli_open_store(ctx, false, &error) || !store_begin(ctx->store, false, &error) ||
 	    !(regimens = store_load_regimens(ctx->store, false, &error)))
 		return cli_fail_error(error);
 	store_rollback(ctx->store);
 
 	JsonBuilder *b = ctx->json ? json_builder_new() : NULL;
+	char *cell = NULL;
 	if (b)
 		json_builder_begin_array(b);
 	else if (regimens->len == 0)
@@ -219,9 +255,9 @@ int cmd_patients(CliContext *ctx, int argc, char **argv)
 			add_string(b, "status", status_word(&next));
 			json_builder_end_object(b);
 		} else {
-			printf("%-12s %-24s %-20s %-14s %-10s %s\n", r->patient_id, r->name,
-			       r->protocol_id, phase, cli_format_date(next_due, due),
-			       status_word(&next));
+			printf("%-12s %-24s %-20s %-14s %-10s %s\n", r->patient_id,
+			       cli_table_cell(r->name, &cell), r->protocol_id, phase,
+			       cli_format_date(next_due, due), status_word(&next));
 		}
 	}
 	if (b) {
@@ -229,6 +265,7 @@ int cmd_patients(CliContext *ctx, int argc, char **argv)
 		cli_print_json(json_builder_get_root(b));
 		g_object_unref(b);
 	}
+	g_free(cell);
 	g_ptr_array_unref(regimens);
 	return CLI_EXIT_OK;
 }
@@ -552,7 +589,7 @@ int cmd_due(CliContext *ctx, int argc, char **argv)
 		return cli_usage_error(ctx, "unexpected argument '%s'", argv[1]);
 	if (within < 0 || within > 3660)
 		return cli_usage_error(ctx, "--within must be from 0 to 3660 days, not %d", within);
-	if (!cli_open_store(ctx, &error) || !store_begin(ctx->store, false, &error) ||
+	if (!cli_open_store(ctx, false, &error) || !store_begin(ctx->store, false, &error) ||
 	    !(regimens = store_load_regimens(ctx->store, true, &error)))
 		return cli_fail_error(error);
 	store_rollback(ctx->store);
@@ -572,6 +609,7 @@ int cmd_due(CliContext *ctx, int argc, char **argv)
 	g_array_sort(items, compare_due);
 
 	JsonBuilder *b = ctx->json ? json_builder_new() : NULL;
+	char *cell = NULL;
 	if (b)
 		json_builder_begin_array(b);
 	else if (items->len == 0)
@@ -594,7 +632,8 @@ int cmd_due(CliContext *ctx, int argc, char **argv)
 			add_string(b, "phase", r->protocol->phases[item->next.dose.phase_index].name);
 			json_builder_end_object(b);
 		} else {
-			printf("%-12s %-24s #%-4d %s %s %s\n", r->patient_id, r->name,
+			printf("%-12s %-24s #%-4d %s %s %s\n", r->patient_id,
+			       cli_table_cell(r->name, &cell),
 			       item->next.dose.ordinal, date_format(item->next.dose.due, due),
 			       date_format(item->next.dose.latest, latest),
 			       schedule_status_name(item->next.status));
@@ -605,6 +644,7 @@ int cmd_due(CliContext *ctx, int argc, char **argv)
 		cli_print_json(json_builder_get_root(b));
 		g_object_unref(b);
 	}
+	g_free(cell);
 	g_array_unref(items);
 	g_ptr_array_unref(regimens);
 	return CLI_EXIT_OK;

@@ -329,7 +329,7 @@ refuse_completed(GError **error)
 {
 	g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
 		    "the regimen is completed: every phase has ended and no dose is due; "
-		    "enrol the patient again for a new course");
+		    "for a new course, stop this regimen and enrol the patient again");
 	return false;
 }
 

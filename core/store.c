@@ -175,6 +175,28 @@ static const char *const store_migrations[] = {
 	"	BEGIN SELECT RAISE(ABORT, 'dosed never deletes the audit trail'); END;\n"
 	"CREATE TRIGGER audit_never_changed BEFORE UPDATE ON audit\n"
 	"	BEGIN SELECT RAISE(ABORT, 'dosed never changes the audit trail'); END;\n"
+	/* A phase may be advanced again: voids can take a patient back into
+	 * a phase advanced before, and the engine then ignores the stale
+	 * advance (schedule.c), so UNIQUE (regimen, phase) would leave the
+	 * patient stuck in an "until advanced" phase for good.  Rebuilt the
+	 * same way as audit; nothing references advance. */
+	"CREATE TABLE advance_v2 (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	regimen_id INTEGER NOT NULL REFERENCES regimen(id),\n"
+	"	phase_index INTEGER NOT NULL CHECK (phase_index >= 0),\n"
+	"	advanced_at INTEGER NOT NULL,\n"
+	"	advanced_by TEXT NOT NULL\n"
+	");\n"
+	"INSERT INTO advance_v2 (id, regimen_id, phase_index, advanced_at, advanced_by)\n"
+	"	SELECT id, regimen_id, phase_index, advanced_at, advanced_by\n"
+	"	FROM advance ORDER BY id;\n"
+	"DROP TABLE advance;\n"
+	"ALTER TABLE advance_v2 RENAME TO advance;\n"
+	"CREATE INDEX advance_by_regimen ON advance(regimen_id, advanced_at, id);\n"
+	"CREATE TRIGGER advance_never_deleted BEFORE DELETE ON advance\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never deletes an advance'); END;\n"
+	"CREATE TRIGGER advance_never_changed BEFORE UPDATE ON advance\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never changes an advance'); END;\n"
 	/* A feed token is kept only as the SHA-256 of its text (token.h).
 	 * Revoking marks the row, once; like the health tables, nothing here
 	 * is deleted or rewritten, so the trail of who could read a feed when
@@ -1436,12 +1458,6 @@ static bool store_advance_rows(DosedStore *store, const DosedRegimen *regimen, i
 	sqlite3_bind_int64(stmt, 3, now);
 	bind_text(stmt, 4, actor);
 	rc = sqlite3_step(stmt);
-	if (store_is_unique_violation(rc)) {
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_EXISTS,
-			    "the %s phase of patient '%s' was already advanced; nothing to do",
-			    phase_name, regimen->patient_id);
-		return false;
-	}
 	if (rc != SQLITE_DONE) {
 		store_fail(store, rc, "recording the advance", error);
 		return false;

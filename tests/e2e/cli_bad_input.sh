@@ -37,6 +37,15 @@ check_refused 2 "funday" "enrol --days mon,funday" "${p2[@]}" --start 2026-11-23
   --days mon,funday
 check_refused 2 "per week" "enrol --days on a protocol without an N-per-week phase" enrol p2 --name "Pat Two" \
   --protocol b12-bariatric --start 2026-11-23 --tz Europe/London --days mon,thu
+check_refused 2 "9999-12-31" "enrol --start years ahead" "${p2[@]}" --start 9999-12-31 --tz Europe/London
+check_refused 2 "1899-12-31" "enrol --start before 1900" "${p2[@]}" --start 1899-12-31 --tz Europe/London
+
+# Control characters other than line breaks and tabs: a name must not
+# repaint a terminal or fake a worklist row.
+check_refused 2 "U\+001B" "enrol a name with an escape sequence" enrol p3 \
+  --name $'Evil\e[31mRED' --protocol b12-standard --start 2026-11-23 --tz Europe/London
+check_refused 2 "U\+0007" "log a note with a bell" log p1 --at "2026-11-23 10:00" --force \
+  --note $'ding\a'
 
 # Missing, empty, malformed arguments.
 check_refused 2 "--name" "enrol without --name" enrol p2 --protocol b12-standard

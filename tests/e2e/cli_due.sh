@@ -3,6 +3,7 @@
 # dosectl patients (everyone, by id, with phase, next due and status).
 . "$(dirname "$0")/lib.sh"
 
+: >"$DB"
 check_ok "due on an empty database" due --json
 expect_json '. == []' "due --json on an empty database: []"
 

@@ -129,3 +129,11 @@ run_dosectl enrol copy-1 --name "Cy" --protocol b12-bariatric --start 2026-12-01
 expect_status 0 "enrol a stopped patient again: exit 0"
 expect_json '.protocol.id == "b12-bariatric" and .next.ordinal == 1 and .next.due == "2026-12-01"' \
   "enrol a stopped patient again: a new regimen from dose #1"
+
+# Enrolled again without --tz: the zone on record, not this machine's.
+run_dosectl enrol zoned --name "Zed" --protocol b12-bariatric --start 2026-11-23 \
+  --tz America/Los_Angeles
+run_dosectl stop zoned
+TZ=Europe/London run_dosectl enrol zoned --name "Zed" --protocol b12-neuro --json
+expect_status 0 "enrol again without --tz: exit 0"
+expect_json '.patient.tz == "America/Los_Angeles"' "enrol again without --tz: the zone on record"

@@ -4,8 +4,16 @@
 # (SPEC 2.6, 3).
 . "$(dirname "$0")/lib.sh"
 
-# No patient yet: nothing to log to.
+# No database yet: a read is refused rather than made to look like an
+# empty clinic, and leaves no file behind.
 at_time 2026-11-23T12:00:00Z
+check_refused 1 "no database at" "log before any database exists" log
+[ ! -e "$DB" ]
+report $? "log before any database exists: no file made" "found $DB"
+check_refused 1 "no database at" "patients before any database exists" patients
+
+# An empty database (an empty file is one): no patient to log to.
+: >"$DB"
 check_ok "patients on an empty database" patients --json
 expect_json '. == []' "patients --json on an empty database: []"
 check_refused 1 "no patients enrolled" "log with no patient enrolled" log

@@ -863,6 +863,32 @@ test_advance_names_its_phase(void **state G_GNUC_UNUSED)
 	regimen_finish(&r);
 }
 
+/* Voids can take a patient back before a phase that was advanced: that
+ * advance goes stale, and advancing the phase again when it comes back
+ * must work, or the patient is stuck in it. */
+static void
+test_advance_again_after_voids(void **state G_GNUC_UNUSED)
+{
+	Regimen r;
+
+	regimen_init(&r, "count-then-advanced", "2026-11-23", "Europe/London");
+	give(&r, "2026-11-23");
+	give(&r, "2026-11-24");
+	give(&r, "2026-11-26");
+	advance(&r, local(&r, "2026-11-26", 11, 0), 1);
+	void_dose(&r, 3);
+	void_dose(&r, 2);
+	assert_next(&r, "2026-11-26",
+		    "#2 phase 0 dose 2 due 2026-11-24 latest 2026-11-24 overdue");
+	give(&r, "2026-11-27");
+	assert_next(&r, "2026-11-27",
+		    "#3 phase 1 dose 1 due 2026-11-29 latest 2026-11-29 upcoming");
+	advance(&r, local(&r, "2026-11-27", 12, 0), 1);
+	assert_next(&r, "2026-11-27",
+		    "#3 phase 2 dose 1 due 2026-12-27 latest 2027-01-03 upcoming");
+	regimen_finish(&r);
+}
+
 static void
 test_advance_before_any_dose(void **state G_GNUC_UNUSED)
 {
@@ -1306,6 +1332,7 @@ main(void)
 		cmocka_unit_test(test_advance_refused_for_other_phases),
 		cmocka_unit_test(test_advance_names_its_phase),
 		cmocka_unit_test(test_advance_before_any_dose),
+		cmocka_unit_test(test_advance_again_after_voids),
 		cmocka_unit_test(test_advance_placed_by_time),
 		cmocka_unit_test(test_missed_doses_never_stack),
 		cmocka_unit_test(test_refuse_too_soon_unless_forced),
