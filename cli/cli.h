@@ -85,6 +85,17 @@ const char *cli_table_cell(const char *text, char **scratch);
 
 /* Output. */
 void cli_print_json(JsonNode *root); /* takes ownership */
+void cli_print_builder(JsonBuilder *builder); /* prints its root; unrefs it */
+/* Members of the object being built; NULL values and DOSED_DATE_NONE / 0
+ * instants are JSON null. */
+void cli_json_string(JsonBuilder *b, const char *name, const char *value);
+void cli_json_int(JsonBuilder *b, const char *name, gint64 value);
+void cli_json_date(JsonBuilder *b, const char *name, DosedDate date);
+void cli_json_instant(JsonBuilder *b, const char *name, gint64 instant, GTimeZone *tz);
+/* "days", "weeks", "months". */
+const char *cli_unit_name(DosedUnit unit);
+/* A protocol as `protocols ID --json` shows it (and show --json). */
+void cli_json_protocol(JsonBuilder *b, const DosedProtocol *protocol);
 JsonNode *cli_json_next_dose(const DosedRegimen *regimen, const DosedNextDose *next,
 			     const char *site);
 const char *cli_format_date(DosedDate date, char *buf); /* "YYYY-MM-DD" or "-" */

@@ -317,3 +317,119 @@ DosedRegimen *cli_load_patient(CliContext *ctx, int argc, char **argv, bool writ
 	return regimen;
 }
 
+
+/* ---- JSON ---------------------------------------------------------- */
+
+void cli_json_string(JsonBuilder *b, const char *name, const char *value)
+{
+	json_builder_set_member_name(b, name);
+	if (value)
+		json_builder_add_string_value(b, value);
+	else
+		json_builder_add_null_value(b);
+}
+
+void cli_json_int(JsonBuilder *b, const char *name, gint64 value)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, value);
+}
+
+void cli_json_date(JsonBuilder *b, const char *name, DosedDate date)
+{
+	char buf[DOSED_DATE_BUF];
+	cli_json_string(b, name, date == DOSED_DATE_NONE ? NULL : date_format(date, buf));
+}
+
+void cli_json_instant(JsonBuilder *b, const char *name, gint64 instant, GTimeZone *tz)
+{
+	char buf[DOSED_TIMESTAMP_BUF];
+	cli_json_string(b, name, instant ? timestamp_format(instant, tz, buf) : NULL);
+}
+
+
+void cli_print_builder(JsonBuilder *builder)
+{
+	cli_print_json(json_builder_get_root(builder));
+	g_object_unref(builder);
+}
+
+const char *cli_unit_name(DosedUnit unit)
+{
+	switch (unit) {
+	case DOSED_UNIT_DAY: return "days";
+	case DOSED_UNIT_WEEK: return "weeks";
+	case DOSED_UNIT_MONTH: return "months";
+	}
+	return "?";
+}
+
+static const char *end_name(DosedEndKind end)
+{
+	switch (end) {
+	case DOSED_END_DOSES: return "doses";
+	case DOSED_END_DURATION: return "duration";
+	case DOSED_END_ADVANCED: return "until advanced";
+	case DOSED_END_LIFE: return "for life";
+	}
+	return "?";
+}
+
+void cli_json_protocol(JsonBuilder *b, const DosedProtocol *p)
+{
+	json_builder_begin_object(b);
+	cli_json_string(b, "id", p->id);
+	cli_json_string(b, "title", p->title);
+	cli_json_string(b, "drug", p->drug);
+	cli_json_string(b, "dose", p->dose);
+	cli_json_string(b, "route", p->route);
+	cli_json_string(b, "source", p->source);
+	json_builder_set_member_name(b, "grace_days");
+	if (p->grace_days >= 0)
+		json_builder_add_int_value(b, p->grace_days);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "phases");
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < p->n_phases; i++) {
+		const DosedPhase *phase = &p->phases[i];
+		char *description = phase_describe(phase);
+		json_builder_begin_object(b);
+		cli_json_string(b, "name", phase->name);
+		cli_json_string(b, "description", description);
+		cli_json_string(b, "dose", phase_dose(phase, p));
+		json_builder_set_member_name(b, "pattern");
+		json_builder_begin_object(b);
+		if (phase->kind == DOSED_PATTERN_WEEKDAYS) {
+			char *days = weekdays_format(phase->weekdays);
+			cli_json_string(b, "kind", "weekdays");
+			cli_json_string(b, "days", days);
+			g_free(days);
+		} else {
+			cli_json_string(b, "kind", "interval");
+			cli_json_string(b, "unit", cli_unit_name(phase->unit));
+			json_builder_set_member_name(b, "every");
+			json_builder_add_int_value(b, phase->every_min);
+			json_builder_set_member_name(b, "overdue_after");
+			json_builder_add_int_value(b, phase->every_max);
+		}
+		json_builder_end_object(b);
+		json_builder_set_member_name(b, "end");
+		json_builder_begin_object(b);
+		cli_json_string(b, "kind", end_name(phase->end));
+		if (phase->end == DOSED_END_DOSES || phase->end == DOSED_END_DURATION) {
+			json_builder_set_member_name(b, "count");
+			json_builder_add_int_value(b, phase->end_count);
+		}
+		if (phase->end == DOSED_END_DURATION)
+			cli_json_string(b, "unit", cli_unit_name(phase->end_unit));
+		json_builder_end_object(b);
+		json_builder_set_member_name(b, "grace_days");
+		json_builder_add_int_value(b, phase_grace_days(phase, p));
+		json_builder_end_object(b);
+		g_free(description);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+}
+

@@ -157,8 +157,7 @@ int cmd_log(CliContext *ctx, int argc, char **argv)
 		json_builder_set_member_name(b, "next");
 		json_builder_add_value(b, next_json(after, ctx->now, ctx->config->sites));
 		json_builder_end_object(b);
-		cli_print_json(json_builder_get_root(b));
-		g_object_unref(b);
+		cli_print_builder(b);
 	} else {
 		cli_format_local_time(at, r->tz, when);
 		printf("Logged dose #%d for %s (%s, dose %d) at %s%s%s; dose id %" G_GINT64_FORMAT
@@ -245,8 +244,7 @@ int cmd_void(CliContext *ctx, int argc, char **argv)
 		json_builder_set_member_name(b, "next");
 		json_builder_add_value(b, next_json(after, ctx->now, ctx->config->sites));
 		json_builder_end_object(b);
-		cli_print_json(json_builder_get_root(b));
-		g_object_unref(b);
+		cli_print_builder(b);
 	} else {
 		/* A void of a dose of an older regimen is not in `after`. */
 		if (voided)
@@ -279,8 +277,7 @@ static void print_change_json(CliContext *ctx, const DosedRegimen *after, const 
 	json_builder_set_member_name(b, "next");
 	json_builder_add_value(b, next_json(after, ctx->now, ctx->config->sites));
 	json_builder_end_object(b);
-	cli_print_json(json_builder_get_root(b));
-	g_object_unref(b);
+	cli_print_builder(b);
 }
 
 int cmd_advance(CliContext *ctx, int argc, char **argv)

@@ -73,8 +73,7 @@ int cmd_feed(CliContext *ctx, int argc, char **argv)
 		json_builder_set_member_name(b, "rotated");
 		json_builder_add_boolean_value(b, rotate);
 		json_builder_end_object(b);
-		cli_print_json(json_builder_get_root(b));
-		g_object_unref(b);
+		cli_print_builder(b);
 	} else {
 		printf("Calendar feed of %s%s (shown only this once: keep it private):\n", whose,
 		       rotate ? ", renewed; any earlier URL no longer works" : "");

@@ -7,33 +7,6 @@
 #include "cli.h"
 #include "error.h"
 
-static void add_string(JsonBuilder *b, const char *name, const char *value)
-{
-	json_builder_set_member_name(b, name);
-	if (value)
-		json_builder_add_string_value(b, value);
-	else
-		json_builder_add_null_value(b);
-}
-
-static void add_int(JsonBuilder *b, const char *name, gint64 value)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, value);
-}
-
-static void add_date(JsonBuilder *b, const char *name, DosedDate date)
-{
-	char buf[DOSED_DATE_BUF];
-	add_string(b, name, date == DOSED_DATE_NONE ? NULL : date_format(date, buf));
-}
-
-static void add_instant(JsonBuilder *b, const char *name, gint64 instant, GTimeZone *tz)
-{
-	char buf[DOSED_TIMESTAMP_BUF];
-	add_string(b, name, instant ? timestamp_format(instant, tz, buf) : NULL);
-}
-
 /* "upcoming", "due", "overdue", or the state when there is no next dose. */
 static const char *status_word(const DosedNextDose *next)
 {
@@ -174,20 +147,19 @@ int cmd_enrol(CliContext *ctx, int argc, char **argv)
 		json_builder_begin_object(b);
 		json_builder_set_member_name(b, "patient");
 		json_builder_begin_object(b);
-		add_string(b, "id", regimen->patient_id);
-		add_string(b, "name", regimen->name);
-		add_string(b, "tz", regimen->tz_name);
+		cli_json_string(b, "id", regimen->patient_id);
+		cli_json_string(b, "name", regimen->name);
+		cli_json_string(b, "tz", regimen->tz_name);
 		json_builder_end_object(b);
 		json_builder_set_member_name(b, "protocol");
 		json_builder_begin_object(b);
-		add_string(b, "id", regimen->protocol_id);
+		cli_json_string(b, "id", regimen->protocol_id);
 		json_builder_end_object(b);
-		add_date(b, "start", regimen->start);
+		cli_json_date(b, "start", regimen->start);
 		json_builder_set_member_name(b, "next");
 		json_builder_add_value(b, cli_json_next_dose(regimen, &next, site));
 		json_builder_end_object(b);
-		cli_print_json(json_builder_get_root(b));
-		g_object_unref(b);
+		cli_print_builder(b);
 	} else {
 		printf("Enrolled %s (%s) on %s from %s, time zone %s.\n", regimen->patient_id,
 		       regimen->name, regimen->protocol_id, date_format(regimen->start, start_buf),
@@ -247,12 +219,12 @@ int cmd_patients(CliContext *ctx, int argc, char **argv)
 		DosedDate next_due = next.state == DOSED_STATE_ACTIVE ? next.dose.due : DOSED_DATE_NONE;
 		if (b) {
 			json_builder_begin_object(b);
-			add_string(b, "id", r->patient_id);
-			add_string(b, "name", r->name);
-			add_string(b, "protocol", r->protocol_id);
-			add_string(b, "phase", phase);
-			add_date(b, "next_due", next_due);
-			add_string(b, "status", status_word(&next));
+			cli_json_string(b, "id", r->patient_id);
+			cli_json_string(b, "name", r->name);
+			cli_json_string(b, "protocol", r->protocol_id);
+			cli_json_string(b, "phase", phase);
+			cli_json_date(b, "next_due", next_due);
+			cli_json_string(b, "status", status_word(&next));
 			json_builder_end_object(b);
 		} else {
 			printf("%-12s %-24s %-20s %-14s %-10s %s\n", r->patient_id,
@@ -262,8 +234,7 @@ int cmd_patients(CliContext *ctx, int argc, char **argv)
 	}
 	if (b) {
 		json_builder_end_array(b);
-		cli_print_json(json_builder_get_root(b));
-		g_object_unref(b);
+		cli_print_builder(b);
 	}
 	g_free(cell);
 	g_ptr_array_unref(regimens);
@@ -302,49 +273,30 @@ static void show_json(CliContext *ctx, const DosedRegimen *r, const DosedNextDos
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "patient");
 	json_builder_begin_object(b);
-	add_string(b, "id", r->patient_id);
-	add_string(b, "name", r->name);
-	add_string(b, "tz", r->tz_name);
+	cli_json_string(b, "id", r->patient_id);
+	cli_json_string(b, "name", r->name);
+	cli_json_string(b, "tz", r->tz_name);
 	json_builder_end_object(b);
 
 	json_builder_set_member_name(b, "protocol");
-	json_builder_begin_object(b);
-	add_string(b, "id", r->protocol_id);
-	add_string(b, "title", p->title);
-	add_string(b, "drug", p->drug);
-	add_string(b, "dose", p->dose);
-	add_string(b, "route", p->route);
-	add_string(b, "source", p->source);
-	json_builder_set_member_name(b, "phases");
-	json_builder_begin_array(b);
-	for (size_t i = 0; i < p->n_phases; i++) {
-		char *description = phase_describe(&p->phases[i]);
-		json_builder_begin_object(b);
-		add_string(b, "name", p->phases[i].name);
-		add_string(b, "description", description);
-		add_string(b, "dose", phase_dose(&p->phases[i], p));
-		json_builder_end_object(b);
-		g_free(description);
-	}
-	json_builder_end_array(b);
-	json_builder_end_object(b);
+	cli_json_protocol(b, p);
 
 	json_builder_set_member_name(b, "regimen");
 	json_builder_begin_object(b);
-	add_date(b, "start", r->start);
-	add_string(b, "state", schedule_state_name(next->state));
-	add_instant(b, "enrolled_at", r->enrolled_at, r->tz);
-	add_string(b, "enrolled_by", r->enrolled_by);
-	add_instant(b, "stopped_at", r->stopped_at, r->tz);
-	add_string(b, "stopped_by", r->stopped_by);
+	cli_json_date(b, "start", r->start);
+	cli_json_string(b, "state", schedule_state_name(next->state));
+	cli_json_instant(b, "enrolled_at", r->enrolled_at, r->tz);
+	cli_json_string(b, "enrolled_by", r->enrolled_by);
+	cli_json_instant(b, "stopped_at", r->stopped_at, r->tz);
+	cli_json_string(b, "stopped_by", r->stopped_by);
 	json_builder_end_object(b);
 
 	char *description = phase_describe(phase);
 	json_builder_set_member_name(b, "phase");
 	json_builder_begin_object(b);
-	add_string(b, "name", phase->name);
-	add_int(b, "index", next->phase_index);
-	add_string(b, "description", description);
+	cli_json_string(b, "name", phase->name);
+	cli_json_int(b, "index", next->phase_index);
+	cli_json_string(b, "description", description);
 	json_builder_set_member_name(b, "dose_in_phase");
 	if (next->state == DOSED_STATE_ACTIVE)
 		json_builder_add_int_value(b, next->dose.dose_in_phase);
@@ -364,21 +316,21 @@ static void show_json(CliContext *ctx, const DosedRegimen *r, const DosedNextDos
 		if (!d->voided_at)
 			o = &outcomes[event++];
 		json_builder_begin_object(b);
-		add_int(b, "id", d->id);
-		add_int(b, "ordinal", d->ordinal);
-		add_string(b, "phase", p->phases[o ? o->phase_index : d->phase_index].name);
-		add_instant(b, "given_at", d->given_at, r->tz);
-		add_string(b, "site", d->site);
-		add_string(b, "note", d->note);
+		cli_json_int(b, "id", d->id);
+		cli_json_int(b, "ordinal", d->ordinal);
+		cli_json_string(b, "phase", p->phases[o ? o->phase_index : d->phase_index].name);
+		cli_json_instant(b, "given_at", d->given_at, r->tz);
+		cli_json_string(b, "site", d->site);
+		cli_json_string(b, "note", d->note);
 		json_builder_set_member_name(b, "forced");
 		json_builder_add_boolean_value(b, d->forced);
 		json_builder_set_member_name(b, "void");
 		json_builder_add_boolean_value(b, d->voided_at != 0);
-		add_string(b, "void_reason", d->void_reason);
-		add_instant(b, "voided_at", d->voided_at, r->tz);
-		add_string(b, "logged_by", d->logged_by);
-		add_date(b, "due", o ? o->due : DOSED_DATE_NONE);
-		add_date(b, "latest", o ? o->latest : DOSED_DATE_NONE);
+		cli_json_string(b, "void_reason", d->void_reason);
+		cli_json_instant(b, "voided_at", d->voided_at, r->tz);
+		cli_json_string(b, "logged_by", d->logged_by);
+		cli_json_date(b, "due", o ? o->due : DOSED_DATE_NONE);
+		cli_json_date(b, "latest", o ? o->latest : DOSED_DATE_NONE);
 		json_builder_set_member_name(b, "days_late");
 		if (o)
 			json_builder_add_int_value(b, o->days_late);
@@ -390,9 +342,9 @@ static void show_json(CliContext *ctx, const DosedRegimen *r, const DosedNextDos
 
 	json_builder_set_member_name(b, "adherence");
 	json_builder_begin_object(b);
-	add_int(b, "counted", a.counted);
-	add_int(b, "on_time", a.on_time);
-	add_int(b, "late", a.late);
+	cli_json_int(b, "counted", a.counted);
+	cli_json_int(b, "on_time", a.on_time);
+	cli_json_int(b, "late", a.late);
 	json_builder_set_member_name(b, "on_time_percent");
 	if (a.counted)
 		json_builder_add_int_value(b, (a.on_time * 100 + a.counted / 2) / a.counted);
@@ -402,8 +354,7 @@ static void show_json(CliContext *ctx, const DosedRegimen *r, const DosedNextDos
 	json_builder_end_object(b);
 
 	(void)ctx;
-	cli_print_json(json_builder_get_root(b));
-	g_object_unref(b);
+	cli_print_builder(b);
 }
 
 static void show_text(CliContext *ctx, const DosedRegimen *r, const DosedNextDose *next,
@@ -530,12 +481,12 @@ int cmd_schedule(CliContext *ctx, int argc, char **argv)
 		char due[DOSED_DATE_BUF], latest[DOSED_DATE_BUF];
 		if (b) {
 			json_builder_begin_object(b);
-			add_int(b, "ordinal", planned[i].ordinal);
-			add_string(b, "phase", phase->name);
-			add_date(b, "due", planned[i].due);
-			add_date(b, "latest", planned[i].latest);
-			add_int(b, "dose_in_phase", planned[i].dose_in_phase);
-			add_string(b, "dose", phase_dose(phase, r->protocol));
+			cli_json_int(b, "ordinal", planned[i].ordinal);
+			cli_json_string(b, "phase", phase->name);
+			cli_json_date(b, "due", planned[i].due);
+			cli_json_date(b, "latest", planned[i].latest);
+			cli_json_int(b, "dose_in_phase", planned[i].dose_in_phase);
+			cli_json_string(b, "dose", phase_dose(phase, r->protocol));
 			json_builder_end_object(b);
 		} else {
 			date_format(planned[i].due, due);
@@ -549,8 +500,7 @@ int cmd_schedule(CliContext *ctx, int argc, char **argv)
 	}
 	if (b) {
 		json_builder_end_array(b);
-		cli_print_json(json_builder_get_root(b));
-		g_object_unref(b);
+		cli_print_builder(b);
 	}
 	g_free(planned);
 	regimen_destroy(r);
@@ -623,13 +573,13 @@ int cmd_due(CliContext *ctx, int argc, char **argv)
 		char due[DOSED_DATE_BUF], latest[DOSED_DATE_BUF];
 		if (b) {
 			json_builder_begin_object(b);
-			add_string(b, "patient", r->patient_id);
-			add_string(b, "name", r->name);
-			add_int(b, "ordinal", item->next.dose.ordinal);
-			add_date(b, "due", item->next.dose.due);
-			add_date(b, "latest", item->next.dose.latest);
-			add_string(b, "status", schedule_status_name(item->next.status));
-			add_string(b, "phase", r->protocol->phases[item->next.dose.phase_index].name);
+			cli_json_string(b, "patient", r->patient_id);
+			cli_json_string(b, "name", r->name);
+			cli_json_int(b, "ordinal", item->next.dose.ordinal);
+			cli_json_date(b, "due", item->next.dose.due);
+			cli_json_date(b, "latest", item->next.dose.latest);
+			cli_json_string(b, "status", schedule_status_name(item->next.status));
+			cli_json_string(b, "phase", r->protocol->phases[item->next.dose.phase_index].name);
 			json_builder_end_object(b);
 		} else {
 			printf("%-12s %-24s #%-4d %s %s %s\n", r->patient_id,
@@ -641,8 +591,7 @@ int cmd_due(CliContext *ctx, int argc, char **argv)
 	}
 	if (b) {
 		json_builder_end_array(b);
-		cli_print_json(json_builder_get_root(b));
-		g_object_unref(b);
+		cli_print_builder(b);
 	}
 	g_free(cell);
 	g_array_unref(items);

@@ -5,100 +5,12 @@
 
 #include "cli.h"
 
-static const char *unit_name(DosedUnit unit)
-{
-	switch (unit) {
-	case DOSED_UNIT_DAY: return "days";
-	case DOSED_UNIT_WEEK: return "weeks";
-	case DOSED_UNIT_MONTH: return "months";
-	}
-	return "?";
-}
-
-static const char *end_name(DosedEndKind end)
-{
-	switch (end) {
-	case DOSED_END_DOSES: return "doses";
-	case DOSED_END_DURATION: return "duration";
-	case DOSED_END_ADVANCED: return "until advanced";
-	case DOSED_END_LIFE: return "for life";
-	}
-	return "?";
-}
-
-static void add_string(JsonBuilder *b, const char *name, const char *value)
-{
-	json_builder_set_member_name(b, name);
-	if (value)
-		json_builder_add_string_value(b, value);
-	else
-		json_builder_add_null_value(b);
-}
-
-static void add_protocol_json(JsonBuilder *b, const DosedProtocol *p)
-{
-	json_builder_begin_object(b);
-	add_string(b, "id", p->id);
-	add_string(b, "title", p->title);
-	add_string(b, "drug", p->drug);
-	add_string(b, "dose", p->dose);
-	add_string(b, "route", p->route);
-	add_string(b, "source", p->source);
-	json_builder_set_member_name(b, "grace_days");
-	if (p->grace_days >= 0)
-		json_builder_add_int_value(b, p->grace_days);
-	else
-		json_builder_add_null_value(b);
-	json_builder_set_member_name(b, "phases");
-	json_builder_begin_array(b);
-	for (size_t i = 0; i < p->n_phases; i++) {
-		const DosedPhase *phase = &p->phases[i];
-		char *description = phase_describe(phase);
-		json_builder_begin_object(b);
-		add_string(b, "name", phase->name);
-		add_string(b, "description", description);
-		add_string(b, "dose", phase_dose(phase, p));
-		json_builder_set_member_name(b, "pattern");
-		json_builder_begin_object(b);
-		if (phase->kind == DOSED_PATTERN_WEEKDAYS) {
-			char *days = weekdays_format(phase->weekdays);
-			add_string(b, "kind", "weekdays");
-			add_string(b, "days", days);
-			g_free(days);
-		} else {
-			add_string(b, "kind", "interval");
-			add_string(b, "unit", unit_name(phase->unit));
-			json_builder_set_member_name(b, "every");
-			json_builder_add_int_value(b, phase->every_min);
-			json_builder_set_member_name(b, "overdue_after");
-			json_builder_add_int_value(b, phase->every_max);
-		}
-		json_builder_end_object(b);
-		json_builder_set_member_name(b, "end");
-		json_builder_begin_object(b);
-		add_string(b, "kind", end_name(phase->end));
-		if (phase->end == DOSED_END_DOSES || phase->end == DOSED_END_DURATION) {
-			json_builder_set_member_name(b, "count");
-			json_builder_add_int_value(b, phase->end_count);
-		}
-		if (phase->end == DOSED_END_DURATION)
-			add_string(b, "unit", unit_name(phase->end_unit));
-		json_builder_end_object(b);
-		json_builder_set_member_name(b, "grace_days");
-		json_builder_add_int_value(b, phase_grace_days(phase, p));
-		json_builder_end_object(b);
-		g_free(description);
-	}
-	json_builder_end_array(b);
-	json_builder_end_object(b);
-}
-
 /* What "overdue" means for a phase, so the clinician sees the whole rule. */
 static char *overdue_rule(const DosedPhase *phase, const DosedProtocol *p)
 {
 	if (phase->kind == DOSED_PATTERN_INTERVAL && phase->every_max > phase->every_min)
 		return g_strdup_printf("due from %d %s after the last dose, overdue after %d",
-				       phase->every_min, unit_name(phase->unit), phase->every_max);
+				       phase->every_min, cli_unit_name(phase->unit), phase->every_max);
 	int grace = phase_grace_days(phase, p);
 	if (grace == 0)
 		return g_strdup("overdue the day after it is due");
@@ -152,9 +64,8 @@ int cmd_protocols(CliContext *ctx, int argc, char **argv)
 		}
 		if (ctx->json) {
 			JsonBuilder *b = json_builder_new();
-			add_protocol_json(b, p);
-			cli_print_json(json_builder_get_root(b));
-			g_object_unref(b);
+			cli_json_protocol(b, p);
+			cli_print_builder(b);
 		} else {
 			print_protocol(p);
 		}
@@ -167,10 +78,9 @@ int cmd_protocols(CliContext *ctx, int argc, char **argv)
 		JsonBuilder *b = json_builder_new();
 		json_builder_begin_array(b);
 		for (size_t i = 0; i < n; i++)
-			add_protocol_json(b, catalogue_get(catalogue, i));
+			cli_json_protocol(b, catalogue_get(catalogue, i));
 		json_builder_end_array(b);
-		cli_print_json(json_builder_get_root(b));
-		g_object_unref(b);
+		cli_print_builder(b);
 	} else {
 		size_t width = 2;
 		for (size_t i = 0; i < n; i++)
