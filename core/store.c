@@ -239,6 +239,40 @@ static const char *const store_migrations[] = {
 	"	sequence INTEGER NOT NULL CHECK (sequence >= 0),\n"
 	"	changed_at INTEGER NOT NULL\n"
 	") WITHOUT ROWID;\n",
+
+	/* 2 -> 3 (issue 4): what the reminders delivered and the snoozes
+	 * asked, per dose (regimen, ordinal), so that a restart never repeats
+	 * a reminder (SPEC 4).  Append-only like the health tables: a
+	 * reminder sent is a fact about the patient's care.  Moments and snooze
+	 * ends are never 0, which remind.h reads as "none".  The lookups read
+	 * max(moment) and max(until) for one dose; the indexes answer them
+	 * alone. */
+	"CREATE TABLE reminder_delivery (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	regimen_id INTEGER NOT NULL REFERENCES regimen(id),\n"
+	"	ordinal INTEGER NOT NULL CHECK (ordinal >= 1),\n"
+	"	kind TEXT NOT NULL CHECK (kind IN ('lead', 'due', 'overdue')),\n"
+	"	moment INTEGER NOT NULL CHECK (moment > 0),\n"
+	"	delivered_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX reminder_delivery_by_dose\n"
+	"	ON reminder_delivery(regimen_id, ordinal, moment);\n"
+	"CREATE TABLE reminder_snooze (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	regimen_id INTEGER NOT NULL REFERENCES regimen(id),\n"
+	"	ordinal INTEGER NOT NULL CHECK (ordinal >= 1),\n"
+	"	until INTEGER NOT NULL CHECK (until > 0),\n"
+	"	asked_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX reminder_snooze_by_dose ON reminder_snooze(regimen_id, ordinal, until);\n"
+	"CREATE TRIGGER reminder_delivery_never_deleted BEFORE DELETE ON reminder_delivery\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never deletes a delivered reminder'); END;\n"
+	"CREATE TRIGGER reminder_delivery_never_changed BEFORE UPDATE ON reminder_delivery\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never changes a delivered reminder'); END;\n"
+	"CREATE TRIGGER reminder_snooze_never_deleted BEFORE DELETE ON reminder_snooze\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never deletes a snooze'); END;\n"
+	"CREATE TRIGGER reminder_snooze_never_changed BEFORE UPDATE ON reminder_snooze\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never changes a snooze'); END;\n",
 };
 
 #define STORE_SCHEMA_VERSION ((int)G_N_ELEMENTS(store_migrations))
@@ -1818,6 +1852,139 @@ bool store_save_feed_states(DosedStore *store, GHashTable *states, GError **erro
 	for (guint i = 0; i < saved->len; i++)
 		((DosedFeedEventState *)g_ptr_array_index(saved, i))->dirty = false;
 	return true;
+}
+
+/* ---- reminders (SPEC 4) ---------------------------------------------- */
+
+bool store_load_reminder_record(DosedStore *store, gint64 regimen_id, int ordinal,
+				DosedReminderRecord *record, GError **error)
+{
+	/* One query, each half answered from its index alone; max() of no
+	 * rows is NULL, read as 0 ("none"). */
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(store,
+		"SELECT (SELECT max(moment) FROM reminder_delivery"
+		"        WHERE regimen_id = ?1 AND ordinal = ?2),"
+		" (SELECT max(until) FROM reminder_snooze"
+		"        WHERE regimen_id = ?1 AND ordinal = ?2)", error);
+	int rc;
+
+	memset(record, 0, sizeof *record);
+	if (!stmt)
+		return false;
+	sqlite3_bind_int64(stmt, 1, regimen_id);
+	sqlite3_bind_int(stmt, 2, ordinal);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		store_fail(store, rc, "reading the reminders", error);
+		return false;
+	}
+	record->last_delivered = sqlite3_column_int64(stmt, 0);
+	record->snoozed_until = sqlite3_column_int64(stmt, 1);
+	return true;
+}
+
+/* Insert one reminder row; an unknown regimen is named rather than left
+ * as SQLite's bare "FOREIGN KEY constraint failed". */
+static bool store_reminder_insert(DosedStore *store, sqlite3_stmt *stmt, gint64 regimen_id,
+				  const char *doing, GError **error)
+{
+	int rc = sqlite3_step(stmt);
+
+	if (rc == SQLITE_DONE)
+		return true;
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_NOT_FOUND,
+			    "no regimen %" G_GINT64_FORMAT " in the database %s; reload the patients",
+			    regimen_id, store->path);
+		return false;
+	}
+	store_fail(store, rc, doing, error);
+	return false;
+}
+
+static bool store_check_reminder_dose(int ordinal, gint64 moment, const char *what,
+				      GError **error)
+{
+	if (ordinal < 1) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+			    "a %s needs the ordinal of a dose (1 or more), not %d", what, ordinal);
+		return false;
+	}
+	if (moment <= 0) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+			    "a %s needs a moment after 1970, not %" G_GINT64_FORMAT, what, moment);
+		return false;
+	}
+	return true;
+}
+
+static const char *store_reminder_kind_name(DosedReminderKind kind)
+{
+	switch (kind) {
+	case DOSED_REMINDER_LEAD:
+		return "lead";
+	case DOSED_REMINDER_DUE:
+		return "due";
+	case DOSED_REMINDER_OVERDUE:
+		return "overdue";
+	case DOSED_REMINDER_NONE:
+	default:
+		return NULL;
+	}
+}
+
+bool store_record_reminder(DosedStore *store, gint64 regimen_id, int ordinal,
+			   DosedReminderKind kind, gint64 moment, gint64 now, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	const char *kind_name = store_reminder_kind_name(kind);
+
+	if (!kind_name) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+			    "no reminder to record (kind %d); only a lead, due or overdue reminder is delivered",
+			    (int)kind);
+		return false;
+	}
+	if (!store_check_reminder_dose(ordinal, moment, "delivered reminder", error) ||
+	    !store_write_begin(store, error))
+		return false;
+	stmt = store_prepare(store,
+		"INSERT INTO reminder_delivery (regimen_id, ordinal, kind, moment, delivered_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)", error);
+	if (stmt) {
+		sqlite3_bind_int64(stmt, 1, regimen_id);
+		sqlite3_bind_int(stmt, 2, ordinal);
+		bind_text(stmt, 3, kind_name);
+		sqlite3_bind_int64(stmt, 4, moment);
+		sqlite3_bind_int64(stmt, 5, now);
+	}
+	return store_write_end(store,
+			       stmt && store_reminder_insert(store, stmt, regimen_id,
+							     "recording the reminder", error),
+			       error);
+}
+
+bool store_record_snooze(DosedStore *store, gint64 regimen_id, int ordinal, gint64 until,
+			 gint64 now, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+
+	if (!store_check_reminder_dose(ordinal, until, "snooze", error) ||
+	    !store_write_begin(store, error))
+		return false;
+	stmt = store_prepare(store,
+		"INSERT INTO reminder_snooze (regimen_id, ordinal, until, asked_at)"
+		" VALUES (?1, ?2, ?3, ?4)", error);
+	if (stmt) {
+		sqlite3_bind_int64(stmt, 1, regimen_id);
+		sqlite3_bind_int(stmt, 2, ordinal);
+		sqlite3_bind_int64(stmt, 3, until);
+		sqlite3_bind_int64(stmt, 4, now);
+	}
+	return store_write_end(store,
+			       stmt && store_reminder_insert(store, stmt, regimen_id,
+							     "recording the snooze", error),
+			       error);
 }
 
 bool store_data_version(DosedStore *store, gint64 *version, GError **error)

@@ -17,6 +17,7 @@
 #include <glib.h>
 
 #include "protocol.h"
+#include "remind.h"
 #include "schedule.h"
 #include "timeutil.h"
 
@@ -138,6 +139,20 @@ bool store_load_feed_states(DosedStore *store, GHashTable *states, GError **erro
 /* Save the dirty event states (in a write transaction) and clear their
  * dirty flags. */
 bool store_save_feed_states(DosedStore *store, GHashTable *states, GError **error);
+
+/* ---- reminders (SPEC 4) -------------------------------------------- */
+
+/* The reminder record of one dose (remind.h): the newest delivered moment
+ * and the newest snooze end; zeros when there are none. */
+bool store_load_reminder_record(DosedStore *store, gint64 regimen_id, int ordinal,
+				DosedReminderRecord *record, GError **error);
+/* Record that the reminder for `moment` of a dose was delivered at `now`
+ * (append-only, in the caller's write transaction). */
+bool store_record_reminder(DosedStore *store, gint64 regimen_id, int ordinal,
+			   DosedReminderKind kind, gint64 moment, gint64 now, GError **error);
+/* Record a snooze of a dose's reminder until `until`, asked at `now`. */
+bool store_record_snooze(DosedStore *store, gint64 regimen_id, int ordinal, gint64 until,
+			 gint64 now, GError **error);
 
 /* PRAGMA data_version: changes when another connection commits. */
 bool store_data_version(DosedStore *store, gint64 *version, GError **error);

@@ -29,7 +29,7 @@
 #define T0 G_GINT64_CONSTANT(1795428000)
 #define DAY G_GINT64_CONSTANT(86400)
 /* The schema this dosed writes (store.c's store_migrations). */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 static const char test_protocol_ini[] =
 	"[test-neuro]\n"
@@ -1699,6 +1699,395 @@ static void test_feed_states_many(void **state)
 	store_close(store);
 }
 
+/* ---- migrating a schema 2 database -------------------------------------- */
+
+/* tests/data/store/v2.sql: what dosed wrote with schema 2 (issue 3). */
+static void write_v2_database(const char *path)
+{
+	const char *data = g_getenv("DOSED_TEST_DATA");
+	g_autofree char *file = NULL;
+	g_autofree char *sql = NULL;
+	GError *error = NULL;
+
+	if (!data)
+		fail_msg("DOSED_TEST_DATA is not set; run the tests with tests/run");
+	file = g_build_filename(data, "store", "v2.sql", NULL);
+	if (!g_file_get_contents(file, &sql, NULL, &error))
+		fail_msg("%s", error->message);
+	sql_exec(path, sql);
+	chmod(path, 0600);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 2);
+}
+
+/* Every row of a table, every column, as text ("NULL" for NULL), one row a
+ * line in rowid (or key) order: what an auditor would compare. */
+static char *table_dump(const char *path, const char *table)
+{
+	g_autofree char *sql = g_strdup_printf("SELECT * FROM \"%s\" ORDER BY 1", table);
+	GString *out = g_string_new(NULL);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(stmt); i++) {
+			const char *text = (const char *)sqlite3_column_text(stmt, i);
+
+			g_string_append_printf(out, "%s%s", i ? "|" : "", text ? text : "NULL");
+		}
+		g_string_append_c(out, '\n');
+	}
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return g_string_free(out, FALSE);
+}
+
+static const char *const v2_tables[] = {
+	"patient", "regimen", "dose", "advance", "audit", "feed_token", "feed_event",
+};
+
+/* The schema objects, every one but those of the reminder tables. */
+#define SCHEMA_DUMP_BUT_REMINDERS \
+	"SELECT group_concat(type || ' ' || name || ' ' || tbl_name || ' ' || ifnull(sql, ''), char(10))" \
+	" FROM (SELECT * FROM sqlite_master WHERE tbl_name NOT LIKE 'reminder%' ORDER BY type, name)"
+
+static void record_reminder(DosedStore *store, gint64 regimen_id, int ordinal,
+			    DosedReminderKind kind, gint64 moment, gint64 now)
+{
+	GError *error = NULL;
+
+	begin_write(store);
+	if (!store_record_reminder(store, regimen_id, ordinal, kind, moment, now, &error))
+		fail_msg("store_record_reminder: %s", error->message);
+	commit(store);
+}
+
+static void record_snooze(DosedStore *store, gint64 regimen_id, int ordinal, gint64 until,
+			  gint64 now)
+{
+	GError *error = NULL;
+
+	begin_write(store);
+	if (!store_record_snooze(store, regimen_id, ordinal, until, now, &error))
+		fail_msg("store_record_snooze: %s", error->message);
+	commit(store);
+}
+
+static DosedReminderRecord load_record(DosedStore *store, gint64 regimen_id, int ordinal)
+{
+	DosedReminderRecord record = { -1, -1 };
+	GError *error = NULL;
+
+	if (!store_load_reminder_record(store, regimen_id, ordinal, &record, &error))
+		fail_msg("store_load_reminder_record: %s", error->message);
+	return record;
+}
+
+/* Schema 2 -> 3 adds the reminder tables and changes nothing else: every
+ * row and every object of schema 2 is as it was. */
+static void test_migrate_v2(void **state)
+{
+	Fixture *fixture = *state;
+	char *before[G_N_ELEMENTS(v2_tables)];
+	g_autofree char *schema_before = NULL;
+	g_autofree char *schema_after = NULL;
+	g_autofree char *check = NULL;
+	GHashTable *states;
+	DosedStore *store;
+	DosedRegimen *regimen;
+	DosedReminderRecord record;
+
+	write_v2_database(fixture->db);
+	schema_before = sql_text(fixture->db, SCHEMA_DUMP_BUT_REMINDERS);
+	for (size_t i = 0; i < G_N_ELEMENTS(v2_tables); i++)
+		before[i] = table_dump(fixture->db, v2_tables[i]);
+
+	store = open_store(fixture->db);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), SCHEMA_VERSION);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA application_id"), 0x444f5345);
+	schema_after = sql_text(fixture->db, SCHEMA_DUMP_BUT_REMINDERS);
+	assert_string_equal(schema_after, schema_before);
+	for (size_t i = 0; i < G_N_ELEMENTS(v2_tables); i++) {
+		g_autofree char *after = table_dump(fixture->db, v2_tables[i]);
+
+		if (strcmp(after, before[i]) != 0)
+			fail_msg("table %s changed by the migration:\n%s\n---\n%s", v2_tables[i],
+				 before[i], after);
+		g_free(before[i]);
+	}
+
+	/* What schema 2 held reads as before: MRN-2's newest regimen is
+	 * the third, the feed states are there. */
+	regimen = load(store, "MRN-2");
+	assert_int_equal(regimen->regimen_id, 3);
+	assert_string_equal(regimen->protocol_id, "b12-bariatric");
+	regimen_destroy(regimen);
+	regimen = load(store, "MRN-1");
+	assert_string_equal(regimen->name, odd_name);
+	assert_int_equal(regimen->view.n_doses, 2);
+	regimen_destroy(regimen);
+	states = load_states(store);
+	assert_int_equal(g_hash_table_size(states), 12);
+	g_hash_table_unref(states);
+
+	/* The new tables, on the old regimens. */
+	record = load_record(store, 1, 3);
+	assert_int_equal(record.last_delivered, 0);
+	assert_int_equal(record.snoozed_until, 0);
+	record_reminder(store, 1, 3, DOSED_REMINDER_OVERDUE, 1795770000, 1795770001);
+	record_snooze(store, 1, 3, 1795773601, 1795770010);
+	record_reminder(store, 3, 1, DOSED_REMINDER_DUE, 1797260400, 1797260405);
+	record = load_record(store, 1, 3);
+	assert_int_equal(record.last_delivered, 1795770000);
+	assert_int_equal(record.snoozed_until, 1795773601);
+	record = load_record(store, 3, 1);
+	assert_int_equal(record.last_delivered, 1797260400);
+	assert_int_equal(record.snoozed_until, 0);
+	store_close(store);
+
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM sqlite_master"
+				 " WHERE type = 'trigger' AND name IN"
+				 " ('reminder_delivery_never_deleted', 'reminder_delivery_never_changed',"
+				 "  'reminder_snooze_never_deleted', 'reminder_snooze_never_changed')"), 4);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM sqlite_master"
+				 " WHERE type = 'index' AND name IN"
+				 " ('reminder_delivery_by_dose', 'reminder_snooze_by_dose')"), 2);
+	check = sql_text(fixture->db, "PRAGMA integrity_check");
+	assert_string_equal(check, "ok");
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM pragma_foreign_key_check"),
+			 0);
+	/* Reopening a schema 3 database migrates nothing more. */
+	store_close(open_store(fixture->db));
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM reminder_delivery"), 2);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), SCHEMA_VERSION);
+}
+
+/* A step 2 -> 3 that fails (a table in the way) leaves schema 2 whole. */
+static void test_migrate_v2_in_one_transaction(void **state)
+{
+	Fixture *fixture = *state;
+	g_autofree char *schema_before = NULL;
+	g_autofree char *schema_after = NULL;
+	GError *error = NULL;
+
+	write_v2_database(fixture->db);
+	sql_exec(fixture->db, "CREATE TABLE reminder_snooze (stray TEXT)");
+	schema_before = sql_text(fixture->db, SCHEMA_DUMP);
+
+	assert_null(store_open(fixture->db, 0600, 1000, &error));
+	assert_error(error, DOSED_ERROR_STORE, "failed while upgrading its schema");
+	assert_non_null(strstr(error->message, "reminder_snooze"));
+	g_error_free(error);
+
+	schema_after = sql_text(fixture->db, SCHEMA_DUMP);
+	assert_string_equal(schema_after, schema_before);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM sqlite_master"
+				 " WHERE name = 'reminder_delivery'"), 0);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), 2);
+}
+
+/* ---- reminders ---------------------------------------------------------- */
+
+/* SQLite's plan for a query, its details one a line. */
+static char *query_plan(const char *path, const char *sql)
+{
+	g_autofree char *explain = g_strconcat("EXPLAIN QUERY PLAN ", sql, NULL);
+	GString *out = g_string_new(NULL);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, explain, -1, &stmt, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", explain, sqlite3_errmsg(db));
+	while (sqlite3_step(stmt) == SQLITE_ROW)
+		g_string_append_printf(out, "%s\n", (const char *)sqlite3_column_text(stmt, 3));
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return g_string_free(out, FALSE);
+}
+
+/* A record is the newest delivered moment and the newest snooze end of one
+ * dose (regimen, ordinal): the max, whatever order they were written in,
+ * and nothing of another dose or regimen. */
+static void test_reminder_record_round_trip(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedRegimen *ann, *bob;
+	DosedReminderRecord record;
+	g_autofree char *rows = NULL;
+	g_autofree char *plan = NULL;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	enrol(store, fixture, "P2", "Bob", 23);
+	ann = load(store, "P1");
+	bob = load(store, "P2");
+
+	record = load_record(store, ann->regimen_id, 1);
+	assert_int_equal(record.last_delivered, 0);
+	assert_int_equal(record.snoozed_until, 0);
+
+	record_reminder(store, ann->regimen_id, 1, DOSED_REMINDER_LEAD, T0 - DAY, T0 - DAY + 2);
+	record = load_record(store, ann->regimen_id, 1);
+	assert_int_equal(record.last_delivered, T0 - DAY);
+	assert_int_equal(record.snoozed_until, 0);
+
+	record_reminder(store, ann->regimen_id, 1, DOSED_REMINDER_OVERDUE, T0 + DAY, T0 + DAY + 1);
+	/* Written later for an earlier moment (two daemons, a clock set
+	 * back): the newest moment still wins. */
+	record_reminder(store, ann->regimen_id, 1, DOSED_REMINDER_DUE, T0, T0 + DAY + 5);
+	record_snooze(store, ann->regimen_id, 1, T0 + 2 * 3600, T0 + 3600);
+	record_snooze(store, ann->regimen_id, 1, T0 + 3600, T0 + 1800);
+	record = load_record(store, ann->regimen_id, 1);
+	assert_int_equal(record.last_delivered, T0 + DAY);
+	assert_int_equal(record.snoozed_until, T0 + 2 * 3600);
+
+	/* Another dose of the same regimen, and the same ordinal of another
+	 * regimen, start empty. */
+	record = load_record(store, ann->regimen_id, 2);
+	assert_int_equal(record.last_delivered, 0);
+	assert_int_equal(record.snoozed_until, 0);
+	record = load_record(store, bob->regimen_id, 1);
+	assert_int_equal(record.last_delivered, 0);
+	assert_int_equal(record.snoozed_until, 0);
+	record_snooze(store, bob->regimen_id, 1, T0 + 7200, T0 + 3600);
+	record = load_record(store, bob->regimen_id, 1);
+	assert_int_equal(record.last_delivered, 0);
+	assert_int_equal(record.snoozed_until, T0 + 7200);
+
+	/* Survives a reopen; every row kept, with its kind and when. */
+	store_close(store);
+	store = open_store(fixture->db);
+	record = load_record(store, ann->regimen_id, 1);
+	assert_int_equal(record.last_delivered, T0 + DAY);
+	rows = table_dump(fixture->db, "reminder_delivery");
+	assert_string_equal(rows,
+			    "1|1|1|lead|1795341600|1795341602\n"
+			    "2|1|1|overdue|1795514400|1795514401\n"
+			    "3|1|1|due|1795428000|1795514405\n");
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM reminder_snooze"), 3);
+	assert_int_equal(sql_int(fixture->db, "SELECT asked_at FROM reminder_snooze"
+				 " WHERE until = " G_STRINGIFY(1795435200)), T0 + 3600);
+	/* The lookup reads the indexes alone, not the tables. */
+	plan = query_plan(fixture->db,
+		"SELECT (SELECT max(moment) FROM reminder_delivery"
+		"        WHERE regimen_id = ?1 AND ordinal = ?2),"
+		" (SELECT max(until) FROM reminder_snooze"
+		"        WHERE regimen_id = ?1 AND ordinal = ?2)");
+	assert_non_null(strstr(plan, "USING COVERING INDEX reminder_delivery_by_dose"));
+	assert_non_null(strstr(plan, "USING COVERING INDEX reminder_snooze_by_dose"));
+	regimen_destroy(ann);
+	regimen_destroy(bob);
+	store_close(store);
+}
+
+/* Append-only (SPEC 5): a delivered reminder or a snooze is never
+ * rewritten or removed, and the schema refuses what is not a reminder. */
+static void test_reminder_tables_append_only(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedRegimen *regimen;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	regimen = load(store, "P1");
+	record_reminder(store, regimen->regimen_id, 1, DOSED_REMINDER_DUE, T0, T0 + 1);
+	record_snooze(store, regimen->regimen_id, 1, T0 + 3600, T0 + 10);
+	regimen_destroy(regimen);
+	store_close(store);
+
+	assert_int_equal(sql_try(fixture->db, "DELETE FROM reminder_delivery"),
+			 SQLITE_CONSTRAINT_TRIGGER);
+	assert_int_equal(sql_try(fixture->db, "UPDATE reminder_delivery SET moment = 1"),
+			 SQLITE_CONSTRAINT_TRIGGER);
+	assert_int_equal(sql_try(fixture->db, "UPDATE reminder_delivery SET delivered_at = 1"),
+			 SQLITE_CONSTRAINT_TRIGGER);
+	assert_int_equal(sql_try(fixture->db, "DELETE FROM reminder_snooze"),
+			 SQLITE_CONSTRAINT_TRIGGER);
+	assert_int_equal(sql_try(fixture->db, "UPDATE reminder_snooze SET until = 1"),
+			 SQLITE_CONSTRAINT_TRIGGER);
+	assert_int_equal(sql_int(fixture->db, "SELECT moment FROM reminder_delivery"), T0);
+	assert_int_equal(sql_int(fixture->db, "SELECT until FROM reminder_snooze"), T0 + 3600);
+
+	assert_int_equal(sql_try(fixture->db, "INSERT INTO reminder_delivery (regimen_id,"
+				 " ordinal, kind, moment, delivered_at) VALUES (1, 1, 'snooze', 5, 5)"),
+			 SQLITE_CONSTRAINT_CHECK);
+	assert_int_equal(sql_try(fixture->db, "INSERT INTO reminder_delivery (regimen_id,"
+				 " ordinal, kind, moment, delivered_at) VALUES (1, 0, 'due', 5, 5)"),
+			 SQLITE_CONSTRAINT_CHECK);
+	assert_int_equal(sql_try(fixture->db, "INSERT INTO reminder_snooze (regimen_id,"
+				 " ordinal, until, asked_at) VALUES (1, 1, 0, 5)"),
+			 SQLITE_CONSTRAINT_CHECK);
+	assert_int_equal(sql_try(fixture->db, "PRAGMA foreign_keys = ON;"
+				 " INSERT INTO reminder_snooze (regimen_id, ordinal, until, asked_at)"
+				 " VALUES (42, 1, 5, 5)"), SQLITE_CONSTRAINT_FOREIGNKEY);
+}
+
+/* What cannot be a reminder is refused with a message and writes nothing;
+ * so is a write outside a write transaction. */
+static void test_reminder_refused(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedRegimen *regimen;
+	DosedReminderRecord record;
+	GError *error = NULL;
+	gint64 id;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	regimen = load(store, "P1");
+	id = regimen->regimen_id;
+
+	assert_false(store_record_reminder(store, id, 1, DOSED_REMINDER_DUE, T0, T0, &error));
+	assert_error(error, DOSED_ERROR_STORE, "outside a write transaction");
+	g_clear_error(&error);
+	assert_false(store_record_snooze(store, id, 1, T0 + 3600, T0, &error));
+	assert_error(error, DOSED_ERROR_STORE, "outside a write transaction");
+	g_clear_error(&error);
+
+	begin_write(store);
+	/* A good row first: the refusals after it must not take it away. */
+	assert_true(store_record_reminder(store, id, 1, DOSED_REMINDER_LEAD, T0 - DAY, T0,
+					  &error));
+	assert_false(store_record_reminder(store, id, 1, DOSED_REMINDER_NONE, T0, T0, &error));
+	assert_error(error, DOSED_ERROR_INVALID, "only a lead, due or overdue reminder");
+	g_clear_error(&error);
+	assert_false(store_record_reminder(store, id, 0, DOSED_REMINDER_DUE, T0, T0, &error));
+	assert_error(error, DOSED_ERROR_INVALID, "ordinal of a dose (1 or more), not 0");
+	g_clear_error(&error);
+	assert_false(store_record_reminder(store, id, 1, DOSED_REMINDER_DUE, 0, T0, &error));
+	assert_error(error, DOSED_ERROR_INVALID, "needs a moment after 1970");
+	g_clear_error(&error);
+	assert_false(store_record_snooze(store, id, 1, 0, T0, &error));
+	assert_error(error, DOSED_ERROR_INVALID, "a snooze needs a moment after 1970");
+	g_clear_error(&error);
+	assert_false(store_record_reminder(store, id + 41, 1, DOSED_REMINDER_DUE, T0, T0, &error));
+	assert_error(error, DOSED_ERROR_NOT_FOUND, "no regimen");
+	assert_non_null(strstr(error->message, "reload the patients"));
+	g_clear_error(&error);
+	assert_false(store_record_snooze(store, id + 41, 1, T0 + 3600, T0, &error));
+	assert_error(error, DOSED_ERROR_NOT_FOUND, "no regimen");
+	g_clear_error(&error);
+	commit(store);
+
+	record = load_record(store, id, 1);
+	assert_int_equal(record.last_delivered, T0 - DAY);
+	assert_int_equal(record.snoozed_until, 0);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM reminder_delivery"), 1);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM reminder_snooze"), 0);
+
+	/* A rolled-back delivery was never delivered. */
+	begin_write(store);
+	assert_true(store_record_reminder(store, id, 1, DOSED_REMINDER_DUE, T0, T0, &error));
+	store_rollback(store);
+	record = load_record(store, id, 1);
+	assert_int_equal(record.last_delivered, T0 - DAY);
+	regimen_destroy(regimen);
+	store_close(store);
+}
+
 /* ---- noticing changes --------------------------------------------------- */
 
 /* dosed rereads when another program (dosectl) committed, not after its own
@@ -1778,6 +2167,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_feed_states_failed_save, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_states_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_data_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v2_in_one_transaction, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reminder_record_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reminder_tables_append_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reminder_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
