@@ -21,8 +21,14 @@ typedef struct {
 	gint64 overdue;         /* `at` on L + 1: the first overdue moment */
 	gint64 overdue_end_day; /* local midnight starting L + 1: overdue from then */
 	gint64 every_ms;        /* overdue_every; <= 0: no repeats */
+	int every_days;         /* overdue_every in whole days, else 0 */
+	DosedDate overdue_date; /* L + 1 */
+	int at;
+	GTimeZone *tz;
 	gint64 snooze;          /* the newest snooze end */
 } Moments;
+
+#define DAY_MS (G_GINT64_CONSTANT(86400) * 1000)
 
 /* `at` (seconds after local midnight) on a date in the patient's zone.
  * instant_of_local() settles the DST days: a time in the spring-forward
@@ -39,17 +45,28 @@ static void moments_init(Moments *m, const DosedPlannedDose *dose,
 	int at = CLAMP(settings->at, 0, 24 * 3600 - 1);
 
 	memset(m, 0, sizeof *m);
+	m->at = at;
+	m->tz = tz;
 	m->due = local_moment(dose->due, at, tz);
-	/* `before` is a duration, like the feed's VALARM trigger: on the
-	 * day before a clock change the lead is an hour off `at`.  The exact
-	 * moment due - before_ms, rounded up, is due - floor(before_ms). */
-	if (settings->before_ms > 0)
+	/* A lead of whole days ("1 day") is `at` on that earlier day, as a
+	 * person reads it, also across a clock change; any other lead is a
+	 * duration, and the exact moment due - before_ms, rounded up, is
+	 * due - floor(before_ms). */
+	if (settings->before_ms > 0 && settings->before_ms % DAY_MS == 0 &&
+	    settings->before_ms / DAY_MS <= 3660)
+		m->lead = local_moment(date_add_days(dose->due,
+						     -(int)(settings->before_ms / DAY_MS)), at, tz);
+	else if (settings->before_ms > 0)
 		m->lead = m->due - settings->before_ms / 1000;
-	m->overdue = local_moment(date_add_days(dose->latest, 1), at, tz);
-	m->overdue_end_day = local_moment(date_add_days(dose->latest, 1), 0, tz);
+	m->overdue_date = date_add_days(dose->latest, 1);
+	m->overdue = local_moment(m->overdue_date, at, tz);
+	m->overdue_end_day = local_moment(m->overdue_date, 0, tz);
 	/* A repeat longer than the horizon never comes: no repeats. */
 	m->every_ms = settings->overdue_every_ms <= REMIND_HORIZON * 1000
 			      ? settings->overdue_every_ms : 0;
+	/* Repeats of whole days keep to `at` on each day, like the lead. */
+	if (m->every_ms > 0 && m->every_ms % DAY_MS == 0 && m->every_ms / DAY_MS <= 3660)
+		m->every_days = (int)(m->every_ms / DAY_MS);
 	m->snooze = record->snoozed_until;
 }
 
@@ -60,6 +77,9 @@ static gint64 overdue_moment(const Moments *m, gint64 k)
 
 	if (k <= 0 || m->every_ms <= 0)
 		return m->overdue;
+	if (m->every_days > 0 && k * m->every_days <= 3660 * 366)
+		return local_moment(date_add_days(m->overdue_date, (int)(k * m->every_days)), m->at,
+				    m->tz);
 	offset_ms = k * m->every_ms;
 	return m->overdue + offset_ms / 1000 + (offset_ms % 1000 != 0);
 }
@@ -77,7 +97,16 @@ static gint64 overdue_newest_until(const Moments *m, gint64 t)
 		return m->overdue;
 	/* Beyond the horizon the newest is close enough. */
 	span = MIN(t - m->overdue, REMIND_HORIZON);
-	return overdue_moment(m, span * 1000 / m->every_ms);
+	gint64 k = span * 1000 / m->every_ms;
+	/* Whole-day repeats keep to the wall clock, which a clock change
+	 * moves by up to an hour against the arithmetic: settle k. */
+	if (m->every_days > 0) {
+		while (overdue_moment(m, k + 1) <= t)
+			k++;
+		while (k > 0 && overdue_moment(m, k) > t)
+			k--;
+	}
+	return overdue_moment(m, k);
 }
 
 /* The first overdue moment > t. */
@@ -92,7 +121,14 @@ static gint64 overdue_first_after(const Moments *m, gint64 t)
 	span = t - m->overdue;
 	if (span > REMIND_HORIZON)
 		return 0;
-	return overdue_moment(m, span * 1000 / m->every_ms + 1);
+	gint64 k = span * 1000 / m->every_ms + 1;
+	if (m->every_days > 0) {
+		while (k > 1 && overdue_moment(m, k - 1) > t)
+			k--;
+		while (overdue_moment(m, k) <= t)
+			k++;
+	}
+	return overdue_moment(m, k);
 }
 
 /* What a snooze ending at `moment` reminds of: the dose's state then. */

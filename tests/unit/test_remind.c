@@ -575,13 +575,13 @@ static void test_dst_days(void **state)
 	}
 }
 
-/* `before` and `overdue_every` are durations, as the feed's VALARM
- * triggers are: across a clock change they land an hour off `at`.  Due
- * Sun 2026-03-29 09:00 BST (08:00 UTC): the lead is 24 h earlier, 08:00
- * GMT on the Saturday.  Due Fri 27 with no grace: overdue from Sat 28
- * 09:00 GMT, then 24 h later, 10:00 BST on the Sunday; but the first
- * overdue moment is `at` on its own day whatever the clocks did. */
-static void test_durations_across_a_clock_change(void **state)
+/* A lead and repeats of whole days keep to `at` on the wall clock, also
+ * across a clock change (a person reads "1 day before at 09:00" so).  Due
+ * Sun 2026-03-29 09:00 BST (08:00 UTC): the lead is Saturday 09:00 GMT
+ * (09:00 UTC).  Due Fri 27 with no grace: overdue from Sat 28 09:00 GMT,
+ * then Sun 29 09:00 BST (08:00 UTC), then Mon 30.  A lead of hours stays
+ * a duration. */
+static void test_whole_days_follow_the_wall_clock(void **state)
 {
 	Regimen *sunday = regimen_new(fortnightly_ini, "Europe/London", 2026, 3, 29);
 	Regimen *friday = regimen_new(fortnightly_ini, "Europe/London", 2026, 3, 27);
@@ -589,14 +589,17 @@ static void test_durations_across_a_clock_change(void **state)
 	Plan p;
 
 	p = plan(sunday, 0, 0, utc(2026, 3, 27, 12, 0));
-	assert_plan(p, DOSED_REMINDER_NONE, 0, utc(2026, 3, 28, 8, 0));
-	p = plan(sunday, 0, 0, utc(2026, 3, 28, 8, 0));
-	assert_plan(p, DOSED_REMINDER_LEAD, utc(2026, 3, 28, 8, 0), utc(2026, 3, 29, 8, 0));
+	assert_plan(p, DOSED_REMINDER_NONE, 0, utc(2026, 3, 28, 9, 0));
+	p = plan(sunday, 0, 0, utc(2026, 3, 28, 9, 0));
+	assert_plan(p, DOSED_REMINDER_LEAD, utc(2026, 3, 28, 9, 0), utc(2026, 3, 29, 8, 0));
 
 	p = plan(friday, utc(2026, 3, 27, 9, 0), 0, utc(2026, 3, 28, 9, 0));
-	assert_plan(p, DOSED_REMINDER_OVERDUE, utc(2026, 3, 28, 9, 0), utc(2026, 3, 29, 9, 0));
-	p = plan(friday, utc(2026, 3, 28, 9, 0), 0, utc(2026, 3, 29, 9, 0));
-	assert_plan(p, DOSED_REMINDER_OVERDUE, utc(2026, 3, 29, 9, 0), utc(2026, 3, 30, 9, 0));
+	assert_plan(p, DOSED_REMINDER_OVERDUE, utc(2026, 3, 28, 9, 0), utc(2026, 3, 29, 8, 0));
+	p = plan(friday, utc(2026, 3, 28, 9, 0), 0, utc(2026, 3, 29, 8, 0));
+	assert_plan(p, DOSED_REMINDER_OVERDUE, utc(2026, 3, 29, 8, 0), utc(2026, 3, 30, 8, 0));
+	/* A week away (the daemon stopped): only the newest, Thursday's. */
+	p = plan(friday, utc(2026, 3, 28, 9, 0), 0, utc(2026, 4, 2, 12, 0));
+	assert_plan(p, DOSED_REMINDER_OVERDUE, utc(2026, 4, 2, 8, 0), utc(2026, 4, 3, 8, 0));
 
 	p = plan(saturday, utc(2026, 3, 28, 9, 0), 0, utc(2026, 3, 29, 8, 0));
 	assert_plan(p, DOSED_REMINDER_OVERDUE, utc(2026, 3, 29, 8, 0), utc(2026, 3, 30, 8, 0));
@@ -836,7 +839,7 @@ int main(void)
 		cmocka_unit_test(test_snooze_kind_follows_the_dose),
 		cmocka_unit_test(test_snooze_covers_repeats),
 		cmocka_unit_test(test_dst_days),
-		cmocka_unit_test(test_durations_across_a_clock_change),
+		cmocka_unit_test(test_whole_days_follow_the_wall_clock),
 		cmocka_unit_test(test_pacific_auckland),
 		cmocka_unit_test(test_window_pattern),
 		cmocka_unit_test(test_dose_logged_starts_afresh),
