@@ -86,4 +86,122 @@ run: deps
 clean:
 	rm -rf $(BUILDDIR) $(BUILDDIR)-asan
 
+# ---- install ------------------------------------------------------------
+#
+# make install [PREFIX=/usr] [DESTDIR=DIR]: the programs, the man pages, the
+# protocol catalogue, the configuration, the systemd units, the sysusers.d
+# and tmpfiles.d files and the bash completion, where config.mk says.  The
+# configuration in $(SYSCONFDIR)/dosed is the admin's: installed only where
+# there is none, and kept by make uninstall.
+.PHONY: install uninstall install-programs install-man install-data \
+        install-systemd install-completion man units FORCE
+
+# DATADIR and SYSCONFDIR (and VERSION) are compiled into the programs
+# (config.mk's -D flags), so a build made for one PREFIX must not be
+# installed for another.
+# These stamps hold the paths; they are rewritten only when the paths change
+# (git's GIT-CFLAGS way), and what uses the paths depends on them: `make
+# install PREFIX=/usr` after a plain `make` rebuilds for /usr.
+COMPILED_PATHS  = VERSION=$(VERSION) DATADIR=$(DATADIR) SYSCONFDIR=$(SYSCONFDIR)
+INSTALLED_PATHS = $(COMPILED_PATHS) BINDIR=$(BINDIR) SBINDIR=$(SBINDIR)
+
+# $(call write-if-changed,TEXT): the target holds the line TEXT.
+write-if-changed = @mkdir -p $(@D); printf '%s\n' '$(1)' | cmp -s - $@ || \
+	printf '%s\n' '$(1)' >$@
+
+$(O)/compiled-paths: FORCE
+	$(call write-if-changed,$(COMPILED_PATHS))
+$(O)/installed-paths: FORCE
+	$(call write-if-changed,$(INSTALLED_PATHS))
+FORCE:
+
+$(CORE_OBJ) $(CLI_OBJ) $(DAEMON_OBJ) $(UNIT_BIN:=.o): $(O)/compiled-paths
+
+# The units and man pages name the installed paths: *.in and *.scd hold
+# @SBINDIR@ and friends.  The shipped dosed.conf names the defaults of a
+# /usr/local build in its comments; its copies are made to say this build's.
+SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+            -e 's|@DATADIR@|$(DATADIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+            -e 's|@VERSION@|$(VERSION)|g'
+SUBST_CONF = sed -e 's|/usr/local/share/dosed|$(DATADIR)|g' \
+                 -e 's|/etc/dosed|$(SYSCONFDIR)/dosed|g'
+
+UNITS     = $(O)/systemd/dosed.service $(O)/systemd/dosed.user.service
+MAN_PAGES = $(patsubst man/%.scd,$(O)/man/%,$(wildcard man/*.scd))
+
+units: $(UNITS)
+man: $(MAN_PAGES)
+
+$(O)/systemd/%: systemd/%.in $(O)/installed-paths
+	@mkdir -p $(@D)
+	$(SUBST) $< >$@.tmp && mv $@.tmp $@
+
+$(O)/man/%: man/%.scd $(O)/installed-paths
+	@mkdir -p $(@D)
+	@command -v $(SCDOC) >/dev/null || { echo "$(SCDOC) makes the man pages:" \
+	  "install the Debian package scdoc (make deps does)" >&2; exit 1; }
+	$(SUBST) $< | $(SCDOC) >$@.tmp && mv $@.tmp $@
+
+$(O)/conf/dosed.conf: conf/dosed.conf $(O)/installed-paths
+	@mkdir -p $(@D)
+	$(SUBST_CONF) $< >$@.tmp && mv $@.tmp $@
+
+install: install-programs install-man install-data install-systemd install-completion
+	$(if $(DESTDIR),,@echo "Installed.  A clinic server: systemd-sysusers &&" \
+	  "systemd-tmpfiles --create dosed.conf && systemctl daemon-reload &&" \
+	  "systemctl enable --now dosed.  A desktop: systemctl --user daemon-reload &&" \
+	  "systemctl --user enable --now dosed.  See dosed(8).")
+
+install-programs: all
+	$(INSTALL) -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(SBINDIR)"
+	$(INSTALL) -m 755 $(O)/dosectl "$(DESTDIR)$(BINDIR)/dosectl"
+	$(INSTALL) -m 755 $(O)/dosed "$(DESTDIR)$(SBINDIR)/dosed"
+
+install-man: man
+	for page in $(MAN_PAGES); do \
+	  dir="$(DESTDIR)$(MANDIR)/man$${page##*.}"; \
+	  $(INSTALL) -d "$$dir" && $(INSTALL) -m 644 "$$page" "$$dir/" || exit 1; \
+	done
+
+# The catalogue, and a pristine dosed.conf beside it to compare the
+# installed one with (install never replaces that one).
+install-data: $(O)/conf/dosed.conf
+	$(INSTALL) -d "$(DESTDIR)$(DATADIR)" "$(DESTDIR)$(SYSCONFDIR)/dosed"
+	$(INSTALL) -m 644 conf/protocols.ini "$(DESTDIR)$(DATADIR)/protocols.ini"
+	$(INSTALL) -m 644 $(O)/conf/dosed.conf "$(DESTDIR)$(DATADIR)/dosed.conf"
+	@if [ -e "$(DESTDIR)$(SYSCONFDIR)/dosed/dosed.conf" ]; then \
+	  echo "keeping $(DESTDIR)$(SYSCONFDIR)/dosed/dosed.conf" \
+	    "(this version's is $(DESTDIR)$(DATADIR)/dosed.conf)"; \
+	else \
+	  echo "$(INSTALL) -m 644 $(O)/conf/dosed.conf $(DESTDIR)$(SYSCONFDIR)/dosed/dosed.conf"; \
+	  $(INSTALL) -m 644 $(O)/conf/dosed.conf "$(DESTDIR)$(SYSCONFDIR)/dosed/dosed.conf"; \
+	fi
+
+install-systemd: units
+	$(INSTALL) -d "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(USERUNITDIR)" \
+	  "$(DESTDIR)$(SYSUSERSDIR)" "$(DESTDIR)$(TMPFILESDIR)"
+	$(INSTALL) -m 644 $(O)/systemd/dosed.service "$(DESTDIR)$(UNITDIR)/dosed.service"
+	$(INSTALL) -m 644 $(O)/systemd/dosed.user.service "$(DESTDIR)$(USERUNITDIR)/dosed.service"
+	$(INSTALL) -m 644 systemd/dosed.sysusers "$(DESTDIR)$(SYSUSERSDIR)/dosed.conf"
+	$(INSTALL) -m 644 systemd/dosed.tmpfiles "$(DESTDIR)$(TMPFILESDIR)/dosed.conf"
+
+install-completion:
+	$(INSTALL) -d "$(DESTDIR)$(BASHCOMPDIR)"
+	$(INSTALL) -m 644 completion/dosectl "$(DESTDIR)$(BASHCOMPDIR)/dosectl"
+
+# Everything install put in place but the configuration in $(SYSCONFDIR).
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/dosectl" "$(DESTDIR)$(SBINDIR)/dosed"
+	for page in $(notdir $(MAN_PAGES)); do \
+	  rm -f "$(DESTDIR)$(MANDIR)/man$${page##*.}/$$page"; \
+	done
+	rm -f "$(DESTDIR)$(DATADIR)/protocols.ini" "$(DESTDIR)$(DATADIR)/dosed.conf"
+	rmdir "$(DESTDIR)$(DATADIR)" 2>/dev/null || true
+	rm -f "$(DESTDIR)$(UNITDIR)/dosed.service" "$(DESTDIR)$(USERUNITDIR)/dosed.service" \
+	  "$(DESTDIR)$(SYSUSERSDIR)/dosed.conf" "$(DESTDIR)$(TMPFILESDIR)/dosed.conf"
+	rm -f "$(DESTDIR)$(BASHCOMPDIR)/dosectl"
+	@if [ -e "$(DESTDIR)$(SYSCONFDIR)/dosed/dosed.conf" ]; then \
+	  echo "kept $(DESTDIR)$(SYSCONFDIR)/dosed/dosed.conf; remove it yourself if you wish"; \
+	fi
+
 -include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(UNIT_BIN:=.d)

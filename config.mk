@@ -9,10 +9,21 @@ DATADIR   ?= $(PREFIX)/share/dosed
 MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 DESTDIR   ?=
+# Where `make install` puts the systemd units, the sysusers.d and tmpfiles.d
+# files and the bash completion (systemd and bash-completion look under
+# /usr/local too).
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+USERUNITDIR ?= $(PREFIX)/lib/systemd/user
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL     ?= install
+# Builds the man pages from man/*.scd (Debian package scdoc).
+SCDOC       ?= scdoc
 
 PKG_CONFIG ?= pkg-config
 PKGS       = glib-2.0 json-glib-1.0 sqlite3 inih libical
-DAEMON_PKGS = gio-2.0 libmicrohttpd
+DAEMON_PKGS = gio-2.0 libmicrohttpd libnotify
 TEST_PKGS  = cmocka
 
 CC        ?= cc
