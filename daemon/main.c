@@ -1,10 +1,11 @@
 /* main.c - dosed: options, the main loop, signals, reload (SPEC 4).
  *
  * One GLib main loop on the main thread handles the signals, the change
- * watch on the database and (a later issue) the reminder timer; the feed
- * server answers in libmicrohttpd's own thread (http.c says why).  Nothing
- * here wakes up on a timer: an idle daemon sleeps until a signal, a
- * change in the database or a client.
+ * watch on the database, the reminder alarm and the notifications'
+ * actions; the feed server answers in libmicrohttpd's own thread (http.c
+ * says why).  Nothing here wakes up on a period: an idle daemon sleeps
+ * until a signal, a change in the database, a client, or the moment the
+ * next reminder is owed (reminders.c).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "http.h"
 #include "log.h"
 #include "protocol.h"
+#include "reminders.h"
 #include "store.h"
 #include "timeutil.h"
 #include "watch.h"
@@ -35,6 +37,7 @@ typedef struct {
 	FeedsCache *feeds;
 	HttpServer *http;
 	Watch *watch;
+	Reminders *reminders;
 	guint signal_sources[3];
 } Daemon;
 
@@ -101,8 +104,10 @@ static void daemon_database_changed(void *data)
 		g_clear_error(&error);
 	}
 	feeds_invalidate(daemon->feeds);
-	/* Reminders (a later issue): recompute the next reminder and re-arm
-	 * the one timer here, as dunst does after any change. */
+	/* A dose logged, a patient enrolled or stopped: compute the next
+	 * reminder again and re-arm the one alarm, as dunst does after any
+	 * change (and close the notification of a dose logged elsewhere). */
+	reminders_update(daemon->reminders);
 }
 
 /* ---- signals --------------------------------------------------------- */
@@ -149,12 +154,15 @@ static gboolean daemon_on_reload(gpointer data)
 		}
 	}
 	feeds_configure(daemon->feeds, config);
+	reminders_configure(daemon->reminders, config);
 	config_destroy(daemon->config);
 	catalogue_destroy(daemon->catalogue);
 	daemon->config = config;
 	daemon->catalogue = catalogue;
 	log_info("configuration reloaded from %s (%zu protocols)", daemon_config_name(config),
 		 catalogue_size(catalogue));
+	/* [reminders] may have changed: `at`, `enabled`... */
+	reminders_update(daemon->reminders);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -195,14 +203,20 @@ static bool daemon_start(Daemon *daemon, GError **error)
 	daemon->http = http_start(daemon->config->feed_listen, daemon->feeds, error);
 	if (!daemon->http)
 		return false;
-	/* Reminders (a later issue) start here: load the regimens, arm one
-	 * timer for the next reminder ([reminders] enabled). */
+	daemon->reminders = reminders_create(daemon->store, daemon->config, error);
+	if (!daemon->reminders)
+		return false;
 
 	daemon->signal_sources[0] = g_unix_signal_add(SIGTERM, daemon_on_stop, daemon);
 	daemon->signal_sources[1] = g_unix_signal_add(SIGINT, daemon_on_stop, daemon);
 	daemon->signal_sources[2] = g_unix_signal_add(SIGHUP, daemon_on_reload, daemon);
 	log_info("dosed %s: database %s, serving feeds on %s", DOSED_VERSION, path,
 		 daemon->config->feed_listen);
+	/* Reminders owed while dosed was stopped are delivered now, once
+	 * each (the newest per dose); then the alarm waits for the next. */
+	if (!daemon->config->reminders_enabled)
+		log_info("reminders are off ([reminders] enabled = false)");
+	reminders_update(daemon->reminders);
 	return true;
 }
 
@@ -213,6 +227,7 @@ static void daemon_finish(Daemon *daemon)
 	for (size_t i = 0; i < G_N_ELEMENTS(daemon->signal_sources); i++)
 		if (daemon->signal_sources[i])
 			g_source_remove(daemon->signal_sources[i]);
+	reminders_destroy(daemon->reminders);
 	http_stop(daemon->http);
 	watch_destroy(daemon->watch);
 	feeds_destroy(daemon->feeds);

@@ -7,6 +7,9 @@
 #
 # Gets $DOSED, $DOSECTL and $DOSED_TOP from tests/run; prints TAP lines.
 set -u
+# No reminders reach the desktop of whoever runs the tests: these daemons
+# see no session bus (daemon_reminders.sh tests reminders on a private one).
+unset DBUS_SESSION_BUS_ADDRESS
 : "${DOSED:?}" "${DOSECTL:?}" "${DOSED_TOP:?}"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dosed-e2e-daemon.XXXXXX")

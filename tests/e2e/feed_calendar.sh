@@ -13,6 +13,9 @@
 # The worked example's event list and the log-to-feed times are printed as
 # TAP comments ("# event: ...", "# log-to-feed ms: ...").
 set -u
+# No reminders reach the desktop of whoever runs the tests (see
+# daemon_reminders.sh for those).
+unset DBUS_SESSION_BUS_ADDRESS
 : "${DOSED:?}" "${DOSECTL:?}" "${DOSED_TOP:?}"
 
 tools=$DOSED_TOP/tests/tools
