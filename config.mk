@@ -23,7 +23,7 @@ SCDOC       ?= scdoc
 
 PKG_CONFIG ?= pkg-config
 PKGS       = glib-2.0 json-glib-1.0 sqlite3 inih libical
-DAEMON_PKGS = gio-2.0 libmicrohttpd libnotify
+DAEMON_PKGS = gio-2.0 libmicrohttpd libnotify libsystemd
 TEST_PKGS  = cmocka
 
 CC        ?= cc

@@ -15,6 +15,8 @@
 #include <glib-unix.h>
 #include <glib.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "config.h"
 #include "error.h"
 #include "feeds.h"
@@ -112,11 +114,21 @@ static void daemon_database_changed(void *data)
 
 /* ---- signals --------------------------------------------------------- */
 
+/* Type=notify units (systemd/): READY=1 once the feeds are served, and a
+ * STATUS= line systemctl status shows.  Without systemd this does nothing. */
+static void daemon_notify_ready(Daemon *daemon)
+{
+	sd_notifyf(0, "READY=1\nSTATUS=serving feeds on %s; reminders %s",
+		   http_listen(daemon->http),
+		   daemon->config->reminders_enabled ? "on" : "off");
+}
+
 static gboolean daemon_on_stop(gpointer data)
 {
 	Daemon *daemon = data;
 
 	log_info("stopping");
+	sd_notify(0, "STOPPING=1");
 	g_main_loop_quit(daemon->loop);
 	return G_SOURCE_CONTINUE;
 }
@@ -131,9 +143,13 @@ static gboolean daemon_on_reload(gpointer data)
 	DosedCatalogue *catalogue;
 	GError *error = NULL;
 
+	/* systemctl reload waits for READY=1 after RELOADING=1. */
+	sd_notify(0, "RELOADING=1");
 	if (!daemon_load_config(daemon->config_arg, &config, &catalogue, &error)) {
 		log_warnx("reload failed, keeping the running configuration: %s",
 			  error->message);
+		sd_notifyf(0, "READY=1\nSTATUS=reload failed, running the previous "
+			   "configuration: %s", error->message);
 		g_error_free(error);
 		return G_SOURCE_CONTINUE;
 	}
@@ -163,6 +179,7 @@ static gboolean daemon_on_reload(gpointer data)
 		 catalogue_size(catalogue));
 	/* [reminders] may have changed: `at`, `enabled`... */
 	reminders_update(daemon->reminders);
+	daemon_notify_ready(daemon);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -217,6 +234,7 @@ static bool daemon_start(Daemon *daemon, GError **error)
 	if (!daemon->config->reminders_enabled)
 		log_info("reminders are off ([reminders] enabled = false)");
 	reminders_update(daemon->reminders);
+	daemon_notify_ready(daemon);
 	return true;
 }
 
