@@ -12,14 +12,18 @@
  */
 #include "protocol.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
+#include "config.h"
 #include "error.h"
 
 /* Counts, lengths and intervals in the grammar run up to this: far from any
@@ -1302,6 +1306,12 @@ bool catalogue_add_file(DosedCatalogue *catalogue, const char *path, GError **er
 			    g_strerror(saved));
 		return false;
 	}
+	/* Issue 6: a protocol decides when people inject; one that anyone
+	 * may edit is refused. */
+	if (!config_file_trusted(fileno(file), path, error)) {
+		fclose(file);
+		return false;
+	}
 	text = g_string_new(NULL);
 	while ((got = fread(buffer, 1, sizeof buffer, file)) > 0)
 		g_string_append_len(text, buffer, (gssize)got);
@@ -1327,27 +1337,38 @@ static int compare_names(gconstpointer a, gconstpointer b)
 }
 
 /* A directory's "*.ini" files, in name order (hidden files left out: editors
- * leave ".x.ini.swp"-like files behind). */
+ * leave ".x.ini.swp"-like files behind).  The folder is checked as opened
+ * and read from that descriptor: a folder anyone may add to is refused. */
 static bool catalogue_add_directory(DosedCatalogue *catalogue, const char *path, GError **error)
 {
-	GError *dir_error = NULL;
-	GDir *dir = g_dir_open(path, 0, &dir_error);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir;
 	GPtrArray *names;
-	const char *name;
+	const struct dirent *entry;
 	bool ok = true;
 
+	if (fd < 0 || !config_file_trusted(fd, path, error)) {
+		if (fd < 0)
+			g_set_error(error, DOSED_ERROR, DOSED_ERROR_PARSE,
+				    "cannot read protocol folder '%s': %s; check the path", path,
+				    g_strerror(errno));
+		else
+			close(fd);
+		return false;
+	}
+	dir = fdopendir(fd);
 	if (!dir) {
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_PARSE,
 			    "cannot read protocol folder '%s': %s; check the path", path,
-			    dir_error->message);
-		g_error_free(dir_error);
+			    g_strerror(errno));
+		close(fd);
 		return false;
 	}
 	names = g_ptr_array_new_with_free_func(g_free);
-	while ((name = g_dir_read_name(dir)))
-		if (name[0] != '.' && g_str_has_suffix(name, ".ini"))
-			g_ptr_array_add(names, g_build_filename(path, name, NULL));
-	g_dir_close(dir);
+	while ((entry = readdir(dir)))
+		if (entry->d_name[0] != '.' && g_str_has_suffix(entry->d_name, ".ini"))
+			g_ptr_array_add(names, g_build_filename(path, entry->d_name, NULL));
+	closedir(dir);
 	g_ptr_array_sort(names, compare_names);
 	for (guint i = 0; ok && i < names->len; i++)
 		ok = catalogue_add_file(catalogue, g_ptr_array_index(names, i), error);

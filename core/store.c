@@ -8,6 +8,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,9 +28,20 @@
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3_stmt, sqlite3_finalize)
 
+/* SPEC 5 and issue 5: a clinic's database belongs to the group "dosed"
+ * (systemd/dosed.sysusers makes it) so that staff in it can run dosectl. */
+#define STORE_CLINIC_GROUP "dosed"
+
+/* What SQLite keeps beside the database (sqlite.org/tempfiles.html). */
+static const char *const store_companions[] = { "-wal", "-shm", "-journal" };
+
 struct DosedStore {
 	sqlite3 *db;
 	char *path;
+	/* What SQLite is given: the real folder (symbolic links in it
+	 * resolved, as the user set them up) and the file's own name, which
+	 * SQLITE_OPEN_NOFOLLOW then refuses to follow. */
+	char *open_path;
 	int busy_timeout_ms;
 	bool in_write;          /* inside store_begin(store, true, ...) */
 };
@@ -307,6 +321,17 @@ static void store_fail(DosedStore *store, int rc, const char *doing, GError **er
 			    path, store->busy_timeout_ms);
 		return;
 	case SQLITE_CANTOPEN:
+		/* SQLite opens the database with SQLITE_OPEN_NOFOLLOW and its
+		 * -wal, -shm and -journal with O_NOFOLLOW: a link planted at
+		 * any of them ends here. */
+		if (rc == SQLITE_CANTOPEN_SYMLINK ||
+		    (store->db && (sqlite3_extended_errcode(store->db) == SQLITE_CANTOPEN_SYMLINK ||
+				   sqlite3_system_errno(store->db) == ELOOP))) {
+			g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+				    "the database %s or its -wal, -shm or -journal file is a symbolic link, which dosed does not follow; remove the link and give the real path (--db or [store] path)",
+				    path);
+			return;
+		}
 		/* A read-only WAL database cannot be read either without
 		 * write access to its folder (for the -shm file). */
 		if (!readonly) {
@@ -419,12 +444,94 @@ static void store_format_day(gint64 instant, const char *tz_name, char *buf)
 
 /* ---- opening --------------------------------------------------------- */
 
+/* The path SQLite is to open: the folder's real path (its symbolic links
+ * are the user's own arrangement, such as a home folder moved to another
+ * disk) and the file's name as given.  SQLITE_OPEN_NOFOLLOW refuses a link
+ * in any component of what it is given, so the folder must be resolved
+ * first; only the last component is then checked. */
+static bool store_resolve_path(DosedStore *store, GError **error)
+{
+	g_autofree char *folder = g_path_get_dirname(store->path);
+	g_autofree char *name = g_path_get_basename(store->path);
+	char *real = realpath(folder, NULL);
+
+	if (!real) {
+		int saved = errno;
+
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "cannot open the folder %s of the database: %s; create it or choose another path",
+			    folder, g_strerror(saved));
+		return false;
+	}
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strcmp(name, "/") == 0 ||
+	    g_str_has_suffix(store->path, "/")) {
+		free(real);
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+			    "the database path %s names a folder; give a file such as %s/dosed.db",
+			    store->path, store->path);
+		return false;
+	}
+	store->open_path = g_build_filename(real, name, NULL);
+	free(real);
+	return true;
+}
+
+/* The clinic group's id, when the machine has the group.  The buffer
+ * holds the member names too, so it grows for a large clinic. */
+static bool store_clinic_gid(gid_t *gid)
+{
+	struct group entry, *found = NULL;
+	size_t size = 4096;
+	bool known = false;
+
+	for (;;) {
+		char *buffer = g_malloc(size);
+		int rc = getgrnam_r(STORE_CLINIC_GROUP, &entry, buffer, size, &found);
+
+		if (rc == 0 && found) {
+			*gid = found->gr_gid;
+			known = true;
+		}
+		g_free(buffer);
+		if (rc != ERANGE || size >= 1024 * 1024)
+			return known;
+		size *= 2;
+	}
+}
+
+/* A new database must have nothing of SQLite's beside it: a -wal or -shm
+ * there belongs to some other database (one deleted without them, or one
+ * planted), whose pages are not ours to read or to overwrite, and a link
+ * there would point SQLite's writes elsewhere.  Checked before the file is
+ * made, so a refusal creates nothing. */
+static bool store_check_no_companions(DosedStore *store, GError **error)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(store_companions); i++) {
+		g_autofree char *file = g_strconcat(store->open_path, store_companions[i], NULL);
+		struct stat info;
+
+		if (lstat(file, &info) == 0) {
+			g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+				    "%s%s is there but the database %s is not (%s); move it away before dosed creates a new database",
+				    store->path, store_companions[i], store->path,
+				    S_ISLNK(info.st_mode) ? "a symbolic link" :
+				    "left by another database");
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Create the parent folder (0700) and the file itself with exactly `mode`
  * before SQLite sees it, so that it is never readable by others, not even
- * for a moment; SQLite then gives its -wal and -shm files the same mode. */
+ * for a moment; SQLite then gives its -wal and -shm files the same mode.
+ * O_EXCL|O_NOFOLLOW: a link at the path, even a dangling one, is never
+ * followed to create a file where it points. */
 static bool store_create_file(DosedStore *store, int mode, bool *created, GError **error)
 {
 	g_autofree char *folder = g_path_get_dirname(store->path);
+	struct stat info;
+	gid_t clinic_gid;
 	int fd;
 
 	*created = false;
@@ -436,14 +543,28 @@ static bool store_create_file(DosedStore *store, int mode, bool *created, GError
 			    folder, g_strerror(saved));
 		return false;
 	}
-	fd = open(store->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	if (!store_resolve_path(store, error))
+		return false;
+	if (lstat(store->open_path, &info) == 0) {
+		/* There already: SQLite opens it, or says why it cannot (a
+		 * folder we may not write to still holds a usable file). */
+		if (!S_ISLNK(info.st_mode))
+			return true;
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "the database %s is a symbolic link, which dosed does not follow; give the real path (--db or [store] path) or remove the link",
+			    store->path);
+		return false;
+	}
+	if (!store_check_no_companions(store, error))
+		return false;
+	fd = open(store->open_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  (mode_t)mode);
 	if (fd < 0) {
 		int saved = errno;
 
-		/* There already: SQLite opens it, or says why it cannot (a
-		 * folder we may not write to still holds a usable file). */
-		if (saved == EEXIST || g_file_test(store->path, G_FILE_TEST_EXISTS))
+		/* Made by another dosed meanwhile: SQLite opens it; a link
+		 * made meanwhile is refused by SQLITE_OPEN_NOFOLLOW. */
+		if (saved == EEXIST)
 			return true;
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
 			    "cannot create the database %s: %s; ask for write access to its folder",
@@ -460,6 +581,25 @@ static bool store_create_file(DosedStore *store, int mode, bool *created, GError
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
 			    "cannot set the mode of the database %s: %s", store->path,
 			    g_strerror(saved));
+		return false;
+	}
+	/* A database shared with a group is shared with the clinic's group
+	 * (SPEC 5), not with whatever group its creator happens to be in:
+	 * root running dosectl first would otherwise leave it root's.  A
+	 * set-group-ID folder (tmpfiles.d: /var/lib/dosed 2770) has given it
+	 * the group already; as root, SQLite then gives -wal and -shm the
+	 * database's owner and group.  Only root and the group's members may
+	 * give a file to it: for anyone else (EPERM) it keeps their group, as
+	 * on a machine without the group. */
+	if ((mode & 0070) != 0 && store_clinic_gid(&clinic_gid) &&
+	    fstat(fd, &info) == 0 && info.st_gid != clinic_gid &&
+	    fchown(fd, (uid_t)-1, clinic_gid) != 0 && errno != EPERM) {
+		int saved = errno;
+
+		close(fd);
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
+			    "cannot give the database %s to the group %s: %s",
+			    store->path, STORE_CLINIC_GROUP, g_strerror(saved));
 		return false;
 	}
 	close(fd);
@@ -602,7 +742,8 @@ DosedStore *store_open(const char *path, int mode, int busy_timeout_ms, GError *
 
 	if (!store_create_file(store, mode, &created, error))
 		goto fail;
-	rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE, NULL);
+	rc = sqlite3_open_v2(store->open_path, &store->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
 		store_fail(store, rc, "opening it", error);
 		goto fail;
@@ -636,17 +777,22 @@ DosedStore *store_open(const char *path, int mode, int busy_timeout_ms, GError *
 	return store;
 
 fail:
-	store_close(store);
 	if (created) {
-		/* Leave no empty file behind for a store that never opened. */
-		const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
+		/* Leave no empty file behind for a store that never opened:
+		 * the database made above, and what SQLite made beside it
+		 * (there was nothing there before: store_check_no_companions). */
+		g_autofree char *open_path = g_strdup(store->open_path);
 
-		for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
-			g_autofree char *file = g_strconcat(path, suffixes[i], NULL);
+		store_close(store);
+		unlink(open_path);
+		for (size_t i = 0; i < G_N_ELEMENTS(store_companions); i++) {
+			g_autofree char *file = g_strconcat(open_path, store_companions[i], NULL);
 
 			unlink(file);
 		}
+		return NULL;
 	}
+	store_close(store);
 	return NULL;
 }
 
@@ -660,6 +806,7 @@ void store_close(DosedStore *store)
 		sqlite3_close_v2(store->db);
 	}
 	g_free(store->path);
+	g_free(store->open_path);
 	g_free(store);
 }
 

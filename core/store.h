@@ -62,7 +62,12 @@ typedef struct {
 /* Open (creating when missing, with `mode`, e.g. 0600 or 0660, and its
  * parent directory 0700) and migrate.  A file that is not a dosed database,
  * or one written by a newer dosed, is DOSED_ERROR_STORE.  busy_timeout_ms is
- * how long to wait for another writer. */
+ * how long to wait for another writer.  A mode the group may use gives a
+ * new file the group "dosed" where it exists and its creator may (root or a
+ * member; SPEC 5's clinic group).  A
+ * symbolic link at the path, -wal or -shm is never followed (links in the
+ * folders above are), and a new database is not made beside a leftover
+ * -wal, -shm or -journal: both are DOSED_ERROR_STORE. */
 DosedStore *store_open(const char *path, int mode, int busy_timeout_ms, GError **error);
 void store_close(DosedStore *store); /* NULL is a no-op; rolls back an open transaction */
 
