@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -893,8 +894,8 @@ static bool same_path(const char *a, const char *b)
 	return same;
 }
 
-void config_locate_in(const char *explicit_path, const char *system_file, char **path,
-		      bool *system)
+void config_locate_in(const char *explicit_path, const char *system_file, bool staff,
+		      char **path, bool *system)
 {
 	char *config_home, *personal;
 
@@ -913,13 +914,33 @@ void config_locate_in(const char *explicit_path, const char *system_file, char *
 		return;
 	}
 	g_free(personal);
-	if (system_file != NULL && g_file_test(system_file, G_FILE_TEST_EXISTS)) {
+	if (staff && system_file != NULL && g_file_test(system_file, G_FILE_TEST_EXISTS)) {
 		*path = g_strdup(system_file);
 		*system = true;
 	}
 }
 
+bool config_clinic_staff(void)
+{
+	struct group *group;
+	gid_t groups[256];
+	int n;
+
+	if (geteuid() == 0)
+		return true;
+	group = getgrnam("dosed");
+	if (group == NULL)
+		return false;
+	if (getegid() == group->gr_gid)
+		return true;
+	n = getgroups(G_N_ELEMENTS(groups), groups);
+	for (int i = 0; i < n; i++)
+		if (groups[i] == group->gr_gid)
+			return true;
+	return false;
+}
+
 void config_locate(const char *explicit_path, char **path, bool *system)
 {
-	config_locate_in(explicit_path, CONFIG_SYSTEM_FILE, path, system);
+	config_locate_in(explicit_path, CONFIG_SYSTEM_FILE, config_clinic_staff(), path, system);
 }

@@ -41,16 +41,23 @@ typedef struct {
 } DosedConfig;
 
 /* Which file to read: `explicit_path` when given; else
- * $XDG_CONFIG_HOME/dosed/dosed.conf if it exists; else /etc/dosed/dosed.conf
- * if it exists (system mode); else none (personal defaults).  *path is NULL
- * for none; *system tells which defaults apply. */
+ * $XDG_CONFIG_HOME/dosed/dosed.conf if it exists; else, for clinic staff
+ * (root, or a member of group dosed), /etc/dosed/dosed.conf if it exists
+ * (system mode); else none (personal defaults).  A patient on a desktop
+ * where dosed was installed (which puts /etc/dosed/dosed.conf there) is not
+ * staff, and keeps their own database.  *path is NULL for none; *system
+ * tells which defaults apply. */
 void config_locate(const char *explicit_path, char **path, bool *system);
-/* config_locate() with the system file named: config_locate() is this with
- * DOSED_SYSCONFDIR "/dosed/dosed.conf" (tests use a temporary file).  An
- * explicit path that names system_file gets system defaults.  *path is newly
- * allocated (or NULL). */
-void config_locate_in(const char *explicit_path, const char *system_file, char **path,
-		      bool *system);
+/* config_locate() with the system file and the caller's standing named:
+ * config_locate() is this with DOSED_SYSCONFDIR "/dosed/dosed.conf" and
+ * config_clinic_staff() (tests use a temporary file).  An explicit path that
+ * names system_file gets system defaults.  *path is newly allocated (or
+ * NULL). */
+void config_locate_in(const char *explicit_path, const char *system_file, bool staff,
+		      char **path, bool *system);
+/* Whether this process is clinic staff: root, or group dosed among its
+ * groups. */
+bool config_clinic_staff(void);
 
 /* Whether a configuration or protocol file, opened as `fd` from `path`,
  * may be read: refused (DOSED_ERROR_REFUSED, naming the file and the fix)

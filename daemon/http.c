@@ -50,7 +50,8 @@ static const char http_failed_body[] = "Service Unavailable; try again later\n";
 /* ---- libmicrohttpd's callbacks ---------------------------------------- */
 
 /* libmicrohttpd's messages quote request paths, which may hold tokens:
- * they go through log_redact().  While starting they are the error. */
+ * they go through log_redact().  While starting they are the error;
+ * afterwards they are debug lines. */
 static void http_log(void *cls, const char *format, va_list args)
 {
 	HttpServer *server = cls;
@@ -63,7 +64,10 @@ static void http_log(void *cls, const char *format, va_list args)
 			g_string_append(server->start_error, "; ");
 		g_string_append(server->start_error, redacted);
 	} else {
-		log_warnx("http: %s", redacted);
+		/* Once serving, these are about one client's request (too long,
+		 * out of memory in its pool): at any higher level a remote
+		 * client could flood the journal. */
+		log_debug("http: %s", redacted);
 	}
 	g_free(redacted);
 	g_free(message);

@@ -822,18 +822,23 @@ static void test_locate_order(void **state)
 	bool system = true;
 
 	/* Nothing there: personal defaults. */
-	config_locate_in(NULL, system_file, &path, &system);
+	config_locate_in(NULL, system_file, true, &path, &system);
 	assert_null(path);
 	assert_false(system);
 
 	g_free(write_file(fixture->dir, "etc/dosed/dosed.conf", "[feed]\n"));
-	config_locate_in(NULL, system_file, &path, &system);
+	config_locate_in(NULL, system_file, true, &path, &system);
 	assert_string_equal(path, system_file);
 	assert_true(system);
 	g_free(path);
+	/* A patient on a desktop where dosed was installed is not staff:
+	 * their own database, not the clinic's. */
+	config_locate_in(NULL, system_file, false, &path, &system);
+	assert_null(path);
+	assert_false(system);
 
 	g_free(write_file(fixture->config_home, "dosed/dosed.conf", "[feed]\n"));
-	config_locate_in(NULL, system_file, &path, &system);
+	config_locate_in(NULL, system_file, true, &path, &system);
 	assert_string_equal(path, personal);
 	assert_false(system);
 	g_free(path);
@@ -843,12 +848,12 @@ static void test_locate_order(void **state)
 	assert_false(system);
 	g_free(path);
 
-	config_locate_in("elsewhere.conf", system_file, &path, &system);
+	config_locate_in("elsewhere.conf", system_file, true, &path, &system);
 	assert_string_equal(path, "elsewhere.conf");
 	assert_false(system);
 	g_free(path);
 	/* Naming the system file explicitly is system use. */
-	config_locate_in(system_file, system_file, &path, &system);
+	config_locate_in(system_file, system_file, false, &path, &system);
 	assert_string_equal(path, system_file);
 	assert_true(system);
 	g_free(path);
