@@ -17,7 +17,7 @@ UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 
 ALL_CFLAGS = $(STD_CFLAGS) -Icore $(CFLAGS)
 
-.PHONY: all check check-quick clean tests deps run
+.PHONY: all check check-quick clean tests deps run fuzz
 all: $(O)/dosectl $(if $(DAEMON_SRC),$(O)/dosed)
 
 $(O)/%.o: %.c
@@ -68,6 +68,13 @@ check: deps
 check-quick: all tests
 	tests/run $(BUILDDIR)
 
+# Fuzz every parser that reads outside input, FUZZ_SECONDS each, then run
+# every kept crash input once (tests/fuzz/README.md): clang and libFuzzer,
+# built into build-fuzz/.
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 # Install the missing Debian packages (sudo when not root), saying which.
 deps:
 	@scripts/install-deps
@@ -84,7 +91,7 @@ run: deps
 	$(O)/dosed --config $(DEV_CONF)
 
 clean:
-	rm -rf $(BUILDDIR) $(BUILDDIR)-asan
+	rm -rf $(BUILDDIR) $(BUILDDIR)-asan build-fuzz
 
 # ---- install ------------------------------------------------------------
 #

@@ -474,6 +474,29 @@ feed_render_add_event(FeedRender *render, const char *uid, icalcomponent *conten
 	g_free(text);
 }
 
+/* libical 3.0.16 folds a content line together with the CRLF that ends it
+ * when the last fold falls at the line's end (fixed in libical 4.0.3, pull
+ * request 1338): a value of 73 octets after its last fold point comes out
+ * as "...\r" CRLF " \n", a line ending split in two, and one of 74 as
+ * "..." CRLF " " CRLF, an empty fold that iCloud refuses.  Unfolding
+ * (RFC 5545 3.1) reads both as a plain CRLF, so write that.  In place. */
+static void
+feed_repair_folds(char *text)
+{
+	char *in = text, *out = text;
+
+	while (*in != '\0') {
+		if (strncmp(in, "\r\r\n \n", 5) == 0 || strncmp(in, "\r\n \r\n", 5) == 0) {
+			*out++ = '\r';
+			*out++ = '\n';
+			in += 5;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
+}
+
 /* Finish: the feed's own state (key: prefix + feed_id), then the text. */
 static char *
 feed_render_finish(FeedRender *render, const char *feed_id, gint64 *last_modified,
@@ -494,6 +517,8 @@ feed_render_finish(FeedRender *render, const char *feed_id, gint64 *last_modifie
 			    icalerror_strerror(icalerrno));
 	else
 		copy = g_strdup(text);
+	if (copy != NULL)
+		feed_repair_folds(copy);
 	icalmemory_free_buffer(text);
 	icalcomponent_free(render->calendar);
 	g_checksum_free(render->feed_sum);

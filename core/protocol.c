@@ -460,6 +460,14 @@ bool phase_parse(const char *text, DosedPhase *out, GError **error)
 				    "', dose' has no dose after it, e.g. ', dose 100 mcg'");
 			goto fail;
 		}
+		/* The stored copy writes ", dose ;...", where " ;" starts a
+		 * comment: the regimen could never read its protocol back. */
+		if (*phase.dose == ';') {
+			g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+				    "the dose '%s' starts with ';', which reads as a comment; "
+				    "remove the ';'", phase.dose);
+			goto fail;
+		}
 	}
 	g_free(body);
 	*out = phase;
@@ -578,6 +586,18 @@ static char *phase_to_text(const DosedPhase *phase)
  * Weekdays.
  */
 
+/* `text` safe to quote in a one-line message (error.h): control
+ * characters escaped C-style, UTF-8 left as typed.  Newly allocated. */
+static char *quotable(const char *text)
+{
+	char high[129];
+
+	for (int i = 0; i < 128; i++)
+		high[i] = (char)(0x80 + i);
+	high[128] = '\0';
+	return g_strescape(text, high);
+}
+
 bool weekdays_parse(const char *text, unsigned *weekdays, GError **error)
 {
 	char **items = g_strsplit(text, ",", -1);
@@ -598,20 +618,26 @@ bool weekdays_parse(const char *text, unsigned *weekdays, GError **error)
 			    g_ascii_strcasecmp(*item, weekday_full[day - 1]) == 0)
 				found = day;
 		if (!found) {
+			char *quoted = quotable(**item ? *item : text);
+
 			if (**item)
 				g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
 					    "'%s' is not a weekday: use mon, tue, wed, thu, fri, "
-					    "sat or sun", *item);
+					    "sat or sun", quoted);
 			else
 				g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
 					    "an empty weekday in '%s': list them like 'mon,wed,fri'",
-					    text);
+					    quoted);
+			g_free(quoted);
 			goto out;
 		}
 		if (bits & DOSED_WEEKDAY_BIT(found)) {
+			char *quoted = quotable(text);
+
 			g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
 				    "'%s' is listed twice in '%s': list each weekday once",
-				    weekday_short[found - 1], text);
+				    weekday_short[found - 1], quoted);
+			g_free(quoted);
 			goto out;
 		}
 		bits |= DOSED_WEEKDAY_BIT(found);

@@ -440,13 +440,36 @@ local_timestamp_parse(const char *text, GTimeZone *tz, gint64 *out)
 	return true;
 }
 
+/* Whether the instant falls in the years 0001-9999 in every zone, so that
+ * date_of_instant() and timestamp_format() can write it wherever the
+ * patient lives: an offset can push a time written in those years out of
+ * them ("0001-01-01T00:00:00+00:01" is in year 0 in UTC), so a day is kept
+ * clear at either end, more than any zone's offset. */
+static bool
+instant_in_range(gint64 instant)
+{
+	GDateTime *first = g_date_time_new_from_unix_utc(instant - SECONDS_PER_DAY);
+	GDateTime *last = g_date_time_new_from_unix_utc(instant + SECONDS_PER_DAY);
+	bool ok = first != NULL && last != NULL;
+
+	if (first != NULL)
+		g_date_time_unref(first);
+	if (last != NULL)
+		g_date_time_unref(last);
+	return ok;
+}
+
 bool
 timestamp_parse(const char *text, GTimeZone *tz, gint64 *out, GError **error)
 {
 	char *quoted;
+	gint64 instant;
 
-	if (rfc3339_parse(text, out) || local_timestamp_parse(text, tz, out))
+	if ((rfc3339_parse(text, &instant) || local_timestamp_parse(text, tz, &instant)) &&
+	    instant_in_range(instant)) {
+		*out = instant;
 		return true;
+	}
 	quoted = printable(text);
 	g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
 		    "\"%s\" is not a time; write \"YYYY-MM-DD HH:MM\" (local) or RFC 3339 "
@@ -468,7 +491,12 @@ timestamp_format(gint64 instant, GTimeZone *tz, char *buf)
 		g_date_time_unref(utc);
 	}
 	if (local != NULL) {
-		text = g_date_time_format(local, "%Y-%m-%dT%H:%M:%S%:z");
+		/* GLib's %Y does not pad years before 1000 to the four
+		 * digits RFC 3339 has: write the year ourselves. */
+		char *rest = g_date_time_format(local, "-%m-%dT%H:%M:%S%:z");
+
+		text = g_strdup_printf("%04d%s", g_date_time_get_year(local), rest);
+		g_free(rest);
 		g_date_time_unref(local);
 	}
 	g_strlcpy(buf, text != NULL ? text : "(no such time)", DOSED_TIMESTAMP_BUF);

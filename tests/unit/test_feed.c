@@ -416,6 +416,9 @@ static int assert_framing(const char *text)
 			fail_msg("a line that is not UTF-8 by itself (a fold split a "
 				 "character?): %.*s", (int)length, line);
 		if (line[0] == ' ' || line[0] == '\t') {
+			/* iCloud refuses an empty continuation line. */
+			if (length == 1)
+				fail_msg("an empty fold line");
 			g_string_append_len(unfolded, line + 1, (gssize)length - 1);
 			if (line > text + 2 && (unsigned char)line[-3] >= 0x80)
 				folds_after_non_ascii++;
@@ -903,6 +906,36 @@ static void test_framing_and_round_trip(void **state)
 	g_string_free(note, TRUE);
 }
 
+/* libical 3.0.16 folds inside the CRLF when a value's last piece is 73
+ * octets after a fold point, and writes an empty fold line at 74 (found by
+ * tests/fuzz/fuzz_feed.c): names and patient ids of every length around
+ * those come out framed right. */
+static void test_framing_at_every_length(void **state)
+{
+	Fixture *fixture = *state;
+	GString *name = g_string_new(NULL);
+	GString *id = g_string_new(NULL);
+	char *text;
+
+	for (int length = 55; length <= 160; length++) {
+		g_string_truncate(name, 0);
+		g_string_truncate(id, 0);
+		for (int i = 0; i < length; i++)
+			g_string_append_c(name, (char)('a' + i % 26));
+		for (int i = 0; i < (length > 64 ? 64 : length); i++)
+			g_string_append_c(id, (char)('A' + i % 26));
+		g_string_append_printf(id, "%d", length);
+		if (id->len > 64)
+			g_string_erase(id, 0, (gssize)(id->len - 64));
+		enrol(fixture, id->str, name->str, "b12-standard", "2026-11-23", "Europe/London");
+		text = render(fixture, id->str, at("2026-11-24T12:00:00Z"), NULL);
+		assert_framing(text);
+		g_free(text);
+	}
+	g_string_free(name, TRUE);
+	g_string_free(id, TRUE);
+}
+
 /* ---- alarms and overdue doses ------------------------------------------- */
 
 static int alarm_seconds(icalcomponent *alarm)
@@ -1124,6 +1157,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_state_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uid_shape, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_framing_and_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_framing_at_every_length, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overdue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_and_horizon, setup, teardown),
