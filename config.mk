@@ -39,7 +39,10 @@ STD_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) \
              -DDOSED_DATADIR=\"$(DATADIR)\" \
              -DDOSED_SYSCONFDIR=\"$(SYSCONFDIR)\" \
              $(shell $(PKG_CONFIG) --cflags $(PKGS))
-LIBS       = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+# libcsv (dosectl import) ships no pkg-config file in Debian: its header is
+# in the default include path, and it links with -lcsv.
+CSV_LIBS  ?= -lcsv
+LIBS       = $(shell $(PKG_CONFIG) --libs $(PKGS)) $(CSV_LIBS) -lm
 DAEMON_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(DAEMON_PKGS))
 DAEMON_LIBS   = $(shell $(PKG_CONFIG) --libs $(DAEMON_PKGS))
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS))

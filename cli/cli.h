@@ -116,6 +116,7 @@ int cmd_advance(CliContext *ctx, int argc, char **argv);
 int cmd_stop(CliContext *ctx, int argc, char **argv);
 int cmd_feed(CliContext *ctx, int argc, char **argv);
 int cmd_export(CliContext *ctx, int argc, char **argv);
+int cmd_import(CliContext *ctx, int argc, char **argv);
 
 const CliCommand *cli_find_command(const char *name);
 

@@ -26,6 +26,13 @@ static const CliCommand commands[] = {
 	  "  --tz ZONE        the patient's IANA time zone, e.g. Europe/London\n"
 	  "                   (default: this machine's)\n"
 	  "  --days DAYS      weekdays of an 'N per week' phase, e.g. tue,fri\n" },
+	{ "import", cmd_import, "import FILE.csv",
+	  "Enrol many patients from a CSV file (RFC 4180, UTF-8), all or nothing.\n"
+	  "One line per patient with the columns id,name,protocol,start,tz,days,\n"
+	  "the arguments of 'enrol'; start, tz and days may be empty (today, this\n"
+	  "machine's zone, the protocol's days).  A first line naming the columns\n"
+	  "is skipped.  Every wrong row is reported as FILE:LINE, and then nothing\n"
+	  "is imported.\n" },
 	{ "patients", cmd_patients, "patients",
 	  "Everyone enrolled, with protocol, phase, next dose and status.\n" },
 	{ "show", cmd_show, "show [PATIENT]",

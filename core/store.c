@@ -1300,127 +1300,179 @@ static bool store_is_unique_violation(int rc)
 	return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
 }
 
-/* Enrol inside the savepoint of store_enrol(). */
-static bool store_enrol_rows(DosedStore *store, const char *patient_id, const char *name,
-			     const char *tz_name, const DosedProtocol *protocol,
-			     DosedDate start, const char *actor, gint64 now, GError **error)
-{
-	g_autoptr(sqlite3_stmt) stmt = NULL;
-	g_autofree char *stored_name = NULL;
-	g_autofree char *stored_tz = NULL;
-	g_autofree char *local_tz = NULL;
-	g_autofree char *protocol_text = NULL;
-	char start_text[DOSED_DATE_BUF];
-	gint64 regimen_id;
-	int rc;
+/* The statements of an enrolment, prepared once for store_enrol() and once
+ * for all the rows of store_enrol_many(). */
+typedef struct {
+	sqlite3_stmt *active;           /* the patient's active regimen */
+	sqlite3_stmt *on_record;        /* the patient row */
+	sqlite3_stmt *insert_patient;
+	sqlite3_stmt *insert_regimen;
+	sqlite3_stmt *insert_audit;
+} EnrolStatements;
 
-	/* An active regimen refuses a second one (SPEC 3: enrolled twice). */
-	stmt = store_prepare(store,
+static void enrol_statements_finish(EnrolStatements *s)
+{
+	sqlite3_finalize(s->active);
+	sqlite3_finalize(s->on_record);
+	sqlite3_finalize(s->insert_patient);
+	sqlite3_finalize(s->insert_regimen);
+	sqlite3_finalize(s->insert_audit);
+	memset(s, 0, sizeof(*s));
+}
+
+static bool enrol_statements_prepare(DosedStore *store, EnrolStatements *s, GError **error)
+{
+	memset(s, 0, sizeof(*s));
+	s->active = store_prepare(store,
 		"SELECT protocol_id, start_date FROM regimen"
 		" WHERE patient_id = ?1 AND stopped_at IS NULL", error);
-	if (!stmt)
+	if (s->active)
+		s->on_record = store_prepare(store, "SELECT name, tz FROM patient WHERE id = ?1",
+					     error);
+	if (s->on_record)
+		s->insert_patient = store_prepare(store,
+			"INSERT INTO patient (id, name, tz, created_at, created_by)"
+			" VALUES (?1, ?2, ?3, ?4, ?5)", error);
+	if (s->insert_patient)
+		s->insert_regimen = store_prepare(store,
+			"INSERT INTO regimen (patient_id, protocol_id, protocol_text, start_date,"
+			" enrolled_at, enrolled_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
+	if (s->insert_regimen)
+		s->insert_audit = store_prepare(store,
+			"INSERT INTO audit (at, actor, action, patient_id, regimen_id, detail)"
+			" VALUES (?1, ?2, 'enrol', ?3, ?4,"
+			" json_object('protocol', ?5, 'start', ?6, 'name', ?7, 'tz', ?8))", error);
+	if (!s->insert_audit) {
+		enrol_statements_finish(s);
 		return false;
-	bind_text(stmt, 1, patient_id);
-	rc = sqlite3_step(stmt);
+	}
+	return true;
+}
+
+/* Ready a reused statement for the next row. */
+static void store_reset(sqlite3_stmt *stmt)
+{
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+}
+
+/* What the database holds against enrolling a patient: an active regimen
+ * (SPEC 3: enrolled twice), or a name or zone other than those on record.
+ * *stored_name and *stored_tz (newly allocated) receive the patient row of
+ * a returning patient, else NULL. */
+static bool store_enrol_check(DosedStore *store, EnrolStatements *s, const char *patient_id,
+			      const char *name, const char *tz_name, char **stored_name,
+			      char **stored_tz, GError **error)
+{
+	int rc;
+
+	*stored_name = *stored_tz = NULL;
+	bind_text(s->active, 1, patient_id);
+	rc = sqlite3_step(s->active);
 	if (rc == SQLITE_ROW) {
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_EXISTS,
 			    "patient '%s' is already enrolled (on %s since %s); stop that regimen first or use another id",
-			    patient_id, (const char *)sqlite3_column_text(stmt, 0),
-			    (const char *)sqlite3_column_text(stmt, 1));
+			    patient_id, (const char *)sqlite3_column_text(s->active, 0),
+			    (const char *)sqlite3_column_text(s->active, 1));
+		store_reset(s->active);
 		return false;
 	}
 	if (rc != SQLITE_DONE) {
 		store_fail(store, rc, "looking for the patient", error);
+		store_reset(s->active);
 		return false;
 	}
-	g_clear_pointer(&stmt, sqlite3_finalize);
+	store_reset(s->active);
 
-	stmt = store_prepare(store, "SELECT name, tz FROM patient WHERE id = ?1", error);
-	if (!stmt)
-		return false;
-	bind_text(stmt, 1, patient_id);
-	rc = sqlite3_step(stmt);
+	bind_text(s->on_record, 1, patient_id);
+	rc = sqlite3_step(s->on_record);
 	if (rc == SQLITE_ROW) {
-		stored_name = column_strdup(stmt, 0);
-		stored_tz = column_strdup(stmt, 1);
+		*stored_name = column_strdup(s->on_record, 0);
+		*stored_tz = column_strdup(s->on_record, 1);
 	} else if (rc != SQLITE_DONE) {
 		store_fail(store, rc, "looking for the patient", error);
+		store_reset(s->on_record);
 		return false;
 	}
-	g_clear_pointer(&stmt, sqlite3_finalize);
+	store_reset(s->on_record);
 
-	if (stored_name) {
+	if (*stored_name) {
 		/* A patient row is never overwritten (SPEC 5): a returning
 		 * patient keeps the name and zone on record. */
-		if ((name && strcmp(name, stored_name) != 0) ||
-		    (tz_name && strcmp(tz_name, stored_tz) != 0)) {
+		if ((name && strcmp(name, *stored_name) != 0) ||
+		    (tz_name && strcmp(tz_name, *stored_tz) != 0)) {
 			g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
 				    "patient '%s' is on record as '%s' in %s; enrol them again with that name and zone, or use another id",
-				    patient_id, stored_name, stored_tz);
+				    patient_id, *stored_name, *stored_tz);
+			g_clear_pointer(stored_name, g_free);
+			g_clear_pointer(stored_tz, g_free);
 			return false;
 		}
-	} else {
-		if (!name) {
-			g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
-				    "patient '%s' is new and needs a name", patient_id);
-			return false;
-		}
+	} else if (!name) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+			    "patient '%s' is new and needs a name", patient_id);
+		return false;
+	}
+	return true;
+}
+
+/* Write the rows of one enrolment that store_enrol_check() allowed.
+ * local_tz is the machine's zone name, for a new patient without one. */
+static bool store_enrol_insert(DosedStore *store, EnrolStatements *s, const char *patient_id,
+			       const char *name, const char *tz_name,
+			       const char *stored_name, const char *stored_tz,
+			       const DosedProtocol *protocol, const char *protocol_text,
+			       DosedDate start, const char *local_tz, const char *actor,
+			       gint64 now, GError **error)
+{
+	char start_text[DOSED_DATE_BUF];
+	gint64 regimen_id;
+	bool ok;
+
+	if (!stored_name) {
 		if (!tz_name)
-			tz_name = local_tz = zone_local_name();
-		stmt = store_prepare(store,
-			"INSERT INTO patient (id, name, tz, created_at, created_by)"
-			" VALUES (?1, ?2, ?3, ?4, ?5)", error);
-		if (!stmt)
+			tz_name = local_tz;
+		bind_text(s->insert_patient, 1, patient_id);
+		bind_text(s->insert_patient, 2, name);
+		bind_text(s->insert_patient, 3, tz_name);
+		sqlite3_bind_int64(s->insert_patient, 4, now);
+		bind_text(s->insert_patient, 5, actor);
+		ok = store_step_done(store, s->insert_patient, "recording the patient", error);
+		store_reset(s->insert_patient);
+		if (!ok)
 			return false;
-		bind_text(stmt, 1, patient_id);
-		bind_text(stmt, 2, name);
-		bind_text(stmt, 3, tz_name);
-		sqlite3_bind_int64(stmt, 4, now);
-		bind_text(stmt, 5, actor);
-		if (!store_step_done(store, stmt, "recording the patient", error))
-			return false;
-		g_clear_pointer(&stmt, sqlite3_finalize);
 	}
 
 	/* SPEC 1: the regimen keeps its own copy of the protocol. */
-	protocol_text = protocol_to_ini(protocol);
 	date_format(start, start_text);
-	stmt = store_prepare(store,
-		"INSERT INTO regimen (patient_id, protocol_id, protocol_text, start_date,"
-		" enrolled_at, enrolled_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
-	if (!stmt)
-		return false;
-	bind_text(stmt, 1, patient_id);
-	bind_text(stmt, 2, protocol->id);
-	bind_text(stmt, 3, protocol_text);
-	bind_text(stmt, 4, start_text);
-	sqlite3_bind_int64(stmt, 5, now);
-	bind_text(stmt, 6, actor);
-	if (!store_step_done(store, stmt, "recording the regimen", error))
+	bind_text(s->insert_regimen, 1, patient_id);
+	bind_text(s->insert_regimen, 2, protocol->id);
+	bind_text(s->insert_regimen, 3, protocol_text);
+	bind_text(s->insert_regimen, 4, start_text);
+	sqlite3_bind_int64(s->insert_regimen, 5, now);
+	bind_text(s->insert_regimen, 6, actor);
+	ok = store_step_done(store, s->insert_regimen, "recording the regimen", error);
+	store_reset(s->insert_regimen);
+	if (!ok)
 		return false;
 	regimen_id = sqlite3_last_insert_rowid(store->db);
-	g_clear_pointer(&stmt, sqlite3_finalize);
 
-	stmt = store_prepare(store,
-		"INSERT INTO audit (at, actor, action, patient_id, regimen_id, detail)"
-		" VALUES (?1, ?2, 'enrol', ?3, ?4,"
-		" json_object('protocol', ?5, 'start', ?6, 'name', ?7, 'tz', ?8))", error);
-	if (!stmt)
-		return false;
-	sqlite3_bind_int64(stmt, 1, now);
-	bind_text(stmt, 2, actor);
-	bind_text(stmt, 3, patient_id);
-	sqlite3_bind_int64(stmt, 4, regimen_id);
-	bind_text(stmt, 5, protocol->id);
-	bind_text(stmt, 6, start_text);
-	bind_text(stmt, 7, stored_name ? stored_name : name);
-	bind_text(stmt, 8, stored_tz ? stored_tz : tz_name);
-	return store_step_done(store, stmt, "recording the enrolment", error);
+	sqlite3_bind_int64(s->insert_audit, 1, now);
+	bind_text(s->insert_audit, 2, actor);
+	bind_text(s->insert_audit, 3, patient_id);
+	sqlite3_bind_int64(s->insert_audit, 4, regimen_id);
+	bind_text(s->insert_audit, 5, protocol->id);
+	bind_text(s->insert_audit, 6, start_text);
+	bind_text(s->insert_audit, 7, stored_name ? stored_name : name);
+	bind_text(s->insert_audit, 8, stored_tz ? stored_tz : tz_name);
+	ok = store_step_done(store, s->insert_audit, "recording the enrolment", error);
+	store_reset(s->insert_audit);
+	return ok;
 }
 
-bool store_enrol(DosedStore *store, const char *patient_id, const char *name,
-		 const char *tz_name, const DosedProtocol *protocol, DosedDate start,
-		 const char *actor, gint64 now, GError **error)
+/* The checks of store_enrol() that need no database. */
+static bool store_enrol_arguments(const char *patient_id, const DosedProtocol *protocol,
+				  DosedDate start, const char **tz_name, GError **error)
 {
 	if (!patient_id || !*patient_id) {
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
@@ -1432,8 +1484,24 @@ bool store_enrol(DosedStore *store, const char *patient_id, const char *name,
 			    "enrolling patient '%s' needs a protocol and a start date", patient_id);
 		return false;
 	}
-	if (tz_name && !*tz_name)
-		tz_name = NULL;
+	if (*tz_name && !**tz_name)
+		*tz_name = NULL;
+	return true;
+}
+
+bool store_enrol(DosedStore *store, const char *patient_id, const char *name,
+		 const char *tz_name, const DosedProtocol *protocol, DosedDate start,
+		 const char *actor, gint64 now, GError **error)
+{
+	EnrolStatements s;
+	g_autofree char *stored_name = NULL;
+	g_autofree char *stored_tz = NULL;
+	g_autofree char *local_tz = NULL;
+	g_autofree char *protocol_text = NULL;
+	bool ok;
+
+	if (!store_enrol_arguments(patient_id, protocol, start, &tz_name, error))
+		return false;
 	if (tz_name) {
 		GTimeZone *tz = zone_open(tz_name, error);
 
@@ -1443,10 +1511,111 @@ bool store_enrol(DosedStore *store, const char *patient_id, const char *name,
 	}
 	if (!store_check_actor(actor, error) || !store_write_begin(store, error))
 		return false;
-	return store_write_end(store,
-			       store_enrol_rows(store, patient_id, name, tz_name, protocol, start,
-						actor, now, error),
+	if (!enrol_statements_prepare(store, &s, error))
+		return store_write_end(store, false, error);
+	ok = store_enrol_check(store, &s, patient_id, name, tz_name, &stored_name, &stored_tz,
 			       error);
+	if (ok) {
+		local_tz = zone_local_name();
+		protocol_text = protocol_to_ini(protocol);
+		ok = store_enrol_insert(store, &s, patient_id, name, tz_name, stored_name,
+					stored_tz, protocol, protocol_text, start, local_tz, actor,
+					now, error);
+	}
+	enrol_statements_finish(&s);
+	return store_write_end(store, ok, error);
+}
+
+/* A database failure: it alone is reported, not the rows refused before it. */
+static bool store_enrol_many_fail(DosedEnrolment *rows, size_t n_rows, GError *failure,
+				  GError **error)
+{
+	for (size_t i = 0; i < n_rows; i++)
+		g_clear_error(&rows[i].error);
+	g_propagate_error(error, failure);
+	return false;
+}
+
+/* Check and write every row; see store_enrol_many(). */
+static bool store_enrol_many_rows(DosedStore *store, EnrolStatements *s, DosedEnrolment *rows,
+				  size_t n_rows, const char *actor, gint64 now, GError **error)
+{
+	/* Rows share a few protocols (one per protocol and --days): the
+	 * canonical text is made once for each, not once a row. */
+	g_autoptr(GHashTable) texts = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	/* Zones are checked once per distinct name. */
+	g_autoptr(GHashTable) zones = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autofree char *local_tz = zone_local_name();
+	size_t refused = 0;
+
+	for (size_t i = 0; i < n_rows; i++) {
+		DosedEnrolment *row = &rows[i];
+		const char *tz_name = row->tz_name;
+		g_autofree char *stored_name = NULL;
+		g_autofree char *stored_tz = NULL;
+		GError *row_error = NULL;
+
+		if (!store_enrol_arguments(row->patient_id, row->protocol, row->start, &tz_name,
+					   &row->error)) {
+			refused++;
+			continue;
+		}
+		if (tz_name && !g_hash_table_contains(zones, tz_name)) {
+			GTimeZone *tz = zone_open(tz_name, &row->error);
+
+			if (!tz) {
+				refused++;
+				continue;
+			}
+			g_time_zone_unref(tz);
+			g_hash_table_add(zones, (gpointer)tz_name);
+		}
+		if (!store_enrol_check(store, s, row->patient_id, row->name, tz_name,
+				       &stored_name, &stored_tz, &row_error)) {
+			if (row_error->domain == DOSED_ERROR && row_error->code == DOSED_ERROR_STORE)
+				return store_enrol_many_fail(rows, n_rows, row_error, error);
+			row->error = row_error;
+			refused++;
+			continue;
+		}
+		/* After a refusal nothing will be kept: only check the rest,
+		 * so that every refused row is named. */
+		if (refused)
+			continue;
+		const char *text = g_hash_table_lookup(texts, row->protocol);
+		if (!text) {
+			char *made = protocol_to_ini(row->protocol);
+
+			g_hash_table_insert(texts, (gpointer)row->protocol, made);
+			text = made;
+		}
+		if (!store_enrol_insert(store, s, row->patient_id, row->name, tz_name, stored_name,
+					stored_tz, row->protocol, text, row->start, local_tz, actor,
+					now, &row_error))
+			return store_enrol_many_fail(rows, n_rows, row_error, error);
+	}
+	if (refused) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
+			    "%zu of the %zu patients cannot be enrolled; correct them and try again",
+			    refused, n_rows);
+		return false;
+	}
+	return true;
+}
+
+bool store_enrol_many(DosedStore *store, DosedEnrolment *rows, size_t n_rows,
+		      const char *actor, gint64 now, GError **error)
+{
+	EnrolStatements s;
+	bool ok;
+
+	if (!store_check_actor(actor, error) || !store_write_begin(store, error))
+		return false;
+	if (!enrol_statements_prepare(store, &s, error))
+		return store_write_end(store, false, error);
+	ok = store_enrol_many_rows(store, &s, rows, n_rows, actor, now, error);
+	enrol_statements_finish(&s);
+	return store_write_end(store, ok, error);
 }
 
 static bool store_log_rows(DosedStore *store, const DosedRegimen *regimen,

@@ -87,6 +87,31 @@ bool store_enrol(DosedStore *store, const char *patient_id, const char *name,
 		 const char *tz_name, const DosedProtocol *protocol, DosedDate start,
 		 const char *actor, gint64 now, GError **error);
 
+/* One row of store_enrol_many(): the arguments of store_enrol(). */
+typedef struct {
+	const char *patient_id;
+	const char *name;       /* NULL: as on record (a returning patient) */
+	const char *tz_name;    /* NULL: as on record, else the machine's zone */
+	/* With --days applied.  Rows may share one protocol: its canonical
+	 * text (protocol_to_ini()) is made once per distinct pointer. */
+	const DosedProtocol *protocol;
+	DosedDate start;
+	/* Set (newly allocated; the caller frees it) when store_enrol_many()
+	 * refuses this row, with the code and message store_enrol() would
+	 * give.  NULL on entry. */
+	GError *error;
+} DosedEnrolment;
+
+/* Enrol many patients in the caller's write transaction (dosectl import),
+ * all or nothing: the same checks, rows and audit as store_enrol() for each
+ * row in order, with the statements prepared once.  When any row is
+ * refused, every refused row's `error` is set, nothing is written, and the
+ * result is false with DOSED_ERROR_REFUSED saying how many.  A database
+ * failure is false with `error` set and no row's.  The rows should hold
+ * distinct patient ids (a repeated id is refused as already enrolled). */
+bool store_enrol_many(DosedStore *store, DosedEnrolment *rows, size_t n_rows,
+		      const char *actor, gint64 now, GError **error);
+
 /* One patient with their newest regimen; DOSED_ERROR_NOT_FOUND when unknown.
  * Free with regimen_destroy(). */
 DosedRegimen *store_load_regimen(DosedStore *store, const char *patient_id, GError **error);

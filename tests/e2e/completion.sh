@@ -48,7 +48,7 @@ offers() {
 }
 
 check "the commands, at the start" offers \
-  "advance due enrol export feed help log patients protocols schedule show stop void" ""
+  "advance due enrol export feed help import log patients protocols schedule show stop void" ""
 check "a command from its first letters" offers "enrol export" e
 check "global options" offers "--config --db --help --json --version" --
 check "log's options" offers "--at --config --db --force --help --json --note --site" log --
