@@ -17,7 +17,7 @@ UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 
 ALL_CFLAGS = $(STD_CFLAGS) -Icore $(CFLAGS)
 
-.PHONY: all check check-quick clean tests deps run fuzz
+.PHONY: all check check-quick clean tests deps run fuzz bench
 all: $(O)/dosectl $(if $(DAEMON_SRC),$(O)/dosed)
 
 $(O)/%.o: %.c
@@ -74,6 +74,17 @@ check-quick: all tests
 FUZZ_SECONDS ?= 30
 fuzz: deps
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# The benchmark of issue 7 (not part of check): 100,000 patients, one table
+# of figures against references (sqlite3's .import, nginx) with targets;
+# see bench/run.sh.  Installs wrk and nginx first when missing.
+$(O)/bench-render: bench/render.c $(O)/libdosed.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+bench:
+	@bench/deps.sh
+	$(MAKE) all $(O)/bench-render
+	bench/run.sh $(O)
 
 # Install the missing Debian packages (sudo when not root), saying which.
 deps:
