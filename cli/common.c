@@ -137,7 +137,7 @@ bool cli_open_store(CliContext *ctx, bool create, GError **error)
 	return ctx->store != NULL;
 }
 
-static bool valid_patient_id(const char *id)
+bool cli_patient_id_ok(const char *id)
 {
 	size_t len = strlen(id);
 	if (len == 0 || len > 64 || id[0] == '-' || !g_utf8_validate(id, -1, NULL))
@@ -150,9 +150,22 @@ static bool valid_patient_id(const char *id)
 	return true;
 }
 
+gunichar cli_text_control_character(const char *text)
+{
+	/* Line breaks and tabs are text people write and are kept exactly;
+	 * other control characters (an escape sequence, say) would let a
+	 * name repaint a colleague's terminal or fake a worklist row. */
+	for (const char *p = text; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (g_unichar_iscntrl(c) && c != '\n' && c != '\t')
+			return c;
+	}
+	return 0;
+}
+
 bool cli_valid_patient_id(CliContext *ctx, const char *id, int *status)
 {
-	if (valid_patient_id(id))
+	if (cli_patient_id_ok(id))
 		return true;
 	*status = cli_usage_error(ctx, "'%s' is not a patient id (1 to 64 characters, no spaces, "
 				  "not starting with '-')", id);
@@ -201,16 +214,11 @@ bool cli_check_text(CliContext *ctx, const char *what, const char *text, int *st
 		*status = cli_usage_error(ctx, "%s is empty", what);
 		return false;
 	}
-	/* Line breaks and tabs are text people write and are kept exactly;
-	 * other control characters (an escape sequence, say) would let a
-	 * name repaint a colleague's terminal or fake a worklist row. */
-	for (const char *p = text; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (g_unichar_iscntrl(c) && c != '\n' && c != '\t') {
-			*status = cli_usage_error(ctx, "%s holds the control character U+%04X; "
-						  "only line breaks and tabs are kept", what, c);
-			return false;
-		}
+	gunichar c = cli_text_control_character(text);
+	if (c) {
+		*status = cli_usage_error(ctx, "%s holds the control character U+%04X; "
+					  "only line breaks and tabs are kept", what, c);
+		return false;
 	}
 	return true;
 }

@@ -156,17 +156,9 @@ static const ImportProtocol *import_protocol(Import *im, const char *id, const c
  * with '-'). */
 static char *import_id_problem(const char *id)
 {
-	size_t len = strlen(id);
-	bool ok = len > 0 && len <= 64 && id[0] != '-' && g_utf8_validate(id, -1, NULL);
-
-	for (const char *p = id; ok && *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (g_unichar_isspace(c) || g_unichar_iscntrl(c))
-			ok = false;
-	}
-	if (ok)
+	if (cli_patient_id_ok(id))
 		return NULL;
-	if (len == 0)
+	if (*id == '\0')
 		return g_strdup("the patient id is empty");
 	return g_strdup_printf("'%s' is not a patient id (1 to 64 characters, no spaces, not "
 			       "starting with '-')", g_utf8_validate(id, -1, NULL) ? id : "?");
@@ -180,12 +172,10 @@ static char *import_name_problem(const char *name)
 		return g_strdup("the name is not valid UTF-8 text; save the file as UTF-8");
 	if (!*name)
 		return g_strdup("the name is empty");
-	for (const char *p = name; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (g_unichar_iscntrl(c) && c != '\n' && c != '\t')
-			return g_strdup_printf("the name holds the control character U+%04X; "
-					       "only line breaks and tabs are kept", c);
-	}
+	gunichar c = cli_text_control_character(name);
+	if (c)
+		return g_strdup_printf("the name holds the control character U+%04X; "
+				       "only line breaks and tabs are kept", c);
 	return NULL;
 }
 
