@@ -225,6 +225,9 @@ settle
 # From the last start: the start-up work done after the first feed (the
 # reminders' catch-up over every patient) shows here.
 settled_ms=$(ms_since "$start")
+# Memory once the start-up work is done, and the most it took on the way.
+idle_rss_mib=$(rss_kib "$dosed_pid" VmRSS | awk '{ printf "%.1f", $1 / 1024 }')
+startup_hwm_mib=$(rss_kib "$dosed_pid" VmHWM | awk '{ printf "%.1f", $1 / 1024 }')
 say "watching the idle daemon for $idle_seconds s"
 before=$(switches)
 # A daemon that has served a feed has switched at least once: 0 would mean
@@ -338,7 +341,9 @@ row "dosectl patients (ms)" "$patients_ms" "" "" "-" "-"
 row "start-up to first served feed (ms)" "$startup_ms" "" "" "< 1000 ms" "$(verdict "$startup_ms" '<' 1000)"
 row "start-up until idle (ms)" "$settled_ms" "" "" "-" "-"
 row "resident memory, first feed (MiB)" "$rss_mib" "" "" "< 64 MiB" "$(verdict "$rss_mib" '<' 64)"
-row "peak resident memory, VmHWM (MiB)" "$hwm_mib" "" "" "-" "-"
+row "resident memory, idle (MiB)" "$idle_rss_mib" "" "" "< 64 MiB" "$(verdict "$idle_rss_mib" '<' 64)"
+row "peak memory to idle, VmHWM (MiB)" "$startup_hwm_mib" "" "" "< 64 MiB" "$(verdict "$startup_hwm_mib" '<' 64)"
+row "peak memory after wrk, VmHWM (MiB)" "$hwm_mib" "" "" "-" "-"
 row "render one patient's feed (us)" "$render_patient_us" "" "" "-" "-"
 row "render 7-day clinic feed (ms)" "$render_clinic_ms" "" "" "-" "-"
 row "HTTP feed, wrk -c50 -t2 (req/s)" "$rps_d" "nginx $rps_n" "$(x "$rps_ratio")" ">= 0.8x" "$(verdict "$rps_ratio" '>=' 0.8)"
