@@ -9,6 +9,11 @@
  * Every command is one transaction: store_begin(), then any number of reads
  * and writes, then store_commit() or store_rollback().  The write functions
  * require an open write transaction.
+ *
+ * A DosedStore (one SQLite connection, opened SQLITE_OPEN_NOMUTEX) may be
+ * used from any thread, but by one thread at a time: a thread that shares
+ * one with another holds a lock of its own around every use.  Regimens
+ * and what they point to may be used and freed in any thread.
  */
 #ifndef DOSED_STORE_H
 #define DOSED_STORE_H
@@ -47,16 +52,23 @@ typedef struct {
 	GTimeZone *tz;
 	gint64 regimen_id;
 	char *protocol_id;
-	DosedProtocol *protocol; /* the copy stored at enrolment */
+	/* The copy stored at enrolment.  Read only: regimens loaded together
+	 * with the same stored copy share one parse; it lives as long as the
+	 * regimen does. */
+	DosedProtocol *protocol;
 	DosedDate start;
 	gint64 enrolled_at;
 	char *enrolled_by;
 	gint64 stopped_at;      /* 0 while active */
 	char *stopped_by;
+	/* Read only, like the arrays below: empty ones are shared between the
+	 * regimens of a load. */
 	GPtrArray *doses;       /* DosedDose *, every dose, void too, by given_at then id */
 	GArray *dose_events;    /* DosedDoseEvent: the non-void doses, for the engine */
 	GArray *advances;       /* DosedAdvanceEvent */
 	DosedRegimenView view;  /* points into the fields above */
+	void *protocol_share;   /* private to store.c: keeps `protocol` alive */
+	char *strings;          /* private to store.c: holds the strings above */
 } DosedRegimen;
 
 /* Open (creating when missing, with `mode`, e.g. 0600 or 0660, and its

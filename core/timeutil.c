@@ -18,6 +18,8 @@
 /* Years we can write as YYYY and GDate can hold. */
 #define YEAR_MIN 1
 #define YEAR_MAX 9999
+/* GDate's Julian day of YEAR_MAX-12-31 (date_from_ymd(YEAR_MAX, 12, 31)). */
+#define JULIAN_MAX 3652059
 
 /* Match `text` against an anchored pattern and return its groups (group 0
  * is the whole text), or NULL when it does not match.  [0-9] rather than
@@ -112,18 +114,34 @@ date_to_ymd(DosedDate date, int *year, int *month, int *day)
 	*day = g_date_get_day(&gdate);
 }
 
+/* `length` ASCII digits at text as a number, or -1. */
+static int
+digits_value(const char *text, int length)
+{
+	int value = 0;
+
+	for (int i = 0; i < length; i++) {
+		if (!g_ascii_isdigit(text[i]))
+			return -1;
+		value = value * 10 + (text[i] - '0');
+	}
+	return value;
+}
+
 bool
 date_parse(const char *text, DosedDate *out, GError **error)
 {
-	char **groups = match_groups("^([0-9]{4})-([0-9]{2})-([0-9]{2})$", text);
-	bool shaped = groups != NULL;
+	/* Exactly "YYYY-MM-DD": checked by hand rather than with GRegex, as
+	 * every load of the database parses one per patient. */
+	bool shaped = strlen(text) == 10 && text[4] == '-' && text[7] == '-' &&
+		      digits_value(text, 4) >= 0 && digits_value(text + 5, 2) >= 0 &&
+		      digits_value(text + 8, 2) >= 0;
 	DosedDate date = DOSED_DATE_NONE;
 	char *quoted;
 
 	if (shaped)
-		date = date_from_ymd(group_int(groups, 1), group_int(groups, 2),
-				     group_int(groups, 3));
-	g_strfreev(groups);
+		date = date_from_ymd(digits_value(text, 4), digits_value(text + 5, 2),
+				     digits_value(text + 8, 2));
 	if (date == DOSED_DATE_NONE) {
 		quoted = printable(text);
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
@@ -142,9 +160,22 @@ date_format(DosedDate date, char *buf)
 {
 	int year, month, day;
 
-	/* An invalid date prints as zeros rather than as a plausible day. */
+	/* An invalid date prints as zeros rather than as a plausible day.
+	 * Digit by digit: the worklist of a clinic prints two dates for each
+	 * of 100,000 patients, and snprintf was a tenth of it.  Years are
+	 * 1-9999 (date_to_ymd() gives 0 otherwise). */
 	date_to_ymd(date, &year, &month, &day);
-	snprintf(buf, DOSED_DATE_BUF, "%04d-%02d-%02d", year, month, day);
+	buf[0] = (char)('0' + year / 1000 % 10);
+	buf[1] = (char)('0' + year / 100 % 10);
+	buf[2] = (char)('0' + year / 10 % 10);
+	buf[3] = (char)('0' + year % 10);
+	buf[4] = '-';
+	buf[5] = (char)('0' + month / 10);
+	buf[6] = (char)('0' + month % 10);
+	buf[7] = '-';
+	buf[8] = (char)('0' + day / 10);
+	buf[9] = (char)('0' + day % 10);
+	buf[10] = '\0';
 	return buf;
 }
 
@@ -153,8 +184,7 @@ date_add_days(DosedDate date, int days)
 {
 	gint64 result = (gint64)date + days;
 
-	if (!g_date_valid_julian(date) || result < 1 ||
-	    result > date_from_ymd(YEAR_MAX, 12, 31))
+	if (!g_date_valid_julian(date) || result < 1 || result > JULIAN_MAX)
 		return DOSED_DATE_NONE;
 	return (DosedDate)result;
 }
@@ -194,26 +224,61 @@ date_weekday(DosedDate date)
 	return g_date_get_weekday(&gdate);
 }
 
+/* The calendar day (GDate's Julian day) holding `seconds` after the Unix
+ * epoch, or DOSED_DATE_NONE outside the years GDateTime can hold (1-9999). */
+static DosedDate
+day_of_seconds(gint64 seconds)
+{
+	gint64 days = seconds >= 0 ? seconds / SECONDS_PER_DAY
+				   : -((-seconds + SECONDS_PER_DAY - 1) / SECONDS_PER_DAY);
+	gint64 julian = days + UNIX_EPOCH_JULIAN;
+
+	if (julian < 1 || julian > JULIAN_MAX)
+		return DOSED_DATE_NONE;
+	return (DosedDate)julian;
+}
+
+/* What g_date_time_to_timezone() does, without making two GDateTimes: a
+ * load of 100,000 patients asks this for every one of them, and each
+ * dose.  The same interval lookup, the same range (an instant or local
+ * time outside years 1-9999 has no date). */
 DosedDate
 date_of_instant(gint64 instant, GTimeZone *tz)
 {
-	GDateTime *utc = g_date_time_new_from_unix_utc(instant);
-	GDateTime *local;
-	int year, month, day;
+	/* The same few questions come again and again ("today" in each of a
+	 * clinic's zones, for every patient), and GLib finds an instant's
+	 * interval by walking the zone's transitions from the first.  The
+	 * last answers are kept per thread, by zone name (zones of one name
+	 * have the same rules) and instant; the zone's address only picks
+	 * the slot. */
+	enum { CACHE_SIZE = 32, NAME_SIZE = 64 };
+	static _Thread_local struct {
+		gint64 instant;
+		char name[NAME_SIZE];
+		DosedDate date;
+	} cache[CACHE_SIZE];
+	const char *name;
+	guint slot;
+	DosedDate date;
+	int interval;
 
-	if (utc == NULL)
+	if (day_of_seconds(instant) == DOSED_DATE_NONE)
 		return DOSED_DATE_NONE;
-	if (tz != NULL) {
-		local = g_date_time_to_timezone(utc, tz);
-		g_date_time_unref(utc);
-		if (local == NULL)
-			return DOSED_DATE_NONE;
-	} else {
-		local = utc;
+	if (tz == NULL)
+		return day_of_seconds(instant);
+	name = g_time_zone_get_identifier(tz);
+	slot = (guint)(((guintptr)tz >> 4) ^ (guint64)instant ^ ((guint64)instant >> 32)) % CACHE_SIZE;
+	if (cache[slot].date != DOSED_DATE_NONE && cache[slot].instant == instant &&
+	    strcmp(cache[slot].name, name) == 0)
+		return cache[slot].date;
+	interval = g_time_zone_find_interval(tz, G_TIME_TYPE_UNIVERSAL, instant);
+	date = day_of_seconds(instant + g_time_zone_get_offset(tz, interval));
+	if (strlen(name) < NAME_SIZE) {
+		cache[slot].instant = instant;
+		strcpy(cache[slot].name, name);
+		cache[slot].date = date;
 	}
-	g_date_time_get_ymd(local, &year, &month, &day);
-	g_date_time_unref(local);
-	return date_from_ymd(year, month, day);
+	return date;
 }
 
 /* The UTC offset (seconds east) in effect at an instant. */

@@ -29,7 +29,7 @@
 #define T0 G_GINT64_CONSTANT(1795428000)
 #define DAY G_GINT64_CONSTANT(86400)
 /* The schema this dosed writes (store.c's store_migrations). */
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 static const char test_protocol_ini[] =
 	"[test-neuro]\n"
@@ -483,7 +483,8 @@ static void test_enrol_load_round_trip(void **state)
 	store_close(store);
 
 	/* SPEC 1: the regimen keeps the protocol's text as enrolled. */
-	stored_text = sql_text(fixture->db, "SELECT protocol_text FROM regimen");
+	stored_text = sql_text(fixture->db, "SELECT c.text FROM regimen r"
+			       " JOIN protocol_copy c ON c.id = r.protocol_copy_id");
 	assert_string_equal(stored_text, expected_text);
 }
 
@@ -564,6 +565,203 @@ static void test_reenrol_after_stop(void **state)
 			 T0 + 10 * DAY);
 	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM dose"), 1);
 	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM patient"), 1);
+}
+
+/* ---- store_enrol_many (dosectl import) ----------------------------------- */
+
+static DosedEnrolment enrolment(const Fixture *fixture, const char *patient_id,
+				const char *name, const char *tz_name, int day)
+{
+	return (DosedEnrolment){
+		.patient_id = patient_id,
+		.name = name,
+		.tz_name = tz_name,
+		.protocol = fixture->protocol,
+		.start = date_from_ymd(2026, 11, day),
+	};
+}
+
+static void clear_enrolments(DosedEnrolment *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		g_clear_error(&rows[i].error);
+}
+
+/* Every row enrolled, as store_enrol() would: patients, regimens on one
+ * stored copy of their shared protocol, one audit row each. */
+static void test_enrol_many(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedEnrolment rows[] = {
+		enrolment(fixture, "P1", "Ann", "Europe/London", 23),
+		enrolment(fixture, "P2", odd_name, "Asia/Tokyo", 24),
+		enrolment(fixture, "P3", "Cy", NULL, 25),
+	};
+	g_autofree char *audit = NULL;
+	GError *error = NULL;
+	DosedRegimen *regimen;
+
+	begin_write(store);
+	if (!store_enrol_many(store, rows, G_N_ELEMENTS(rows), "nurse", T0, &error))
+		fail_msg("store_enrol_many: %s", error->message);
+	commit(store);
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++)
+		assert_null(rows[i].error);
+
+	regimen = load(store, "P2");
+	assert_string_equal(regimen->name, odd_name);
+	assert_string_equal(regimen->tz_name, "Asia/Tokyo");
+	assert_int_equal(regimen->start, date_from_ymd(2026, 11, 24));
+	assert_string_equal(regimen->protocol->phases[0].name, "initial");
+	regimen_destroy(regimen);
+	store_close(store);
+
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM patient"), 3);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM regimen"), 3);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM protocol_copy"), 1);
+	audit = sql_text(fixture->db, "SELECT group_concat(action || ' ' || patient_id || ' '"
+			 " || regimen_id || ' ' || actor || ' ' || at, ', ') FROM audit");
+	assert_string_equal(audit, "enrol P1 1 nurse 1795428000, enrol P2 2 nurse 1795428000,"
+			    " enrol P3 3 nurse 1795428000");
+	/* No zone given: the machine's, as store_enrol() does. */
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM patient WHERE id = 'P3'"
+				 " AND tz <> ''"), 1);
+}
+
+/* All or nothing: one refused row (an unknown zone) and nothing is
+ * written; the refused row carries the error store_enrol() gives, the
+ * others none. */
+static void test_enrol_many_all_or_nothing(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedEnrolment rows[] = {
+		enrolment(fixture, "P1", "Ann", "Europe/London", 23),
+		enrolment(fixture, "P2", "Bob", "Mars/Olympus_Mons", 23),
+		enrolment(fixture, "P3", "Cy", "Europe/London", 23),
+		enrolment(fixture, "P4", NULL, "Europe/London", 23),
+	};
+	GError *error = NULL, *single = NULL;
+
+	begin_write(store);
+	assert_false(store_enrol_many(store, rows, G_N_ELEMENTS(rows), "nurse", T0, &error));
+	assert_error(error, DOSED_ERROR_REFUSED,
+		     "2 of the 4 patients cannot be enrolled; correct them and try again");
+	g_clear_error(&error);
+	assert_null(rows[0].error);
+	assert_null(rows[2].error);
+	assert_false(store_enrol(store, "P2", "Bob", "Mars/Olympus_Mons", fixture->protocol,
+				 date_from_ymd(2026, 11, 23), "nurse", T0, &single));
+	assert_non_null(rows[1].error);
+	assert_int_equal(rows[1].error->code, single->code);
+	assert_string_equal(rows[1].error->message, single->message);
+	g_clear_error(&single);
+	assert_error(rows[3].error, DOSED_ERROR_INVALID, "patient 'P4' is new and needs a name");
+	clear_enrolments(rows, G_N_ELEMENTS(rows));
+	commit(store);
+	store_close(store);
+
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM patient"), 0);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM regimen"), 0);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM audit"), 0);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM protocol_copy"), 0);
+}
+
+/* A patient already enrolled, and an id given twice: the refused row says
+ * so as store_enrol() would, and nothing is written.  (A repeated id is
+ * caught only as "already enrolled" by the rows written before it, so
+ * dosectl import checks for repeated ids itself.) */
+static void test_enrol_many_repeated_id(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedEnrolment enrolled[] = {
+		enrolment(fixture, "P0", "Zed", "Europe/London", 24),
+		enrolment(fixture, "P1", "Ann", "Europe/London", 24),
+	};
+	DosedEnrolment twice[] = {
+		enrolment(fixture, "P2", "Bob", "Europe/London", 24),
+		enrolment(fixture, "P2", "Bob", "Europe/London", 25),
+	};
+	GError *error = NULL;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	begin_write(store);
+	assert_false(store_enrol_many(store, enrolled, G_N_ELEMENTS(enrolled), "nurse", T0,
+				      &error));
+	assert_error(error, DOSED_ERROR_REFUSED, "1 of the 2 patients cannot be enrolled");
+	g_clear_error(&error);
+	assert_null(enrolled[0].error);
+	assert_error(enrolled[1].error, DOSED_ERROR_EXISTS,
+		     "patient 'P1' is already enrolled (on test-neuro since 2026-11-23); "
+		     "stop that regimen first or use another id");
+	clear_enrolments(enrolled, G_N_ELEMENTS(enrolled));
+
+	assert_false(store_enrol_many(store, twice, G_N_ELEMENTS(twice), "nurse", T0, &error));
+	assert_error(error, DOSED_ERROR_REFUSED, "1 of the 2 patients cannot be enrolled");
+	g_clear_error(&error);
+	assert_null(twice[0].error);
+	assert_error(twice[1].error, DOSED_ERROR_EXISTS,
+		     "patient 'P2' is already enrolled (on test-neuro since 2026-11-24)");
+	clear_enrolments(twice, G_N_ELEMENTS(twice));
+	commit(store);
+	store_close(store);
+
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM patient"), 1);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM regimen"), 1);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM audit"), 1);
+}
+
+/* A returning patient (regimen stopped) starts a new regimen, keeping the
+ * name and zone on record, which a row may leave out; a row naming them
+ * otherwise is refused as store_enrol() refuses it. */
+static void test_enrol_many_returning_patient(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedEnrolment refused[] = {
+		enrolment(fixture, "P1", "Anne", NULL, 30),
+	};
+	DosedEnrolment rows[] = {
+		enrolment(fixture, "P1", NULL, NULL, 30),
+		enrolment(fixture, "P2", "Bob", "Europe/Paris", 30),
+	};
+	g_autofree char *detail = NULL;
+	GError *error = NULL;
+	DosedRegimen *regimen;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	stop(store, "P1", T0 + DAY);
+
+	begin_write(store);
+	assert_false(store_enrol_many(store, refused, 1, "nurse", T0 + 2 * DAY, &error));
+	g_clear_error(&error);
+	assert_error(refused[0].error, DOSED_ERROR_REFUSED,
+		     "patient 'P1' is on record as 'Ann' in Europe/London");
+	clear_enrolments(refused, 1);
+	store_rollback(store);
+
+	begin_write(store);
+	if (!store_enrol_many(store, rows, G_N_ELEMENTS(rows), "nurse", T0 + 2 * DAY, &error))
+		fail_msg("store_enrol_many: %s", error->message);
+	commit(store);
+	regimen = load(store, "P1");
+	assert_string_equal(regimen->name, "Ann");
+	assert_string_equal(regimen->tz_name, "Europe/London");
+	assert_int_equal(regimen->start, date_from_ymd(2026, 11, 30));
+	assert_int_equal(regimen->stopped_at, 0);
+	regimen_destroy(regimen);
+	store_close(store);
+
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM patient"), 2);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM regimen WHERE patient_id = 'P1'"),
+			 2);
+	/* The audit row names the patient as on record. */
+	detail = sql_text(fixture->db, "SELECT detail FROM audit WHERE action = 'enrol'"
+			  " AND patient_id = 'P1' ORDER BY id DESC LIMIT 1");
+	assert_string_equal(detail, "{\"protocol\":\"test-neuro\",\"start\":\"2026-11-30\","
+			    "\"name\":\"Ann\",\"tz\":\"Europe/London\"}");
 }
 
 /* ---- changes and their audit rows -------------------------------------- */
@@ -1719,11 +1917,22 @@ static void write_v2_database(const char *path)
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 2);
 }
 
+/* Schema 4 keeps each regimen's protocol copy in protocol_copy: the regimen
+ * table as schema 3 and before held it, column for column. */
+#define REGIMEN_AS_V3 \
+	"SELECT r.id, r.patient_id, r.protocol_id, c.text AS protocol_text, r.start_date," \
+	" r.enrolled_at, r.enrolled_by, r.stopped_at, r.stopped_by" \
+	" FROM regimen r JOIN protocol_copy c ON c.id = r.protocol_copy_id"
+
 /* Every row of a table, every column, as text ("NULL" for NULL), one row a
- * line in rowid (or key) order: what an auditor would compare. */
-static char *table_dump(const char *path, const char *table)
+ * line in rowid (or key) order: what an auditor would compare.  `migrated`:
+ * the table of a migrated database, read as it was before (the regimens'
+ * protocol copies joined back in). */
+static char *table_dump(const char *path, const char *table, bool migrated)
 {
-	g_autofree char *sql = g_strdup_printf("SELECT * FROM \"%s\" ORDER BY 1", table);
+	g_autofree char *sql = migrated && strcmp(table, "regimen") == 0 ?
+		g_strdup("SELECT * FROM (" REGIMEN_AS_V3 ") ORDER BY 1") :
+		g_strdup_printf("SELECT * FROM \"%s\" ORDER BY 1", table);
 	GString *out = g_string_new(NULL);
 	sqlite3 *db = NULL;
 	sqlite3_stmt *stmt = NULL;
@@ -1748,10 +1957,12 @@ static const char *const v2_tables[] = {
 	"patient", "regimen", "dose", "advance", "audit", "feed_token", "feed_event",
 };
 
-/* The schema objects, every one but those of the reminder tables. */
+/* The schema objects, every one but those of the reminder tables (schema
+ * 3) and of the tables schema 4 changes (test_migrate_v3 checks those). */
 #define SCHEMA_DUMP_BUT_REMINDERS \
 	"SELECT group_concat(type || ' ' || name || ' ' || tbl_name || ' ' || ifnull(sql, ''), char(10))" \
-	" FROM (SELECT * FROM sqlite_master WHERE tbl_name NOT LIKE 'reminder%' ORDER BY type, name)"
+	" FROM (SELECT * FROM sqlite_master WHERE tbl_name NOT LIKE 'reminder%'" \
+	" AND tbl_name NOT IN ('regimen', 'protocol_copy', 'audit') ORDER BY type, name)"
 
 static void record_reminder(DosedStore *store, gint64 regimen_id, int ordinal,
 			    DosedReminderKind kind, gint64 moment, gint64 now)
@@ -1802,7 +2013,7 @@ static void test_migrate_v2(void **state)
 	write_v2_database(fixture->db);
 	schema_before = sql_text(fixture->db, SCHEMA_DUMP_BUT_REMINDERS);
 	for (size_t i = 0; i < G_N_ELEMENTS(v2_tables); i++)
-		before[i] = table_dump(fixture->db, v2_tables[i]);
+		before[i] = table_dump(fixture->db, v2_tables[i], false);
 
 	store = open_store(fixture->db);
 	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), SCHEMA_VERSION);
@@ -1810,7 +2021,7 @@ static void test_migrate_v2(void **state)
 	schema_after = sql_text(fixture->db, SCHEMA_DUMP_BUT_REMINDERS);
 	assert_string_equal(schema_after, schema_before);
 	for (size_t i = 0; i < G_N_ELEMENTS(v2_tables); i++) {
-		g_autofree char *after = table_dump(fixture->db, v2_tables[i]);
+		g_autofree char *after = table_dump(fixture->db, v2_tables[i], true);
 
 		if (strcmp(after, before[i]) != 0)
 			fail_msg("table %s changed by the migration:\n%s\n---\n%s", v2_tables[i],
@@ -1888,6 +2099,193 @@ static void test_migrate_v2_in_one_transaction(void **state)
 	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), 2);
 }
 
+/* ---- migrating a schema 3 database -------------------------------------- */
+
+/* tests/data/store/v3.sql: what dosed wrote with schema 3 (issue 4). */
+static void write_v3_database(const char *path)
+{
+	const char *data = g_getenv("DOSED_TEST_DATA");
+	g_autofree char *file = NULL;
+	g_autofree char *sql = NULL;
+	GError *error = NULL;
+
+	if (!data)
+		fail_msg("DOSED_TEST_DATA is not set; run the tests with tests/run");
+	file = g_build_filename(data, "store", "v3.sql", NULL);
+	if (!g_file_get_contents(file, &sql, NULL, &error))
+		fail_msg("%s", error->message);
+	sql_exec(path, sql);
+	chmod(path, 0600);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
+}
+
+static const char *const v3_tables[] = {
+	"patient", "regimen", "dose", "advance", "audit", "feed_token", "feed_event",
+	"reminder_delivery", "reminder_snooze",
+};
+
+/* The schema objects but those of the tables step 3 -> 4 changes. */
+#define SCHEMA_DUMP_BUT_REGIMEN \
+	"SELECT group_concat(type || ' ' || name || ' ' || tbl_name || ' ' || ifnull(sql, ''), char(10))" \
+	" FROM (SELECT * FROM sqlite_master" \
+	" WHERE tbl_name NOT IN ('regimen', 'protocol_copy', 'audit') ORDER BY type, name)"
+
+static DosedRegimen *find_regimen(GPtrArray *regimens, const char *patient_id)
+{
+	for (guint i = 0; i < regimens->len; i++) {
+		DosedRegimen *regimen = g_ptr_array_index(regimens, i);
+
+		if (strcmp(regimen->patient_id, patient_id) == 0)
+			return regimen;
+	}
+	fail_msg("patient %s not loaded", patient_id);
+	return NULL;
+}
+
+/* Schema 3 -> 4 stores each distinct protocol text once: every regimen
+ * still reads exactly the copy it was enrolled with, every other table and
+ * schema object is as it was, and regimens loaded together share a parse. */
+static void test_migrate_v3(void **state)
+{
+	Fixture *fixture = *state;
+	char *before[G_N_ELEMENTS(v3_tables)];
+	g_autofree char *schema_before = NULL;
+	g_autofree char *schema_after = NULL;
+	g_autofree char *check = NULL;
+	g_autofree char *texts = NULL;
+	GPtrArray *regimens;
+	DosedStore *store;
+	DosedRegimen *regimen;
+	GError *error = NULL;
+
+	write_v3_database(fixture->db);
+	schema_before = sql_text(fixture->db, SCHEMA_DUMP_BUT_REGIMEN);
+	for (size_t i = 0; i < G_N_ELEMENTS(v3_tables); i++)
+		before[i] = table_dump(fixture->db, v3_tables[i], false);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(DISTINCT protocol_text) FROM regimen"),
+			 4);
+
+	store = open_store(fixture->db);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), SCHEMA_VERSION);
+	schema_after = sql_text(fixture->db, SCHEMA_DUMP_BUT_REGIMEN);
+	assert_string_equal(schema_after, schema_before);
+	for (size_t i = 0; i < G_N_ELEMENTS(v3_tables); i++) {
+		g_autofree char *after = table_dump(fixture->db, v3_tables[i], true);
+
+		if (strcmp(after, before[i]) != 0)
+			fail_msg("table %s changed by the migration:\n%s\n---\n%s", v3_tables[i],
+				 before[i], after);
+		g_free(before[i]);
+	}
+	/* One copy per distinct text, in the order regimens first used them;
+	 * the old column is gone. */
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM protocol_copy"), 4);
+	texts = sql_text(fixture->db, "SELECT group_concat(r.id || ':' || r.protocol_copy_id, ' ')"
+			 " FROM (SELECT * FROM regimen ORDER BY id) r");
+	assert_string_equal(texts, "1:1 2:2 3:3 4:1 5:4");
+	assert_int_not_equal(sql_try(fixture->db, "SELECT protocol_text FROM regimen"), SQLITE_OK);
+
+	/* The regimens read as before; MRN-1 and MRN-4 were enrolled on the
+	 * same text and share its parse, MRN-3's other weekdays do not. */
+	begin_write(store);
+	regimens = store_load_regimens(store, false, &error);
+	store_rollback(store);
+	if (!regimens)
+		fail_msg("store_load_regimens: %s", error->message);
+	assert_int_equal(regimens->len, 4);
+	regimen = find_regimen(regimens, "MRN-1");
+	assert_string_equal(regimen->name, odd_name);
+	assert_int_equal(regimen->view.n_doses, 2);
+	assert_ptr_equal(regimen->protocol, find_regimen(regimens, "MRN-4")->protocol);
+	assert_ptr_not_equal(regimen->protocol, find_regimen(regimens, "MRN-3")->protocol);
+	assert_int_equal(regimen->protocol->phases[0].weekdays,
+			 DOSED_WEEKDAY_BIT(1) | DOSED_WEEKDAY_BIT(3) | DOSED_WEEKDAY_BIT(5));
+	assert_int_equal(find_regimen(regimens, "MRN-3")->protocol->phases[0].weekdays,
+			 DOSED_WEEKDAY_BIT(2) | DOSED_WEEKDAY_BIT(4) | DOSED_WEEKDAY_BIT(6));
+	regimen = find_regimen(regimens, "MRN-2");
+	assert_int_equal(regimen->regimen_id, 5);
+	assert_string_equal(regimen->protocol->id, "b12-bariatric");
+	/* A regimen outlives the load it came from, and its shared protocol
+	 * with it. */
+	regimen = g_ptr_array_steal_index(regimens, 0);
+	g_ptr_array_unref(regimens);
+	assert_string_equal(regimen->protocol->phases[1].name, "maintenance");
+	regimen_destroy(regimen);
+
+	/* A new enrolment on a stored text reuses its copy; a new text is
+	 * stored once. */
+	enrol(store, fixture, "P5", "Eve", 24);
+	enrol(store, fixture, "P6", "Fay", 25);
+	store_close(store);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM protocol_copy"), 5);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(DISTINCT protocol_copy_id) FROM regimen"
+				 " WHERE patient_id IN ('P5', 'P6')"), 1);
+
+	/* Nothing of the copies can be changed or deleted, and a regimen
+	 * needs one. */
+	assert_int_not_equal(sql_try(fixture->db, "UPDATE regimen SET protocol_copy_id = 2"
+				     " WHERE id = 1"), SQLITE_OK);
+	assert_int_not_equal(sql_try(fixture->db, "UPDATE protocol_copy SET text = 'x'"),
+			     SQLITE_OK);
+	assert_int_not_equal(sql_try(fixture->db, "DELETE FROM protocol_copy"), SQLITE_OK);
+	assert_int_not_equal(sql_try(fixture->db, "INSERT INTO regimen (patient_id, protocol_id,"
+				     " start_date, enrolled_at, enrolled_by) VALUES ('MRN-4', 'x',"
+				     " '2026-11-23', 1, 'x')"), SQLITE_OK);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM regimen"), 7);
+
+	/* audit, rebuilt with its action CHECK as comparisons: the same
+	 * rows (compared above), index and triggers, the same refusals. */
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM sqlite_master"
+				 " WHERE tbl_name = 'audit' AND name IN ('audit_by_patient',"
+				 " 'audit_never_deleted', 'audit_never_changed')"), 3);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM sqlite_master"
+				 " WHERE name LIKE '%v4%'"), 0);
+	assert_int_equal(sql_try(fixture->db, "INSERT INTO audit (at, actor, action, patient_id,"
+				 " regimen_id) VALUES (1, 'x', 'erase', 'MRN-1', 1)"),
+			 SQLITE_CONSTRAINT_CHECK);
+	assert_int_equal(sql_try(fixture->db, "INSERT INTO audit (at, actor, action)"
+				 " VALUES (1, 'x', 'enrol')"), SQLITE_CONSTRAINT_CHECK);
+	assert_int_not_equal(sql_try(fixture->db, "DELETE FROM audit"), SQLITE_OK);
+	assert_int_not_equal(sql_try(fixture->db, "UPDATE audit SET actor = 'x'"), SQLITE_OK);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM audit WHERE action = 'enrol'"),
+			 7);
+	check = sql_text(fixture->db, "PRAGMA integrity_check");
+	assert_string_equal(check, "ok");
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM pragma_foreign_key_check"),
+			 0);
+	/* Reopening a schema 4 database migrates nothing more. */
+	store_close(open_store(fixture->db));
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM protocol_copy"), 5);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), SCHEMA_VERSION);
+}
+
+/* A step 3 -> 4 that fails (a table in the way) leaves schema 3 whole. */
+static void test_migrate_v3_in_one_transaction(void **state)
+{
+	Fixture *fixture = *state;
+	g_autofree char *schema_before = NULL;
+	g_autofree char *schema_after = NULL;
+	g_autofree char *regimens_before = NULL;
+	g_autofree char *regimens_after = NULL;
+	GError *error = NULL;
+
+	write_v3_database(fixture->db);
+	sql_exec(fixture->db, "CREATE TABLE protocol_copy (stray TEXT)");
+	schema_before = sql_text(fixture->db, SCHEMA_DUMP);
+	regimens_before = table_dump(fixture->db, "regimen", false);
+
+	assert_null(store_open(fixture->db, 0600, 1000, &error));
+	assert_error(error, DOSED_ERROR_STORE, "failed while upgrading its schema");
+	assert_non_null(strstr(error->message, "protocol_copy"));
+	g_error_free(error);
+
+	schema_after = sql_text(fixture->db, SCHEMA_DUMP);
+	assert_string_equal(schema_after, schema_before);
+	regimens_after = table_dump(fixture->db, "regimen", false);
+	assert_string_equal(regimens_after, regimens_before);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), 3);
+}
+
 /* ---- reminders ---------------------------------------------------------- */
 
 /* SQLite's plan for a query, its details one a line. */
@@ -1962,7 +2360,7 @@ static void test_reminder_record_round_trip(void **state)
 	store = open_store(fixture->db);
 	record = load_record(store, ann->regimen_id, 1);
 	assert_int_equal(record.last_delivered, T0 + DAY);
-	rows = table_dump(fixture->db, "reminder_delivery");
+	rows = table_dump(fixture->db, "reminder_delivery", false);
 	assert_string_equal(rows,
 			    "1|1|1|lead|1795341600|1795341602\n"
 			    "2|1|1|overdue|1795514400|1795514401\n"
@@ -2138,6 +2536,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_empty_file_adopted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folder_cannot_be_made, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_load_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_many_all_or_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_many_repeated_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_many_returning_patient, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_patient, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_enrol_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reenrol_after_stop, setup, teardown),
@@ -2169,6 +2571,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_data_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v2_in_one_transaction, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v3_in_one_transaction, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reminder_record_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reminder_tables_append_only, setup, teardown),

@@ -183,6 +183,41 @@ test_date_of_instant_by_zone(void **state G_GNUC_UNUSED)
 	g_time_zone_unref(tokyo);
 }
 
+/* The same instant asked again and again in zones taken in turn (a load
+ * of a clinic's patients) gives each zone's own answer every time, also
+ * for a zone opened again; and the ends of the calendar hold. */
+static void
+test_date_of_instant_repeated(void **state G_GNUC_UNUSED)
+{
+	GTimeZone *zones[] = {
+		zone("America/New_York"), zone("Asia/Tokyo"), zone("UTC"),
+		zone("Pacific/Auckland"), zone("America/Los_Angeles"),
+	};
+	const char *expected[] = {
+		"2026-11-23", "2026-11-24", "2026-11-24", "2026-11-24", "2026-11-23",
+	};
+	gint64 evening = 1795494600; /* 2026-11-24T04:30:00Z */
+
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < G_N_ELEMENTS(zones); i++)
+			assert_date(date_of_instant(evening, zones[i]), expected[i]);
+		/* Same name, another object: the same answer. */
+		g_time_zone_unref(zones[1]);
+		zones[1] = zone("Asia/Tokyo");
+	}
+	/* 9999-12-31T23:59:59Z is the last instant with a date; in Tokyo it
+	 * is already year 10000. */
+	assert_date(date_of_instant(253402300799, zones[2]), "9999-12-31");
+	assert_int_equal(date_of_instant(253402300800, zones[2]), DOSED_DATE_NONE);
+	assert_int_equal(date_of_instant(253402300799, zones[1]), DOSED_DATE_NONE);
+	assert_date(date_of_instant(-62135596800, zones[2]), "0001-01-01");
+	assert_int_equal(date_of_instant(-62135596801, zones[2]), DOSED_DATE_NONE);
+	assert_date(date_add_days(ymd(9999, 12, 30), 1), "9999-12-31");
+	assert_int_equal(date_add_days(ymd(9999, 12, 31), 1), DOSED_DATE_NONE);
+	for (size_t i = 0; i < G_N_ELEMENTS(zones); i++)
+		g_time_zone_unref(zones[i]);
+}
+
 /* 01:30 local on a change day: the instant, its date and how it prints. */
 static void
 check_local(GTimeZone *tz, DosedDate date, int hour, int minute, gint64 expected,
@@ -586,6 +621,7 @@ main(void)
 		cmocka_unit_test(test_date_weekday),
 		cmocka_unit_test(test_date_format_none),
 		cmocka_unit_test(test_date_of_instant_by_zone),
+		cmocka_unit_test(test_date_of_instant_repeated),
 		cmocka_unit_test(test_instant_of_local_london_dst),
 		cmocka_unit_test(test_instant_of_local_new_york_dst),
 		cmocka_unit_test(test_zone_open_known),
