@@ -83,10 +83,11 @@ DosedRegimen *cli_load_patient(CliContext *ctx, int argc, char **argv, bool writ
 /* Valid UTF-8, not empty, no NUL: names and notes are kept exactly. */
 bool cli_check_text(CliContext *ctx, const char *what, const char *text, int *status);
 
-/* Text for a table cell: line breaks and tabs as spaces.  Returns text
- * itself or a copy kept in *scratch (freed by the next call; the caller
- * frees the last). */
-const char *cli_table_cell(const char *text, char **scratch);
+/* Append a table cell: text (valid UTF-8) with line breaks and tabs as
+ * spaces, then spaces up to `width` terminal columns, so that columns line
+ * up under names like "Zoë" or "李" (printf's %-24s counts bytes).  Longer
+ * text is never cut. */
+void cli_append_cell(GString *line, const char *text, gsize width);
 
 /* Output. */
 void cli_print_json(JsonNode *root); /* takes ownership */

@@ -223,17 +223,37 @@ bool cli_check_text(CliContext *ctx, const char *what, const char *text, int *st
 	return true;
 }
 
-const char *cli_table_cell(const char *text, char **scratch)
+/* The columns a terminal gives one character: East Asian wide ones take
+ * two, combining marks and other zero-width ones none (what wcwidth()
+ * answers, from GLib's Unicode tables rather than the C locale's). */
+static gsize cli_char_columns(gunichar c)
 {
-	g_free(*scratch);
-	*scratch = NULL;
-	if (!strpbrk(text, "\n\t"))
-		return text;
-	/* One row per patient: a line break inside a name would read as
-	 * another row.  `show` prints the name exactly. */
-	*scratch = g_strdup(text);
-	g_strdelimit(*scratch, "\n\t", ' ');
-	return *scratch;
+	if (g_unichar_iszerowidth(c))
+		return 0;
+	return g_unichar_iswide(c) ? 2 : 1;
+}
+
+void cli_append_cell(GString *line, const char *text, gsize width)
+{
+	gsize columns = 0;
+	const char *p;
+
+	for (p = text; *p != '\0'; p = g_utf8_next_char(p)) {
+		/* One row per patient: a line break inside a name would read
+		 * as another row.  `show` prints the name exactly. */
+		if (*p == '\n' || *p == '\t') {
+			g_string_append_c(line, ' ');
+			columns++;
+		} else if ((unsigned char)*p < 0x80) {
+			g_string_append_c(line, *p);
+			columns++;
+		} else {
+			g_string_append_len(line, p, g_utf8_next_char(p) - p);
+			columns += cli_char_columns(g_utf8_get_char(p));
+		}
+	}
+	for (; columns < width; columns++)
+		g_string_append_c(line, ' ');
 }
 
 void cli_print_json(JsonNode *root)

@@ -202,7 +202,7 @@ int cmd_patients(CliContext *ctx, int argc, char **argv)
 	store_rollback(ctx->store);
 
 	JsonBuilder *b = ctx->json ? json_builder_new() : NULL;
-	char *cell = NULL;
+	GString *line = g_string_new(NULL);
 	if (b)
 		json_builder_begin_array(b);
 	else if (regimens->len == 0)
@@ -227,16 +227,25 @@ int cmd_patients(CliContext *ctx, int argc, char **argv)
 			cli_json_string(b, "status", status_word(&next));
 			json_builder_end_object(b);
 		} else {
-			printf("%-12s %-24s %-20s %-14s %-10s %s\n", r->patient_id,
-			       cli_table_cell(r->name, &cell), r->protocol_id, phase,
-			       cli_format_date(next_due, due), status_word(&next));
+			/* "%-12s %-24s %-20s %-14s %-10s %s\n" in columns */
+			g_string_truncate(line, 0);
+			cli_append_cell(line, r->patient_id, 12);
+			g_string_append_c(line, ' ');
+			cli_append_cell(line, r->name, 24);
+			g_string_append_c(line, ' ');
+			cli_append_cell(line, r->protocol_id, 20);
+			g_string_append_c(line, ' ');
+			cli_append_cell(line, phase, 14);
+			g_string_append_printf(line, " %-10s %s\n", cli_format_date(next_due, due),
+					       status_word(&next));
+			fputs(line->str, stdout);
 		}
 	}
 	if (b) {
 		json_builder_end_array(b);
 		cli_print_builder(b);
 	}
-	g_free(cell);
+	g_string_free(line, TRUE);
 	g_ptr_array_unref(regimens);
 	return CLI_EXIT_OK;
 }
@@ -411,10 +420,16 @@ static void show_text(CliContext *ctx, const DosedRegimen *r, const DosedNextDos
 			g_string_append(remark, ", forced");
 		if (d->note)
 			g_string_append_printf(remark, "; note: %s", d->note);
-		printf("  %-6" G_GINT64_FORMAT " #%-3d %-22s %-14s %-16s %s\n", d->id, d->ordinal,
-		       cli_format_local_time(d->given_at, r->tz, when),
-		       p->phases[o ? o->phase_index : d->phase_index].name,
-		       d->site ? d->site : "-", remark->str);
+		GString *line = g_string_new(NULL);
+		g_string_append_printf(line, "  %-6" G_GINT64_FORMAT " #%-3d %-22s ", d->id,
+				       d->ordinal, cli_format_local_time(d->given_at, r->tz, when));
+		/* Phase names and sites may be any UTF-8: padded in columns. */
+		cli_append_cell(line, p->phases[o ? o->phase_index : d->phase_index].name, 14);
+		g_string_append_c(line, ' ');
+		cli_append_cell(line, d->site ? d->site : "-", 16);
+		g_string_append_printf(line, " %s\n", remark->str);
+		fputs(line->str, stdout);
+		g_string_free(line, TRUE);
 		g_string_free(remark, TRUE);
 	}
 	if (a.counted)
@@ -511,16 +526,6 @@ int cmd_schedule(CliContext *ctx, int argc, char **argv)
 
 /* printf's "%-*s": the text, then spaces up to `width` bytes, then the
  * column's separating space. */
-static void append_padded(GString *line, const char *text, gsize width)
-{
-	gsize length = strlen(text);
-
-	g_string_append_len(line, text, (gssize)length);
-	for (; length < width; length++)
-		g_string_append_c(line, ' ');
-	g_string_append_c(line, ' ');
-}
-
 typedef struct {
 	const DosedRegimen *regimen;
 	guint index;            /* in the regimens, which are by patient id */
@@ -576,7 +581,6 @@ int cmd_due(CliContext *ctx, int argc, char **argv)
 
 	JsonBuilder *b = ctx->json ? json_builder_new() : NULL;
 	GString *line = g_string_sized_new(128);
-	char *cell = NULL;
 	if (b)
 		json_builder_begin_array(b);
 	else if (items->len == 0)
@@ -609,10 +613,12 @@ int cmd_due(CliContext *ctx, int argc, char **argv)
 				*--digit = (char)('0' + value % 10);
 			while ((value /= 10) > 0);
 			g_string_truncate(line, 0);
-			append_padded(line, r->patient_id, 12);
-			append_padded(line, cli_table_cell(r->name, &cell), 24);
-			g_string_append_c(line, '#');
-			append_padded(line, digit, 4);
+			cli_append_cell(line, r->patient_id, 12);
+			g_string_append_c(line, ' ');
+			cli_append_cell(line, r->name, 24);
+			g_string_append(line, " #");
+			cli_append_cell(line, digit, 4);
+			g_string_append_c(line, ' ');
 			g_string_append(line, date_format(item->next.dose.due, due));
 			g_string_append_c(line, ' ');
 			g_string_append(line, date_format(item->next.dose.latest, latest));
@@ -626,7 +632,6 @@ int cmd_due(CliContext *ctx, int argc, char **argv)
 		json_builder_end_array(b);
 		cli_print_builder(b);
 	}
-	g_free(cell);
 	g_string_free(line, TRUE);
 	g_array_unref(items);
 	g_ptr_array_unref(regimens);

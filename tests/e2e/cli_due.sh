@@ -72,3 +72,23 @@ expect_json '[.[].patient] == ["e-today"]' "due after logging: only the dose due
 check_refused 2 "-1" "due --within -1" due --within -1
 check_refused 2 "soon" "due --within soon" due --within soon
 check_refused 2 "--help" "due with an argument" due a-over
+
+# Columns line up whatever the names are made of: they are padded to
+# terminal columns, not bytes (a combining accent takes none, a CJK
+# character two), and a line break in a name stays inside its row.
+at_time 2026-11-20T12:00:00Z
+enrol g-accent b12-standard 2026-12-01 "Zoe"$'\xcc\x88'" Mu"$'\xcc\x88'"ller"
+enrol h-wide b12-standard 2026-12-01 "李小龍"
+enrol i-break b12-standard 2026-12-01 $'Ann\nBreak'
+at_time 2026-12-01T12:00:00Z
+run_dosectl due --within 7
+expect_status 0 "due with accented, wide and two-line names: exit 0"
+grep -qF "g-accent     Zoe"$'\xcc\x88'" Mu"$'\xcc\x88'"ller               #1    " "$E2E_OUT"
+report $? "due: an accented name padded to 24 columns" "$(grep g-accent "$E2E_OUT")"
+grep -qF "h-wide       李小龍                   #1    " "$E2E_OUT"
+report $? "due: a name of wide characters padded to 24 columns" "$(grep h-wide "$E2E_OUT")"
+grep -qF "i-break      Ann Break                #1    " "$E2E_OUT"
+report $? "due: a line break in a name shown as a space" "$(grep -A1 i-break "$E2E_OUT")"
+run_dosectl patients
+grep -qF "h-wide       李小龍                   b12-standard         loading        " "$E2E_OUT"
+report $? "patients: a name of wide characters padded to 24 columns" "$(grep h-wide "$E2E_OUT")"
