@@ -34,6 +34,8 @@ struct FeedsCache {
 	guint64 generation;         /* moves at each invalidation */
 	bool states_stale;          /* reread the event states before rendering */
 	FeedsSettings *settings;
+	FeedsPrepareFunc prepare;
+	GDestroyNotify prepared_free;
 	guint renders;
 
 	/* Rendering only, under render_lock. */
@@ -48,6 +50,8 @@ static void document_clear(gpointer data)
 {
 	FeedsDocument *document = data;
 
+	if (document->prepared)
+		document->prepared_free(document->prepared);
 	g_bytes_unref(document->body);
 	g_free(document->etag);
 }
@@ -100,7 +104,7 @@ static FeedsSettings *settings_new(const DosedConfig *config)
 	DosedFeedOptions *options = &settings->options;
 
 	feed_options_from_config(options, config);
-	/* The HTTP thread keeps these after a reload frees the old config. */
+	/* HTTP threads keep these after a reload frees the old config. */
 	settings->sites = g_strdupv(config->sites);
 	options->sites = settings->sites;
 	return settings;
@@ -161,6 +165,14 @@ void feeds_configure(FeedsCache *cache, const DosedConfig *config)
 	cache_drop_documents(cache);
 	g_mutex_unlock(&cache->lock);
 	settings_unref(old);
+}
+
+void feeds_set_preparer(FeedsCache *cache, FeedsPrepareFunc prepare, GDestroyNotify release)
+{
+	g_mutex_lock(&cache->lock);
+	cache->prepare = prepare;
+	cache->prepared_free = release;
+	g_mutex_unlock(&cache->lock);
 }
 
 void feeds_set_tokens(FeedsCache *cache, GPtrArray *tokens)
@@ -322,6 +334,9 @@ static FeedsDocument *feeds_render(FeedsCache *cache, const char *patient_id,
 				   const FeedsSettings *settings, gint64 now, FeedsEntry *entry,
 				   GError **error)
 {
+	FeedsPrepareFunc prepare;
+	GDestroyNotify prepared_free;
+	FeedsDocument *document;
 	gint64 last_modified = 0;
 	bool stale;
 	char *text;
@@ -330,6 +345,8 @@ static FeedsDocument *feeds_render(FeedsCache *cache, const char *patient_id,
 	stale = cache->states_stale;
 	cache->states_stale = false;
 	cache->renders++;
+	prepare = cache->prepare;
+	prepared_free = cache->prepared_free;
 	g_mutex_unlock(&cache->lock);
 
 	if (!states_ready(cache, stale, error))
@@ -343,7 +360,13 @@ static FeedsDocument *feeds_render(FeedsCache *cache, const char *patient_id,
 	if (!text)
 		return NULL;
 	states_save(cache);
-	return document_new(text, last_modified);
+	document = document_new(text, last_modified);
+	/* Still ours alone: `prepared` is set before anyone else reads it. */
+	if (prepare) {
+		document->prepared = prepare(document);
+		document->prepared_free = prepared_free;
+	}
+	return document;
 }
 
 /* ---- lookup ---------------------------------------------------------- */

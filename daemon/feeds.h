@@ -1,5 +1,5 @@
 /* feeds.h - the feed cache: rendered calendars, shared between the HTTP
- * thread (which reads and renders) and the main loop (which tells it what
+ * threads (which read and render) and the main loop (which tells them what
  * changed).  SPEC 4, Feeds and Changes.
  *
  * One mutex guards the shared state (tokens, cached documents, settings);
@@ -31,10 +31,20 @@ typedef struct {
 	GBytes *body;           /* the iCalendar text */
 	char *etag;             /* quoted hex SHA-256 of the body */
 	gint64 last_modified;   /* UTC seconds: the feed's last change */
+	/* What the HTTP server made of it for serving (its answers, headers
+	 * and all), made once when the document was rendered, before any
+	 * other thread could see it (feeds_set_preparer()); NULL when there
+	 * is no preparer or it failed.  Freed with the document. */
+	gpointer prepared;
+	GDestroyNotify prepared_free;
 } FeedsDocument;
 
 FeedsDocument *feeds_document_ref(FeedsDocument *document);
 void feeds_document_unref(FeedsDocument *document); /* NULL is a no-op */
+
+/* Makes a document's `prepared` (NULL when it cannot); it must not keep
+ * the document, which owns what it returns. */
+typedef gpointer (*FeedsPrepareFunc)(const FeedsDocument *document);
 
 /* A cache that renders with `store` (taken: it becomes the render
  * connection, used only by HTTP threads and closed by feeds_destroy()) and
@@ -46,6 +56,13 @@ void feeds_destroy(FeedsCache *cache);
 /* Take the feed settings of a new config (SIGHUP): copied; every cached
  * document is dropped, since they may render differently. */
 void feeds_configure(FeedsCache *cache, const DosedConfig *config);
+/* Let every document rendered from now on be prepared by `prepare` and
+ * what it made be freed by `release` when the document is: the HTTP server
+ * builds its answers once per rendering rather than once per request.
+ * Documents already cached stay unprepared.  Functions of no particular
+ * server: a document may outlive the server that prepared it, and be
+ * served by the next one (SIGHUP with a new address). */
+void feeds_set_preparer(FeedsCache *cache, FeedsPrepareFunc prepare, GDestroyNotify release);
 /* Replace the active tokens (store_load_feed_tokens(); taken).  A token
  * missing from the new set answers 404 from now on. */
 void feeds_set_tokens(FeedsCache *cache, GPtrArray *tokens);

@@ -1,12 +1,19 @@
 /* http.c - the feed server, with libmicrohttpd (see http.h).
  *
- * libmicrohttpd runs its own thread, waiting in epoll, rather than being
- * driven from the GLib main loop: its loop needs no integration with
- * GLib's (no fd sets to export and re-arm, no timeouts to translate), a
- * slow render never delays a signal or a reminder on the main loop, and
- * with no connection open it blocks in epoll_wait without a timeout, so an
- * idle daemon does not wake up.  What the two threads share is the feed
- * cache, behind its mutex (feeds.h).
+ * libmicrohttpd runs its own threads, one per CPU (a pool), each waiting
+ * in its own epoll, rather than being driven from the GLib main loop: its
+ * loop needs no integration with GLib's (no fd sets to export and re-arm,
+ * no timeouts to translate), a slow render never delays a signal or a
+ * reminder on the main loop, and with no connection open each blocks in
+ * epoll_wait without a timeout, so an idle daemon does not wake up.  What
+ * they share with the main loop is the feed cache, behind its mutex
+ * (feeds.h).
+ *
+ * Speed (issue 7): a poll of a cached feed costs two system calls (one
+ * read, one write of headers and body together) on a connection kept open
+ * between polls; besides libmicrohttpd's parsing, our work is the token's
+ * hash and a table lookup, since the answers themselves, headers and all,
+ * are made once per rendering (http_prepare()).
  */
 #include "http.h"
 
@@ -98,16 +105,17 @@ static struct MHD_Response *http_plain_response(const char *body)
 	return response;
 }
 
-/* The validators and cache policy, on 200 and 304 alike (RFC 9110 15.4.5). */
-static void http_add_validators(struct MHD_Response *response, const FeedsDocument *document)
+/* The validators and cache policy, on 200 and 304 alike (RFC 9110 15.4.5).
+ * False when out of memory. */
+static bool http_add_validators(struct MHD_Response *response, const FeedsDocument *document)
 {
 	char date[CONDITIONAL_DATE_BUF];
 
-	MHD_add_response_header(response, MHD_HTTP_HEADER_ETAG, document->etag);
-	MHD_add_response_header(response, MHD_HTTP_HEADER_LAST_MODIFIED,
-				conditional_format_date(document->last_modified, date));
-	/* A patient's schedule: no shared cache (a proxy) may keep it. */
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "private");
+	return MHD_add_response_header(response, MHD_HTTP_HEADER_ETAG, document->etag) == MHD_YES &&
+	       MHD_add_response_header(response, MHD_HTTP_HEADER_LAST_MODIFIED,
+				       conditional_format_date(document->last_modified, date)) == MHD_YES &&
+	       /* A patient's schedule: no shared cache (a proxy) may keep it. */
+	       MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "private") == MHD_YES;
 }
 
 static struct MHD_Response *http_document_response(FeedsDocument *document,
@@ -138,6 +146,63 @@ static struct MHD_Response *http_document_response(FeedsDocument *document,
 	return response;
 }
 
+/* A document's two answers, made once when it is rendered and queued on
+ * every connection that asks for it: libmicrohttpd counts the references
+ * of a response under its own lock, so one response may be sent on any
+ * number of connections, by any thread, at once. */
+typedef struct {
+	struct MHD_Response *ok;            /* 200 (and HEAD): the body */
+	struct MHD_Response *not_modified;  /* 304: the validators alone */
+} HttpPrepared;
+
+static void http_prepared_free(gpointer data)
+{
+	HttpPrepared *prepared = data;
+
+	/* Connections still sending them hold their own references:
+	 * libmicrohttpd frees each when its last one is done. */
+	MHD_destroy_response(prepared->ok);
+	MHD_destroy_response(prepared->not_modified);
+	g_free(prepared);
+}
+
+static void http_body_free(void *cls)
+{
+	g_bytes_unref(cls);
+}
+
+/* feeds.h's FeedsPrepareFunc. */
+static gpointer http_prepare(const FeedsDocument *document)
+{
+	HttpPrepared *prepared = g_new0(HttpPrepared, 1);
+	gsize size;
+	const void *body = g_bytes_get_data(document->body, &size);
+
+	/* The 200 outlives the document when the document is replaced while
+	 * a connection still sends it: it holds the body itself. */
+	prepared->ok = MHD_create_response_from_buffer_with_free_callback_cls(
+		size, (void *)body, http_body_free, g_bytes_ref(document->body));
+	if (!prepared->ok)
+		g_bytes_unref(document->body);
+	prepared->not_modified = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	if (!prepared->ok || !prepared->not_modified ||
+	    MHD_add_response_header(prepared->ok, MHD_HTTP_HEADER_CONTENT_TYPE,
+				    HTTP_CALENDAR_TYPE) != MHD_YES ||
+	    !http_add_validators(prepared->ok, document) ||
+	    !http_add_validators(prepared->not_modified, document)) {
+		/* Out of memory: this document's answers are made per request
+		 * (http_document_response()) rather than missing a header on
+		 * every one. */
+		if (prepared->ok)
+			MHD_destroy_response(prepared->ok);
+		if (prepared->not_modified)
+			MHD_destroy_response(prepared->not_modified);
+		g_free(prepared);
+		return NULL;
+	}
+	return prepared;
+}
+
 static enum MHD_Result http_queue(struct MHD_Connection *connection, unsigned status,
 				  struct MHD_Response *response, const char *method,
 				  RouteKind kind, bool shared)
@@ -156,6 +221,22 @@ static enum MHD_Result http_queue(struct MHD_Connection *connection, unsigned st
 	return result;
 }
 
+/* Does the request announce a body (RFC 9112 6.3)?  No feed reader sends
+ * one. */
+static bool http_has_body(struct MHD_Connection *connection)
+{
+	const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return (length && strcmp(length, "0") != 0) ||
+	       MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
+/* Marks a request whose headers have been seen (libmicrohttpd's per-request
+ * pointer); there is no other state to keep. */
+static char http_request_seen;
+
 static enum MHD_Result http_answer(void *cls, struct MHD_Connection *connection,
 				   const char *url, const char *method, const char *version,
 				   const char *upload_data, size_t *upload_data_size,
@@ -163,12 +244,28 @@ static enum MHD_Result http_answer(void *cls, struct MHD_Connection *connection,
 {
 	HttpServer *server = cls;
 	FeedsDocument *document;
+	const HttpPrepared *prepared;
 	GError *error = NULL;
 	struct MHD_Response *response;
+	enum MHD_Result result;
 	const char *if_none_match, *if_modified_since;
 	bool not_modified;
 	gint64 now;
 	Route route;
+
+	/* libmicrohttpd 0.9.75 closes the connection after an answer queued
+	 * in the first call, made as soon as the headers are in: it cannot
+	 * know the request is complete.  Answering in the second call, once
+	 * it has read the whole request, keeps the connection open for the
+	 * next poll (HTTP/1.1 keep-alive), which spares the client and us a
+	 * TCP handshake and teardown per request.  A request announcing a
+	 * body is answered at once, so that the connection is closed rather
+	 * than the body read. */
+	if (*request == NULL) {
+		*request = &http_request_seen;
+		if (!http_has_body(connection))
+			return MHD_YES;
+	}
 
 	/* The method first, whatever the path: a 405 for a live token and a
 	 * 404 for a dead one would tell them apart. */
@@ -200,10 +297,18 @@ static enum MHD_Result http_answer(void *cls, struct MHD_Connection *connection,
 							MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
 	not_modified = conditional_not_modified(if_none_match, if_modified_since,
 						document->etag, document->last_modified);
-	response = http_document_response(document, not_modified);
+	prepared = document->prepared;
+	if (prepared)
+		response = not_modified ? prepared->not_modified : prepared->ok;
+	else
+		response = http_document_response(document, not_modified);
+	/* Queued before the document is let go: queueing takes the
+	 * connection's own reference to a prepared response, which the
+	 * document's end (a change meanwhile) would otherwise free. */
+	result = http_queue(connection, not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK,
+			    response, method, route.kind, prepared != NULL);
 	feeds_document_unref(document);
-	return http_queue(connection, not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK,
-			  response, method, route.kind, false);
+	return result;
 }
 
 /* ---- starting and stopping ------------------------------------------- */
@@ -248,6 +353,9 @@ HttpServer *http_start(const char *listen, FeedsCache *feeds, GError **error)
 	GSocketAddress *address;
 	struct sockaddr_storage native;
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	/* One thread per CPU, each waiting in its own epoll with no timeout
+	 * while it has no connection. */
+	unsigned threads = MIN(g_get_num_processors(), HTTP_MAX_THREADS);
 	guint16 port;
 
 	address = http_listen_address(listen, error);
@@ -281,6 +389,7 @@ HttpServer *http_start(const char *listen, FeedsCache *feeds, GError **error)
 		return NULL;
 	}
 
+	feeds_set_preparer(feeds, http_prepare, http_prepared_free);
 	server->starting = true;
 	server->daemon = MHD_start_daemon(
 		flags, port, NULL, NULL, http_answer, server,
@@ -292,6 +401,9 @@ HttpServer *http_start(const char *listen, FeedsCache *feeds, GError **error)
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_CONNECTION_LIMIT,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
+		/* Last: with one thread the list ends here, since libmicrohttpd
+		 * complains of a pool of one. */
+		threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads,
 		MHD_OPTION_END);
 	server->starting = false;
 	if (!server->daemon) {

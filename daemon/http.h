@@ -22,6 +22,8 @@
  * sends a few hundred bytes); a client that sends more gets an error,
  * however slowly it sends it. */
 #define HTTP_CONNECTION_MEMORY 16384
+/* Threads answering requests: one per CPU, up to this many. */
+#define HTTP_MAX_THREADS 4
 
 typedef struct HttpServer HttpServer;
 
@@ -31,7 +33,7 @@ typedef struct HttpServer HttpServer;
 GSocketAddress *http_listen_address(const char *listen, GError **error);
 
 /* Start serving `feeds` (borrowed: it must outlive the server) on listen,
- * in libmicrohttpd's own thread.  NULL with an error naming the address
+ * in libmicrohttpd's own threads.  NULL with an error naming the address
  * and the reason (address in use, permission) when it cannot. */
 HttpServer *http_start(const char *listen, FeedsCache *feeds, GError **error);
 /* Close the listening socket and every connection, and join the thread.

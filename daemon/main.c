@@ -2,8 +2,8 @@
  *
  * One GLib main loop on the main thread handles the signals, the change
  * watch on the database, the reminder alarm and the notifications'
- * actions; the feed server answers in libmicrohttpd's own thread (http.c
- * says why).  Nothing here wakes up on a period: an idle daemon sleeps
+ * actions; the feed server answers in libmicrohttpd's own threads, one
+ * per CPU (http.c says why).  Nothing here wakes up on a period: an idle daemon sleeps
  * until a signal, a change in the database, a client, or the moment the
  * next reminder is owed (reminders.c).
  */

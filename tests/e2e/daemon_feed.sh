@@ -195,6 +195,21 @@ code=$(fetch "$url" -I)
 [ "$code" = 200 ] && [ "$(header ETag)" = "$etag" ]
 verdict "HEAD gets the same headers" $?
 
+# A feed reader's polls may share one connection (HTTP/1.1 keep-alive): a
+# 200, a 304, a HEAD and a 404 one after another on it, each one whole (a
+# HEAD that sent a body, or a 304 that did, would garble the next answer).
+size=$(fetch "$url" >/dev/null; wc -c <"$tmp/body")
+each='%{http_code} %{num_connects} %{size_download}\n'
+out=$(curl -s --max-time 10 -o /dev/null -w "$each" "$url" \
+	--next -s --max-time 10 -o /dev/null -w "$each" -H "If-None-Match: $etag" "$url" \
+	--next -s --max-time 10 -o /dev/null -w "$each" -I "$url" \
+	--next -s --max-time 10 -o "$tmp/body" -w "$each" "$base/feeds/$token.ics")
+[ "$out" = "$(printf '200 1 %s\n304 0 0\n200 0 0\n404 0 10' "$size")" ] &&
+	[ "$(cat "$tmp/body")" = "Not Found" ]
+verdict "four requests on one connection: 200, 304, HEAD, 404, each whole" $?
+[ "$size" -gt 0 ] && [ "$(fetch "$url")" = 200 ] && [ "$(header Connection)" = "" ]
+verdict "... and a feed's answer keeps the connection open (no Connection: close)" $?
+
 # SPEC 4: a change made with dosectl is in the feed within a second.
 ctl log P1 --site "left deltoid" >/dev/null
 start=$(now_ms)
