@@ -9,7 +9,8 @@
  *
  * Speed (issue 7: at least half the sqlite3 shell's .import): the file is
  * read at once, zones are opened once per name and protocols copied once
- * per (protocol, days), and the store reuses its statements for every row.
+ * per (protocol, days), and the store writes all rows with one statement
+ * per table (store_enrol_many()).
  */
 #include <stdio.h>
 #include <string.h>

@@ -68,7 +68,8 @@ typedef struct {
 	GArray *advances;       /* DosedAdvanceEvent */
 	DosedRegimenView view;  /* points into the fields above */
 	void *protocol_share;   /* private to store.c: keeps `protocol` alive */
-	char *strings;          /* private to store.c: holds the strings above */
+	char *strings;          /* private to store.c: holds the strings above,
+				 * unless they follow the struct (NULL) */
 } DosedRegimen;
 
 /* Open (creating when missing, with `mode`, e.g. 0600 or 0660, and its
@@ -119,8 +120,9 @@ typedef struct {
  * row in order, with the statements prepared once.  When any row is
  * refused, every refused row's `error` is set, nothing is written, and the
  * result is false with DOSED_ERROR_REFUSED saying how many.  A database
- * failure is false with `error` set and no row's.  The rows should hold
- * distinct patient ids (a repeated id is refused as already enrolled). */
+ * failure is false with `error` set and no row's.  Every row is checked
+ * before any is written; a repeated patient id is refused as already
+ * enrolled by its first accepted row. */
 bool store_enrol_many(DosedStore *store, DosedEnrolment *rows, size_t n_rows,
 		      const char *actor, gint64 now, GError **error);
 

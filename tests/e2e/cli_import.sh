@@ -94,6 +94,30 @@ grep -qE "^dosectl: $E2E_TMP/again.csv:2: patient 'mrn-2' is already enrolled" "
 report $? "already enrolled: line 2 says so"
 expect_db_unchanged "$E2E_TMP/before" "already enrolled: database unchanged"
 
+# A returning patient (their regimen stopped) is enrolled again with the
+# name and zone on record; another name is refused by its line.
+run_dosectl stop j-1
+expect_status 0 "returning: j-1 stopped"
+printf 'r-1,Ray,b12-standard,,,\nj-1,Jay Other,b12-standard,2026-11-23,Europe/Paris,\n' \
+  >"$E2E_TMP/renamed.csv"
+db_dump "$DB" "$E2E_TMP/before"
+run_dosectl import "$E2E_TMP/renamed.csv"
+expect_status 1 "returning under another name: exit 1"
+grep -qE "^dosectl: $E2E_TMP/renamed.csv:2: patient 'j-1' is on record as 'Jay' in Europe/Paris" \
+  "$E2E_ERR"
+report $? "returning under another name: line 2 says so"
+expect_db_unchanged "$E2E_TMP/before" "returning under another name: database unchanged"
+printf 'r-1,Ray,b12-standard,,,\nj-1,Jay,b12-standard,2026-11-23,Europe/Paris,\n' \
+  >"$E2E_TMP/return.csv"
+run_dosectl import "$E2E_TMP/return.csv"
+expect_status 0 "returning: exit 0"
+run_dosectl show j-1 --json
+expect_json '.patient.name == "Jay" and .patient.tz == "Europe/Paris"
+  and .protocol.id == "b12-standard" and .next.due == "2026-11-23"' \
+  "returning: j-1 on a new regimen, as on record"
+run_dosectl patients --json
+expect_json 'length == 6' "returning: one patient more, none twice"
+
 # Wrong column counts, bad ids and names, --days on a protocol without an
 # N-per-week phase, and a start years ahead: every one reported.
 cat >"$E2E_TMP/cols.csv" <<'EOF'

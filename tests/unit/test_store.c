@@ -669,9 +669,8 @@ static void test_enrol_many_all_or_nothing(void **state)
 }
 
 /* A patient already enrolled, and an id given twice: the refused row says
- * so as store_enrol() would, and nothing is written.  (A repeated id is
- * caught only as "already enrolled" by the rows written before it, so
- * dosectl import checks for repeated ids itself.) */
+ * so as store_enrol() would, and nothing is written.  (dosectl import
+ * names a repeated id by the line it is first on, before the store.) */
 static void test_enrol_many_repeated_id(void **state)
 {
 	Fixture *fixture = *state;
@@ -762,6 +761,84 @@ static void test_enrol_many_returning_patient(void **state)
 			  " AND patient_id = 'P1' ORDER BY id DESC LIMIT 1");
 	assert_string_equal(detail, "{\"protocol\":\"test-neuro\",\"start\":\"2026-11-30\","
 			    "\"name\":\"Ann\",\"tz\":\"Europe/London\"}");
+}
+
+/* A repeated id is refused as already enrolled by its first accepted row,
+ * even after an earlier row was refused (all rows are checked before any
+ * is written), and a refused import leaves the connection ready for the
+ * next one. */
+static void test_enrol_many_repeated_after_refusal(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedEnrolment rows[] = {
+		enrolment(fixture, "P1", "Ann", "Mars/Olympus_Mons", 23),
+		enrolment(fixture, "P2", "Bob", "Europe/London", 24),
+		enrolment(fixture, "P2", "Bob", "Europe/London", 25),
+	};
+	DosedEnrolment good[] = {
+		enrolment(fixture, "P2", "Bob", "Europe/London", 24),
+	};
+	GError *error = NULL;
+
+	begin_write(store);
+	assert_false(store_enrol_many(store, rows, G_N_ELEMENTS(rows), "nurse", T0, &error));
+	assert_error(error, DOSED_ERROR_REFUSED, "2 of the 3 patients cannot be enrolled");
+	g_clear_error(&error);
+	assert_non_null(rows[0].error);
+	assert_null(rows[1].error);
+	assert_error(rows[2].error, DOSED_ERROR_EXISTS,
+		     "patient 'P2' is already enrolled (on test-neuro since 2026-11-24); "
+		     "stop that regimen first or use another id");
+	clear_enrolments(rows, G_N_ELEMENTS(rows));
+	if (!store_enrol_many(store, good, 1, "nurse", T0, &error))
+		fail_msg("store_enrol_many: %s", error->message);
+	commit(store);
+	store_close(store);
+
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM patient"), 1);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM regimen"), 1);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM audit"), 1);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM protocol_copy"), 1);
+}
+
+/* Regimens are numbered on from those already stored, in the rows' order,
+ * and each audit row names its own regimen and the patient as on record,
+ * as store_enrol() one row at a time would. */
+static void test_enrol_many_ids_follow_stored(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedEnrolment rows[] = {
+		enrolment(fixture, "P3", "Cy", "Asia/Tokyo", 25),
+		enrolment(fixture, "P1", NULL, NULL, 26),
+		enrolment(fixture, "P4", "Di", NULL, 27),
+	};
+	g_autofree char *regimens = NULL;
+	g_autofree char *audit = NULL;
+	GError *error = NULL;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	enrol(store, fixture, "P2", "Bob", 23);
+	stop(store, "P1", T0 + DAY);
+
+	begin_write(store);
+	if (!store_enrol_many(store, rows, G_N_ELEMENTS(rows), "nurse", T0 + 2 * DAY, &error))
+		fail_msg("store_enrol_many: %s", error->message);
+	commit(store);
+	store_close(store);
+
+	regimens = sql_text(fixture->db, "SELECT group_concat(id || ' ' || patient_id || ' '"
+			    " || start_date, ', ') FROM (SELECT * FROM regimen ORDER BY id)");
+	assert_string_equal(regimens, "1 P1 2026-11-23, 2 P2 2026-11-23, 3 P3 2026-11-25,"
+			    " 4 P1 2026-11-26, 5 P4 2026-11-27");
+	audit = sql_text(fixture->db, "SELECT group_concat(patient_id || ' ' || regimen_id || ' '"
+			 " || (detail ->> 'name') || ' ' || (detail ->> 'start'), ', ') FROM"
+			 " (SELECT * FROM audit WHERE action = 'enrol' AND at > 1795428000"
+			 " ORDER BY id)");
+	assert_string_equal(audit, "P3 3 Cy 2026-11-25, P1 4 Ann 2026-11-26, P4 5 Di 2026-11-27");
+	/* A returning patient's row is not written again. */
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM patient"), 4);
 }
 
 /* ---- changes and their audit rows -------------------------------------- */
@@ -1174,6 +1251,66 @@ static void test_load_regimens(void **state)
 	g_ptr_array_unref(all);
 	g_ptr_array_unref(active);
 	regimen_destroy(b_old);
+	store_close(store);
+}
+
+/* Patients and regimens are read apart and matched by patient id: each
+ * regimen gets its own patient's name and zone, in the byte order of the
+ * ids (SQLite's BINARY), stopped patients left out of the active ones. */
+static void test_load_regimens_by_id(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	static const char *const ids[] = { "b", "\xc3\xa9", "ab", "B", "a", "a0" };
+	static const char *const all_order = "B a a0 ab b \xc3\xa9";
+	static const char *const active_order = "B a0 ab \xc3\xa9";
+	GPtrArray *all, *active;
+	GError *error = NULL;
+	GString *order = g_string_new(NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
+		g_autofree char *name = g_strconcat("Name of ", ids[i], NULL);
+
+		enrol(store, fixture, ids[i], name, 23);
+	}
+	stop(store, "a", T0 + DAY);
+	stop(store, "b", T0 + DAY);
+	stop(store, "a0", T0 + DAY);
+	enrol(store, fixture, "a0", "Name of a0", 30);
+
+	all = store_load_regimens(store, false, &error);
+	if (!all)
+		fail_msg("store_load_regimens: %s", error->message);
+	for (guint i = 0; i < all->len; i++) {
+		const DosedRegimen *regimen = g_ptr_array_index(all, i);
+		g_autofree char *name = g_strconcat("Name of ", regimen->patient_id, NULL);
+
+		assert_string_equal(regimen->name, name);
+		assert_string_equal(regimen->tz_name, "Europe/London");
+		g_string_append_printf(order, "%s%s", i ? " " : "", regimen->patient_id);
+	}
+	assert_string_equal(order->str, all_order);
+	/* a0's newest regimen. */
+	assert_int_equal(((DosedRegimen *)g_ptr_array_index(all, 2))->start,
+			 date_from_ymd(2026, 11, 30));
+
+	active = store_load_regimens(store, true, &error);
+	if (!active)
+		fail_msg("store_load_regimens: %s", error->message);
+	g_string_truncate(order, 0);
+	for (guint i = 0; i < active->len; i++) {
+		const DosedRegimen *regimen = g_ptr_array_index(active, i);
+		g_autofree char *name = g_strconcat("Name of ", regimen->patient_id, NULL);
+
+		assert_string_equal(regimen->name, name);
+		assert_int_equal(regimen->stopped_at, 0);
+		g_string_append_printf(order, "%s%s", i ? " " : "", regimen->patient_id);
+	}
+	assert_string_equal(order->str, active_order);
+
+	g_string_free(order, TRUE);
+	g_ptr_array_unref(all);
+	g_ptr_array_unref(active);
 	store_close(store);
 }
 
@@ -2540,6 +2677,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_enrol_many_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_many_repeated_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_many_returning_patient, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_many_repeated_after_refusal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_many_ids_follow_stored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_patient, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_enrol_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reenrol_after_stop, setup, teardown),
@@ -2554,6 +2693,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_regimens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_regimens_by_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_patient, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_token_shown_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_token_rotate, setup, teardown),

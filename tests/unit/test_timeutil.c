@@ -56,6 +56,41 @@ zone(const char *name)
 
 /* ---- dates ---- */
 
+/* Conversions are remembered per day (timeutil.c): every day of 40 years,
+ * in an order that makes days sharing a slot follow each other, and then
+ * again, converts as GDate does, and invalid dates stay refused. */
+static void
+test_date_conversions_repeated(void **state G_GNUC_UNUSED)
+{
+	GDate first, check;
+	guint32 start, end;
+
+	g_date_clear(&first, 1);
+	g_date_clear(&check, 1);
+	g_date_set_dmy(&first, 1, G_DATE_JANUARY, 2000);
+	start = g_date_get_julian(&first);
+	end = start + 40 * 366;
+	for (int pass = 0; pass < 2; pass++) {
+		for (guint32 step = 0; step < 16; step++) {
+			for (guint32 julian = start + step; julian < end; julian += 16) {
+				int y, m, d;
+
+				g_date_set_julian(&check, julian);
+				date_to_ymd((DosedDate)julian, &y, &m, &d);
+				assert_int_equal(y, g_date_get_year(&check));
+				assert_int_equal(m, g_date_get_month(&check));
+				assert_int_equal(d, g_date_get_day(&check));
+				assert_int_equal(date_from_ymd(y, m, d), julian);
+				/* A neighbour that cannot be: never a remembered day. */
+				assert_int_equal(date_from_ymd(y, m, 32), DOSED_DATE_NONE);
+			}
+		}
+	}
+	assert_int_equal(date_from_ymd(2026, 2, 29), DOSED_DATE_NONE);
+	assert_int_equal(date_from_ymd(2026, 2, 28), ymd(2026, 2, 28));
+	assert_int_equal(date_from_ymd(2026, 2, 29), DOSED_DATE_NONE);
+}
+
 static void
 test_date_parse_valid(void **state G_GNUC_UNUSED)
 {
@@ -613,6 +648,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_date_conversions_repeated),
 		cmocka_unit_test(test_date_parse_valid),
 		cmocka_unit_test(test_date_parse_impossible),
 		cmocka_unit_test(test_date_parse_malformed),
