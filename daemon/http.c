@@ -44,6 +44,8 @@ struct HttpServer {
 	struct MHD_Response *not_found;
 	struct MHD_Response *not_allowed;
 	struct MHD_Response *failed;
+	/* Connections open now (libmicrohttpd's threads count them). */
+	gint connections;
 };
 
 /* The same few bytes for every path that is not a live feed, unknown and
@@ -237,6 +239,18 @@ static bool http_has_body(struct MHD_Connection *connection)
  * pointer); there is no other state to keep. */
 static char http_request_seen;
 
+/* Counts the open connections, for http_answer()'s busy rule. */
+static void http_notify_connection(void *cls, struct MHD_Connection *connection,
+				   void **socket_context, enum MHD_ConnectionNotificationCode code)
+{
+	HttpServer *server = cls;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		g_atomic_int_inc(&server->connections);
+	else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		g_atomic_int_dec_and_test(&server->connections);
+}
+
 static enum MHD_Result http_answer(void *cls, struct MHD_Connection *connection,
 				   const char *url, const char *method, const char *version,
 				   const char *upload_data, size_t *upload_data_size,
@@ -266,6 +280,10 @@ static enum MHD_Result http_answer(void *cls, struct MHD_Connection *connection,
 		if (!http_has_body(connection))
 			return MHD_YES;
 	}
+	/* Busy: this connection may not idle long after its answer (http.h). */
+	if (g_atomic_int_get(&server->connections) > HTTP_BUSY_CONNECTIONS)
+		MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT,
+					  (unsigned)HTTP_BUSY_TIMEOUT_S);
 
 	/* The method first, whatever the path: a 405 for a live token and a
 	 * 404 for a dead one would tell them apart. */
@@ -398,6 +416,7 @@ HttpServer *http_start(const char *listen, FeedsCache *feeds, GError **error)
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&native,
 		MHD_OPTION_UNESCAPE_CALLBACK, http_no_unescape, NULL,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
+		MHD_OPTION_NOTIFY_CONNECTION, http_notify_connection, server,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_CONNECTION_LIMIT,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,

@@ -22,6 +22,15 @@
  * sends a few hundred bytes); a client that sends more gets an error,
  * however slowly it sends it. */
 #define HTTP_CONNECTION_MEMORY 16384
+/* Connections kept open between polls (keep-alive) hold their place until
+ * the client closes them or they idle out.  Calendar apps keep them in a
+ * pool: at 100,000 patients polling hourly (28 a second) and an idle
+ * timeout of 30 s, some 840 would be open at once, more than the limit,
+ * and new subscribers would be turned away.  So beyond this many open
+ * connections, a connection that has been answered may idle only this
+ * long before it is closed. */
+#define HTTP_BUSY_CONNECTIONS (HTTP_CONNECTION_LIMIT / 2)
+#define HTTP_BUSY_TIMEOUT_S 2
 /* Threads answering requests: one per CPU, up to this many. */
 #define HTTP_MAX_THREADS 4
 

@@ -210,6 +210,52 @@ verdict "four requests on one connection: 200, 304, HEAD, 404, each whole" $?
 [ "$size" -gt 0 ] && [ "$(fetch "$url")" = 200 ] && [ "$(header Connection)" = "" ]
 verdict "... and a feed's answer keeps the connection open (no Connection: close)" $?
 
+# Kept-open connections must not lock out new subscribers (http.h): with
+# more than half the connection limit open and idle after their answers, a
+# connection answered now is closed after a short idle time (2 s), not
+# the usual 30.  Without the crowd the same probe stays open; each side is
+# an event awaited with a deadline, not a sleep.
+keepalive_probe() { # CROWD: prints "crowd N open, probe closed after S s" or "... open"
+	python3 - "$url" "$1" <<'PY'
+import socket, sys, time, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1]); crowd = int(sys.argv[2])
+request = ("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (u.path, u.netloc)).encode()
+def answered(source):
+    s = socket.create_connection((u.hostname, u.port), timeout=10,
+                                 source_address=(source, 0))
+    s.sendall(request)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = int([l.split(b":")[1] for l in head.split(b"\r\n")
+                  if l.lower().startswith(b"content-length:")][0])
+    while len(body) < length:
+        body += s.recv(65536)
+    assert head.startswith(b"HTTP/1.1 200"), head[:40]
+    return s
+# At most 256 from one address (the per-address limit): the rest from .2.
+held = [answered("127.0.0.1" if i < 200 else "127.0.0.2") for i in range(crowd)]
+probe = answered("127.0.0.2")
+start = time.monotonic()
+probe.settimeout(8)
+try:
+    closed = probe.recv(1) == b""
+except socket.timeout:
+    closed = False
+print("crowd %d open, probe %s" % (len(held),
+      "closed after %.1f s" % (time.monotonic() - start) if closed else "open after 8 s"))
+PY
+}
+out=$(keepalive_probe 300 2>&1)
+echo "# busy: $out"
+[[ $out == "crowd 300 open, probe closed after "[0-4].*" s" ]]
+verdict "with 300 connections kept open, a new one is closed after a short idle time" $?
+out=$(keepalive_probe 0 2>&1)
+echo "# quiet: $out"
+[ "$out" = "crowd 0 open, probe open after 8 s" ]
+verdict "... and with few open, it stays open for the next poll" $?
+
 # SPEC 4: a change made with dosectl is in the feed within a second.
 ctl log P1 --site "left deltoid" >/dev/null
 start=$(now_ms)
