@@ -1624,6 +1624,12 @@ static bool store_is_unique_violation(int rc)
 	return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
 }
 
+/* An enrolment's audit detail from four SQL expressions: one shape for
+ * store_enrol()'s parameters and store_enrol_many()'s staged columns. */
+#define STORE_ENROL_DETAIL(protocol, start, name, tz) \
+	"json_object('protocol', " protocol ", 'start', " start ", 'name', " name \
+	", 'tz', " tz ")"
+
 /* The statements of an enrolment, for store_enrol(); store_enrol_many()
  * uses the protocol copy ones and writes its rows in bulk. */
 typedef struct {
@@ -1672,8 +1678,8 @@ static bool enrol_statements_prepare(DosedStore *store, EnrolStatements *s, GErr
 	if (s->insert_regimen)
 		s->insert_audit = store_prepare(store,
 			"INSERT INTO audit (at, actor, action, patient_id, regimen_id, detail)"
-			" VALUES (?1, ?2, 'enrol', ?3, ?4,"
-			" json_object('protocol', ?5, 'start', ?6, 'name', ?7, 'tz', ?8))", error);
+			" VALUES (?1, ?2, 'enrol', ?3, ?4, "
+			STORE_ENROL_DETAIL("?5", "?6", "?7", "?8") ")", error);
 	if (!s->insert_audit) {
 		enrol_statements_finish(s);
 		return false;
@@ -2033,8 +2039,9 @@ static bool store_enrol_many_write(DosedStore *store, const char *actor, gint64 
 		" enrolled_at, enrolled_by) SELECT ?3 + n, patient_id, protocol_id, copy_id, start,"
 		" ?1, ?2 FROM " ENROL_ROWS_TABLE " ORDER BY n",
 		"INSERT INTO audit (at, actor, action, patient_id, regimen_id, detail)"
-		" SELECT ?1, ?2, 'enrol', patient_id, ?3 + n, json_object('protocol', protocol_id,"
-		" 'start', start, 'name', name, 'tz', tz) FROM " ENROL_ROWS_TABLE " ORDER BY n",
+		" SELECT ?1, ?2, 'enrol', patient_id, ?3 + n, "
+		STORE_ENROL_DETAIL("protocol_id", "start", "name", "tz")
+		" FROM " ENROL_ROWS_TABLE " ORDER BY n",
 	};
 	static const char *const doing[] = {
 		"recording the patients", "recording the regimens", "recording the enrolments",
