@@ -1023,7 +1023,41 @@ typedef struct {
 	GPtrArray *no_doses;
 	GArray *no_dose_events;
 	GArray *no_advances;
+	/* The doses and advances of the regimens to load, read before the
+	 * regimens (so that each regimen is whole when it is made, and can
+	 * be handed on and let go: store_foreach_regimen()). */
+	GHashTable *extras;     /* regimen id -> RegimenExtras * */
 } RegimenLoader;
+
+/* A regimen's doses and advances, waiting for their regimen. */
+typedef struct {
+	gint64 regimen_id;      /* the key */
+	GPtrArray *doses;       /* NULL until the first */
+	GArray *advances;       /* NULL until the first */
+} RegimenExtras;
+
+static void regimen_extras_free(gpointer data)
+{
+	RegimenExtras *extras = data;
+
+	if (extras->doses)
+		g_ptr_array_unref(extras->doses);
+	if (extras->advances)
+		g_array_unref(extras->advances);
+	g_free(extras);
+}
+
+static RegimenExtras *loader_extras(RegimenLoader *loader, gint64 regimen_id)
+{
+	RegimenExtras *extras = g_hash_table_lookup(loader->extras, &regimen_id);
+
+	if (!extras) {
+		extras = g_new0(RegimenExtras, 1);
+		extras->regimen_id = regimen_id;
+		g_hash_table_insert(loader->extras, &extras->regimen_id, extras);
+	}
+	return extras;
+}
 
 static void shared_protocol_release(gpointer box)
 {
@@ -1040,6 +1074,8 @@ static void loader_init(RegimenLoader *loader)
 	loader->no_doses = g_ptr_array_new_with_free_func(dose_free);
 	loader->no_dose_events = g_array_new(FALSE, TRUE, sizeof(DosedDoseEvent));
 	loader->no_advances = g_array_new(FALSE, TRUE, sizeof(DosedAdvanceEvent));
+	loader->extras = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
+					       regimen_extras_free);
 }
 
 static void loader_finish(RegimenLoader *loader)
@@ -1050,6 +1086,7 @@ static void loader_finish(RegimenLoader *loader)
 	g_array_unref(loader->no_advances);
 	g_hash_table_unref(loader->protocols);
 	g_hash_table_unref(loader->zones);
+	g_hash_table_unref(loader->extras);
 }
 
 /* The shared parse of a regimen row's protocol copy (column 5 its id),
@@ -1240,24 +1277,19 @@ static void regimen_finish(DosedRegimen *regimen)
 	};
 }
 
-/* Read the rows of a dose or advance query into the regimens they belong
- * to (column 0 is the regimen id). */
+/* Read the rows of a dose or advance query (column 0 is the regimen id)
+ * into the loader's extras, in query order. */
 static bool store_read_doses(DosedStore *store, RegimenLoader *loader, sqlite3_stmt *stmt,
-			     GHashTable *by_id, GError **error)
+			     GError **error)
 {
 	int rc;
 
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		gint64 regimen_id = sqlite3_column_int64(stmt, 0);
-		DosedRegimen *regimen = g_hash_table_lookup(by_id, &regimen_id);
+		RegimenExtras *extras = loader_extras(loader, sqlite3_column_int64(stmt, 0));
 
-		if (!regimen)
-			continue;
-		if (regimen->doses == loader->no_doses) {
-			g_ptr_array_unref(regimen->doses);
-			regimen->doses = g_ptr_array_new_with_free_func(dose_free);
-		}
-		g_ptr_array_add(regimen->doses, dose_from_row(stmt));
+		if (!extras->doses)
+			extras->doses = g_ptr_array_new_with_free_func(dose_free);
+		g_ptr_array_add(extras->doses, dose_from_row(stmt));
 	}
 	if (rc != SQLITE_DONE) {
 		store_fail(store, rc, "reading doses", error);
@@ -1267,31 +1299,50 @@ static bool store_read_doses(DosedStore *store, RegimenLoader *loader, sqlite3_s
 }
 
 static bool store_read_advances(DosedStore *store, RegimenLoader *loader, sqlite3_stmt *stmt,
-				GHashTable *by_id, GError **error)
+				GError **error)
 {
 	int rc;
 
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		gint64 regimen_id = sqlite3_column_int64(stmt, 0);
-		DosedRegimen *regimen = g_hash_table_lookup(by_id, &regimen_id);
+		RegimenExtras *extras = loader_extras(loader, sqlite3_column_int64(stmt, 0));
 		DosedAdvanceEvent event = {
 			.phase_index = sqlite3_column_int(stmt, 1),
 			.at = sqlite3_column_int64(stmt, 2),
 		};
 
-		if (!regimen)
-			continue;
-		if (regimen->advances == loader->no_advances) {
-			g_array_unref(regimen->advances);
-			regimen->advances = g_array_new(FALSE, TRUE, sizeof(DosedAdvanceEvent));
-		}
-		g_array_append_val(regimen->advances, event);
+		if (!extras->advances)
+			extras->advances = g_array_new(FALSE, TRUE, sizeof(DosedAdvanceEvent));
+		g_array_append_val(extras->advances, event);
 	}
 	if (rc != SQLITE_DONE) {
 		store_fail(store, rc, "reading advances", error);
 		return false;
 	}
 	return true;
+}
+
+/* Where a load hands its regimens: each is the callee's, whatever it
+ * returns (false with `error` set stops the load). */
+typedef bool (*RegimenSink)(DosedRegimen *regimen, void *data, GError **error);
+
+/* A regimen as its row made it, given its doses and advances and handed
+ * on whole. */
+static bool loader_emit(RegimenLoader *loader, DosedRegimen *regimen, RegimenSink sink,
+			void *data, GError **error)
+{
+	RegimenExtras *extras = g_hash_table_size(loader->extras) > 0 ?
+				g_hash_table_lookup(loader->extras, &regimen->regimen_id) : NULL;
+
+	if (extras && extras->doses) {
+		g_ptr_array_unref(regimen->doses);
+		regimen->doses = g_steal_pointer(&extras->doses);
+	}
+	if (extras && extras->advances) {
+		g_array_unref(regimen->advances);
+		regimen->advances = g_steal_pointer(&extras->advances);
+	}
+	regimen_finish(regimen);
+	return sink(regimen, data, error);
 }
 
 /* Loads read in one transaction of their own when the caller has none, so
@@ -1399,11 +1450,15 @@ static int store_binary_compare(const void *a, gsize a_length, const void *b, gs
 }
 
 static bool store_read_regimens_joined(DosedStore *store, RegimenLoader *loader,
-				       bool active_only, GPtrArray *regimens,
+				       bool active_only, RegimenSink sink, void *data,
 				       GError **error)
 {
 	g_autoptr(sqlite3_stmt) patients = store_prepare(store, STORE_PATIENTS_SCAN_SQL, error);
 	g_autoptr(sqlite3_stmt) stmt = NULL;
+	/* The last regimen made, handed on once the next row shows it is
+	 * its patient's newest (a patient's regimens come by id, and ids
+	 * only grow). */
+	DosedRegimen *pending = NULL;
 	PatientColumns patient;
 	int patient_rc = SQLITE_ROW;
 	int rc;
@@ -1436,7 +1491,7 @@ static bool store_read_regimens_joined(DosedStore *store, RegimenLoader *loader,
 		}
 		if (patient_rc != SQLITE_ROW && patient_rc != SQLITE_DONE) {
 			store_fail(store, patient_rc, "reading patients", error);
-			return false;
+			goto fail;
 		}
 		/* A regimen's patient row is there (a foreign key); the join
 		 * would leave out one that is not, and so does this. */
@@ -1444,32 +1499,33 @@ static bool store_read_regimens_joined(DosedStore *store, RegimenLoader *loader,
 			continue;
 		regimen = regimen_from_row(store, loader, stmt, &patient, error);
 		if (!regimen)
+			goto fail;
+		if (pending && strcmp(pending->patient_id, regimen->patient_id) == 0) {
+			regimen_destroy(pending);
+		} else if (pending && !loader_emit(loader, pending, sink, data, error)) {
+			regimen_destroy(regimen);
 			return false;
-		/* All regimens: a patient's come by id, and the newest counts
-		 * (ids only grow). */
-		if (regimens->len > 0) {
-			DosedRegimen *last = g_ptr_array_index(regimens, regimens->len - 1);
-
-			if (strcmp(last->patient_id, regimen->patient_id) == 0)
-				g_ptr_array_remove_index(regimens, regimens->len - 1);
 		}
-		g_ptr_array_add(regimens, regimen);
+		pending = regimen;
 	}
 	if (rc != SQLITE_DONE) {
 		store_fail(store, rc, "reading regimens", error);
-		return false;
+		goto fail;
 	}
-	return true;
+	return !pending || loader_emit(loader, pending, sink, data, error);
+fail:
+	regimen_destroy(pending);
+	return false;
 }
 
-/* The regimens in regimen query order (by patient id). */
-static GPtrArray *store_load(DosedStore *store, const char *patient_id, bool active_only,
-			     GError **error)
+/* Load the regimens (one patient's, or all patients' by patient id) and
+ * hand each to `sink` as it is made.  Three queries whatever the number of
+ * patients: the doses, the advances, then the regimens. */
+static bool store_load(DosedStore *store, const char *patient_id, bool active_only,
+		       RegimenSink sink, void *data, GError **error)
 {
 	const char *const *sql = patient_id ? store_load_one_sql :
 				 active_only ? store_load_active_sql : store_load_all_sql;
-	GPtrArray *regimens = g_ptr_array_new_with_free_func((GDestroyNotify)regimen_destroy);
-	GHashTable *by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
 	g_autoptr(sqlite3_stmt) stmt = NULL;
 	RegimenLoader loader;
 	bool own = false;
@@ -1480,54 +1536,59 @@ static GPtrArray *store_load(DosedStore *store, const char *patient_id, bool act
 	if (!store_read_begin(store, &own, error))
 		goto out;
 
-	if (patient_id) {
-		if (!(stmt = store_prepare(store, sql[0], error)))
-			goto out;
-		store_bind_load(stmt, patient_id, active_only);
-		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-			DosedRegimen *regimen = regimen_from_row(store, &loader, stmt, NULL,
-								 error);
-
-			if (!regimen)
-				goto out;
-			g_ptr_array_add(regimens, regimen);
-		}
-		if (rc != SQLITE_DONE) {
-			store_fail(store, rc, "reading regimens", error);
-			goto out;
-		}
-		g_clear_pointer(&stmt, sqlite3_finalize);
-	} else if (!store_read_regimens_joined(store, &loader, active_only, regimens, error)) {
-		goto out;
-	}
-	for (guint i = 0; i < regimens->len; i++) {
-		DosedRegimen *regimen = g_ptr_array_index(regimens, i);
-
-		g_hash_table_insert(by_id, &regimen->regimen_id, regimen);
-	}
-
 	if (!(stmt = store_prepare(store, sql[1], error)))
 		goto out;
 	store_bind_load(stmt, patient_id, active_only);
-	if (!store_read_doses(store, &loader, stmt, by_id, error))
+	if (!store_read_doses(store, &loader, stmt, error))
 		goto out;
 	g_clear_pointer(&stmt, sqlite3_finalize);
 
 	if (!(stmt = store_prepare(store, sql[2], error)))
 		goto out;
 	store_bind_load(stmt, patient_id, active_only);
-	if (!store_read_advances(store, &loader, stmt, by_id, error))
+	if (!store_read_advances(store, &loader, stmt, error))
 		goto out;
+	g_clear_pointer(&stmt, sqlite3_finalize);
 
-	for (guint i = 0; i < regimens->len; i++)
-		regimen_finish(g_ptr_array_index(regimens, i));
+	if (!patient_id) {
+		ok = store_read_regimens_joined(store, &loader, active_only, sink, data, error);
+		goto out;
+	}
+	if (!(stmt = store_prepare(store, sql[0], error)))
+		goto out;
+	store_bind_load(stmt, patient_id, active_only);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		DosedRegimen *regimen = regimen_from_row(store, &loader, stmt, NULL, error);
+
+		if (!regimen || !loader_emit(&loader, regimen, sink, data, error))
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(store, rc, "reading regimens", error);
+		goto out;
+	}
 	ok = true;
 out:
 	g_clear_pointer(&stmt, sqlite3_finalize);
 	store_read_end(store, own);
 	loader_finish(&loader);
-	g_hash_table_unref(by_id);
-	if (!ok)
+	return ok;
+}
+
+static bool regimen_sink_append(DosedRegimen *regimen, void *data, GError **error)
+{
+	(void)error;
+	g_ptr_array_add(data, regimen);
+	return true;
+}
+
+/* The regimens in regimen query order (by patient id). */
+static GPtrArray *store_load_array(DosedStore *store, const char *patient_id, bool active_only,
+				   GError **error)
+{
+	GPtrArray *regimens = g_ptr_array_new_with_free_func((GDestroyNotify)regimen_destroy);
+
+	if (!store_load(store, patient_id, active_only, regimen_sink_append, regimens, error))
 		g_clear_pointer(&regimens, g_ptr_array_unref);
 	return regimens;
 }
@@ -1542,7 +1603,7 @@ DosedRegimen *store_load_regimen(DosedStore *store, const char *patient_id, GErr
 			    "no patient given; name one (see 'dosectl patients')");
 		return NULL;
 	}
-	regimens = store_load(store, patient_id, false, error);
+	regimens = store_load_array(store, patient_id, false, error);
 	if (!regimens)
 		return NULL;
 	if (regimens->len == 0) {
@@ -1558,7 +1619,29 @@ DosedRegimen *store_load_regimen(DosedStore *store, const char *patient_id, GErr
 
 GPtrArray *store_load_regimens(DosedStore *store, bool active_only, GError **error)
 {
-	return store_load(store, NULL, active_only, error);
+	return store_load_array(store, NULL, active_only, error);
+}
+
+typedef struct {
+	DosedRegimenFunc each;
+	void *data;
+} ForeachSink;
+
+static bool regimen_sink_foreach(DosedRegimen *regimen, void *data, GError **error)
+{
+	const ForeachSink *foreach = data;
+	bool ok = foreach->each(regimen, foreach->data, error);
+
+	regimen_destroy(regimen);
+	return ok;
+}
+
+bool store_foreach_regimen(DosedStore *store, bool active_only, DosedRegimenFunc each,
+			   void *data, GError **error)
+{
+	ForeachSink foreach = { each, data };
+
+	return store_load(store, NULL, active_only, regimen_sink_foreach, &foreach, error);
 }
 
 bool store_only_patient(DosedStore *store, char **patient_id, int *count, GError **error)

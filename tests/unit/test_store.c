@@ -1314,6 +1314,111 @@ static void test_load_regimens_by_id(void **state)
 	store_close(store);
 }
 
+/* What store_foreach_regimen() was given, one regimen after another. */
+typedef struct {
+	GString *seen;
+	int calls;
+	int stop_at;    /* the call that returns false, or 0 */
+} ForeachRecord;
+
+static void describe_regimen(GString *out, const DosedRegimen *regimen)
+{
+	g_string_append_printf(out, "%s%s/%s/%s:%" G_GINT64_FORMAT ":%u:%u:%s",
+			       out->len ? " " : "", regimen->patient_id, regimen->name,
+			       regimen->tz_name, regimen->regimen_id, (unsigned)regimen->view.n_doses,
+			       (unsigned)regimen->view.n_advances,
+			       regimen->stopped_at ? "stopped" : "active");
+}
+
+static bool record_regimen(const DosedRegimen *regimen, void *data, GError **error)
+{
+	ForeachRecord *record = data;
+
+	describe_regimen(record->seen, regimen);
+	if (++record->calls == record->stop_at) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID, "stopped at call %d",
+			    record->calls);
+		return false;
+	}
+	return true;
+}
+
+/* One regimen at a time, the same regimens as store_load_regimens() in
+ * the same order, doses and advances included; a callback's false stops
+ * the load with its error and leaves no read open. */
+static void test_foreach_regimen(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	static const char *const ids[] = { "b", "\xc3\xa9", "ab", "B", "a", "a0" };
+	GError *error = NULL;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
+		g_autofree char *name = g_strconcat("Name of ", ids[i], NULL);
+
+		enrol(store, fixture, ids[i], name, 23);
+	}
+	log_dose(store, "ab", 1, T0 + 2 * DAY, "left thigh", NULL);
+	log_dose(store, "ab", 2, T0, NULL, NULL);
+	log_dose(store, "a0", 1, T0, NULL, NULL);
+	stop(store, "a", T0 + DAY);
+	stop(store, "a0", T0 + DAY);
+	enrol(store, fixture, "a0", "Name of a0", 30);
+	begin_write(store);
+	{
+		DosedRegimen *regimen = load(store, "B");
+
+		assert_true(store_advance(store, regimen, 0, "doctor", T0 + 3 * DAY, &error));
+		regimen_destroy(regimen);
+	}
+	commit(store);
+
+	for (int active_only = 0; active_only <= 1; active_only++) {
+		g_autoptr(GString) expected = g_string_new(NULL);
+		ForeachRecord record = { g_string_new(NULL), 0, 0 };
+		GPtrArray *regimens = store_load_regimens(store, active_only, &error);
+
+		if (!regimens)
+			fail_msg("store_load_regimens: %s", error->message);
+		for (guint i = 0; i < regimens->len; i++)
+			describe_regimen(expected, g_ptr_array_index(regimens, i));
+		g_ptr_array_unref(regimens);
+		assert_true(store_foreach_regimen(store, active_only, record_regimen, &record,
+						  &error));
+		assert_string_equal(record.seen->str, expected->str);
+		assert_int_equal(record.calls, active_only ? 5 : 6);
+		g_string_free(record.seen, TRUE);
+	}
+	{
+		/* Written out: what the comparison above stands on. */
+		ForeachRecord record = { g_string_new(NULL), 0, 0 };
+
+		assert_true(store_foreach_regimen(store, false, record_regimen, &record, &error));
+		assert_string_equal(record.seen->str,
+				    "B/Name of B/Europe/London:4:0:1:active"
+				    " a/Name of a/Europe/London:5:0:0:stopped"
+				    " a0/Name of a0/Europe/London:7:0:0:active"
+				    " ab/Name of ab/Europe/London:3:2:0:active"
+				    " b/Name of b/Europe/London:1:0:0:active"
+				    " \xc3\xa9/Name of \xc3\xa9/Europe/London:2:0:0:active");
+		g_string_free(record.seen, TRUE);
+	}
+	{
+		ForeachRecord record = { g_string_new(NULL), 0, 2 };
+
+		assert_false(store_foreach_regimen(store, true, record_regimen, &record, &error));
+		assert_non_null(error);
+		assert_string_equal(error->message, "stopped at call 2");
+		g_clear_error(&error);
+		assert_int_equal(record.calls, 2);
+		g_string_free(record.seen, TRUE);
+	}
+	/* The read ended with the load: a write can begin. */
+	begin_write(store);
+	commit(store);
+	store_close(store);
+}
+
 static void test_only_patient(void **state)
 {
 	Fixture *fixture = *state;
@@ -2694,6 +2799,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_only_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_regimens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_regimens_by_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreach_regimen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_patient, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_token_shown_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_token_rotate, setup, teardown),
