@@ -253,6 +253,51 @@ test_date_of_instant_repeated(void **state G_GNUC_UNUSED)
 		g_time_zone_unref(zones[i]);
 }
 
+/* More zones and instants than the answers kept (64): each answer is
+ * still the zone's own, as GLib's calendar gives it, round after round
+ * while older answers are pushed out. */
+static void
+test_date_of_instant_many_zones(void **state G_GNUC_UNUSED)
+{
+	static const char *const names[] = {
+		"Africa/Abidjan", "Africa/Cairo", "Africa/Johannesburg", "Africa/Lagos",
+		"America/Anchorage", "America/Bogota", "America/Chicago", "America/Denver",
+		"America/Halifax", "America/Los_Angeles", "America/Mexico_City",
+		"America/New_York", "America/Sao_Paulo", "America/St_Johns", "Asia/Dhaka",
+		"Asia/Dubai", "Asia/Hong_Kong", "Asia/Jakarta", "Asia/Kathmandu",
+		"Asia/Kolkata", "Asia/Seoul", "Asia/Tehran", "Asia/Tokyo",
+		"Atlantic/Azores", "Australia/Adelaide", "Australia/Perth",
+		"Australia/Sydney", "Europe/Berlin", "Europe/Dublin", "Europe/Helsinki",
+		"Europe/Lisbon", "Europe/London", "Europe/Moscow", "Pacific/Auckland",
+		"Pacific/Chatham", "Pacific/Honolulu", "Pacific/Kiritimati", "UTC",
+	};
+	/* Either side of midnight somewhere, and either side of the clock
+	 * changes of March and October. */
+	static const gint64 instants[] = { 1795494600, 1774746000, 1792890000 };
+	GTimeZone *zones[G_N_ELEMENTS(names)];
+
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+		zones[i] = zone(names[i]);
+	for (int round = 0; round < 3; round++) {
+		for (size_t t = 0; t < G_N_ELEMENTS(instants); t++) {
+			for (size_t i = 0; i < G_N_ELEMENTS(zones); i++) {
+				GDateTime *utc = g_date_time_new_from_unix_utc(instants[t]);
+				GDateTime *local = g_date_time_to_timezone(utc, zones[i]);
+				int year, month, day;
+
+				g_date_time_get_ymd(local, &year, &month, &day);
+				if (date_of_instant(instants[t], zones[i]) != ymd(year, month, day))
+					fail_msg("%s at %" G_GINT64_FORMAT ": not %04d-%02d-%02d",
+						 names[i], instants[t], year, month, day);
+				g_date_time_unref(local);
+				g_date_time_unref(utc);
+			}
+		}
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(zones); i++)
+		g_time_zone_unref(zones[i]);
+}
+
 /* 01:30 local on a change day: the instant, its date and how it prints. */
 static void
 check_local(GTimeZone *tz, DosedDate date, int hour, int minute, gint64 expected,
@@ -658,6 +703,7 @@ main(void)
 		cmocka_unit_test(test_date_format_none),
 		cmocka_unit_test(test_date_of_instant_by_zone),
 		cmocka_unit_test(test_date_of_instant_repeated),
+		cmocka_unit_test(test_date_of_instant_many_zones),
 		cmocka_unit_test(test_instant_of_local_london_dst),
 		cmocka_unit_test(test_instant_of_local_new_york_dst),
 		cmocka_unit_test(test_zone_open_known),
