@@ -607,11 +607,11 @@ typedef struct {
 	int within;
 	guint count;            /* patients on the worklist */
 	/* The table: its lines by due day, each day's in the regimens' order
-	 * (by patient id), so that the days in turn are the worklist.  A
-	 * week's worklist has a few dozen days at most (the overdue ones'
-	 * included): made so, the lines need no sort and are written as
-	 * they lie, where sorting 100,000 and gathering them from all over
-	 * a buffer was a tenth of due. */
+	 * (by patient id), so that the days in turn are the worklist.  There
+	 * are far fewer days than lines (the days asked for, and those of
+	 * the overdue doses): made so, the lines need no sort and are
+	 * written as they lie, where sorting 100,000 and gathering them
+	 * from all over a buffer was a tenth of due. */
 	GHashTable *days;       /* DosedDate -> GString * */
 	/* JSON: the worklist, sorted once all are in. */
 	GArray *items;          /* DueItem */
@@ -638,7 +638,7 @@ static bool due_take(const DosedRegimen *r, void *data, GError **error)
 		GString *lines = g_hash_table_lookup(scan->days, day);
 
 		if (!lines) {
-			lines = g_string_sized_new(4096);
+			lines = g_string_sized_new(256);
 			g_hash_table_insert(scan->days, day, lines);
 		}
 		due_format_line(lines, r, &next);
