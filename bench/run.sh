@@ -102,7 +102,46 @@ csv=$tmp/patients.csv
 awk -v n="$patients" -v today="$(date +%F)" -f "$repo/bench/gen-patients.awk" >"$csv"
 first_patient=$(sed -n 2p "$csv" | cut -d, -f1)
 
-import_rates=() sqlite_rates=() import_ratios=()
+# What SQLite itself needs for dosed's job: the sqlite3 shell reading the
+# same rows into a temporary table and writing dosed's rows from it into
+# a database of dosed's schema (made by dosectl, with one patient in it),
+# with dosed's settings: the same tables, indexes, foreign keys, triggers
+# and audit rows, in one transaction, synced.  It mirrors what
+# store_enrol_many() writes (core/store.c); keep the two alike.
+mkdir -p "$tmp/floor"
+chmod 700 "$tmp/floor"
+floor_conf=$tmp/etc/floor.conf
+sed "s|^path = .*|path = $tmp/floor/dosed.db|" "$conf" >"$floor_conf"
+floor_sql() { # CSV
+	cat <<EOF
+PRAGMA foreign_keys = ON;
+PRAGMA synchronous = FULL;
+PRAGMA temp_store = MEMORY;
+PRAGMA cache_spill = OFF;
+.mode csv
+.import --schema temp '$1' rows
+BEGIN IMMEDIATE;
+SELECT count(*) FROM temp.rows s JOIN patient p ON p.id = s.id
+  LEFT JOIN regimen r ON r.patient_id = p.id AND r.stopped_at IS NULL;
+INSERT OR IGNORE INTO protocol_copy (text)
+  SELECT DISTINCT 'bench copy of ' || protocol FROM temp.rows;
+CREATE TEMP TABLE copies AS SELECT substr(text, 15) AS protocol, id FROM protocol_copy
+  WHERE text LIKE 'bench copy of %';
+INSERT INTO patient (id, name, tz, created_at, created_by)
+  SELECT id, name, tz, 1795428000, 'bench' FROM temp.rows ORDER BY rowid;
+INSERT INTO regimen (id, patient_id, protocol_id, protocol_copy_id, start_date,
+                     enrolled_at, enrolled_by)
+  SELECT 1 + s.rowid, s.id, s.protocol, c.id, s.start, 1795428000, 'bench'
+  FROM temp.rows s JOIN temp.copies c ON c.protocol = s.protocol ORDER BY s.rowid;
+INSERT INTO audit (at, actor, action, patient_id, regimen_id, detail)
+  SELECT 1795428000, 'bench', 'enrol', id, 1 + rowid,
+         json_object('protocol', protocol, 'start', start, 'name', name, 'tz', tz)
+  FROM temp.rows ORDER BY rowid;
+COMMIT;
+EOF
+}
+
+import_rates=() sqlite_rates=() import_ratios=() floor_rates=() floor_ratios=()
 if [ "${BENCH_ENROL:-}" = 1 ]; then
 	say "BENCH_ENROL=1: enrolling $patients patients one by one (no import figure)"
 	tail -n +2 "$csv" | while IFS=, read -r id name protocol start tz days; do
@@ -124,7 +163,18 @@ else
 		sqlite_ms=$(ms_since "$start")
 		rows=$(sqlite3 "$tmp/plain/plain.db" "select count(*) from patients")
 		[ "$rows" = "$patients" ] || { say "sqlite3 imported $rows rows, not $patients"; exit 1; }
+		# The floor, on a database of dosed's schema made afresh.
+		rm -f "$tmp"/floor/dosed.db*
+		"$build/dosectl" --config "$floor_conf" enrol BENCH-FLOOR --name Floor \
+			--protocol b12-standard --start "$(date +%F)" --tz UTC >/dev/null
+		start=$(now_ns)
+		floor_sql "$csv" | sqlite3 -batch "$tmp/floor/dosed.db" >/dev/null
+		floor_ms=$(ms_since "$start")
+		rows=$(sqlite3 "$tmp/floor/dosed.db" "select count(*) from regimen")
+		[ "$rows" = "$((patients + 1))" ] || { say "the floor wrote $rows regimens, not $((patients + 1))"; exit 1; }
 		import_rates+=("$(awk -v n="$patients" -v ms="$dosed_ms" 'BEGIN { printf "%.0f", n / ms * 1000 }')")
+		floor_rates+=("$(awk -v n="$patients" -v ms="$floor_ms" 'BEGIN { printf "%.0f", n / ms * 1000 }')")
+		floor_ratios+=("$(awk -v a="$floor_ms" -v b="$dosed_ms" 'BEGIN { printf "%.3f", a / b }')")
 		sqlite_rates+=("$(awk -v n="$patients" -v ms="$sqlite_ms" 'BEGIN { printf "%.0f", n / ms * 1000 }')")
 		import_ratios+=("$(awk -v a="$sqlite_ms" -v b="$dosed_ms" 'BEGIN { printf "%.3f", a / b }')")
 	done
@@ -320,10 +370,11 @@ verdict() {
 row() { printf '%-36s %12s %16s %8s %10s  %s\n' "$@"; }
 
 if [ "${BENCH_ENROL:-}" = 1 ]; then
-	imp_rate=n/a sql_rate=n/a imp_ratio=nan
+	imp_rate=n/a sql_rate=n/a imp_ratio=nan floor_rate=n/a floor_ratio=nan
 else
 	imp_rate=$(med "${import_rates[@]}") sql_rate=$(med "${sqlite_rates[@]}")
 	imp_ratio=$(med "${import_ratios[@]}")
+	floor_rate=$(med "${floor_rates[@]}") floor_ratio=$(med "${floor_ratios[@]}")
 fi
 rps_d=$(med "${dosed_rps[@]}") rps_n=$(med "${nginx_rps[@]}") rps_ratio=$(med "${rps_ratios[@]}")
 p99_d=$(med "${dosed_p99[@]}") p99_n=$(med "${nginx_p99[@]}") p99_ratio=$(med "${p99_ratios[@]}")
@@ -336,6 +387,7 @@ echo "dosed bench: $patients patients ($protocols protocols, $zones zones), $log
 echo "median of $runs runs ($((runs > 5 ? runs : 5)) for dosectl and the clinic render; 2000 patient renders); $(nproc) CPUs; feed $feed_bytes bytes, clinic feed $clinic_bytes bytes"
 row "figure" "dosed" "reference" "ratio" "target" "result"
 row "import (rows/s)" "$imp_rate" "sqlite3 $sql_rate" "$(x "$imp_ratio")" ">= 0.5x" "$(verdict "$imp_ratio" '>=' 0.5)"
+row "import vs the same writes (rows/s)" "$imp_rate" "sqlite3 $floor_rate" "$(x "$floor_ratio")" "-" "-"
 row "dosectl due --within 7 (ms)" "$due_ms" "" "" "< 200 ms" "$(verdict "$due_ms" '<' 200)"
 row "dosectl patients (ms)" "$patients_ms" "" "" "-" "-"
 row "start-up to first served feed (ms)" "$startup_ms" "" "" "< 1000 ms" "$(verdict "$startup_ms" '<' 1000)"
