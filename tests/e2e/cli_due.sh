@@ -92,3 +92,18 @@ report $? "due: a line break in a name shown as a space" "$(grep -A1 i-break "$E
 run_dosectl patients
 grep -qF "h-wide       李小龍                   b12-standard         loading        " "$E2E_OUT"
 report $? "patients: a name of wide characters padded to 24 columns" "$(grep h-wide "$E2E_OUT")"
+
+# The table and the JSON list are one worklist: the same patients in the
+# same order, soonest first and a day's patients by id, whatever order
+# they were enrolled in (the table is made a day at a time).
+run_dosectl due --within 30 --json
+json_order=$(jq -r '[.[] | .patient + "@" + .due] | join(" ")' "$E2E_OUT")
+run_dosectl due --within 30
+text_order=$(awk 'NR > 1 && match($0, /[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]/) {
+  printf "%s%s@%s", (NR > 2 ? " " : ""), $1, substr($0, RSTART, RLENGTH) }' "$E2E_OUT")
+[ "$text_order" = "$json_order" ]
+report $? "due: the table in the JSON list's order" "table: $text_order; JSON: $json_order"
+# a-over was enrolled after b-tomorrow, and its next dose falls on the
+# same day.
+[ "$json_order" = "e-today@2026-12-01 a-over@2026-12-02 b-tomorrow@2026-12-02 g-accent@2026-12-02 h-wide@2026-12-02 i-break@2026-12-02 c-soon@2026-12-05 d-later@2026-12-20" ]
+report $? "due: a day's patients by id, not by enrolment" "JSON: $json_order"
