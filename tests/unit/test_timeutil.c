@@ -253,31 +253,34 @@ test_date_of_instant_repeated(void **state G_GNUC_UNUSED)
 		g_time_zone_unref(zones[i]);
 }
 
+/* Zones of every kind: with and without summer time, either hemisphere,
+ * offsets of a quarter or half hour. */
+static const char *const many_zones[] = {
+	"Africa/Abidjan", "Africa/Cairo", "Africa/Johannesburg", "Africa/Lagos",
+	"America/Anchorage", "America/Bogota", "America/Chicago", "America/Denver",
+	"America/Halifax", "America/Los_Angeles", "America/Mexico_City",
+	"America/New_York", "America/Sao_Paulo", "America/St_Johns", "Asia/Dhaka",
+	"Asia/Dubai", "Asia/Hong_Kong", "Asia/Jakarta", "Asia/Kathmandu",
+	"Asia/Kolkata", "Asia/Seoul", "Asia/Tehran", "Asia/Tokyo",
+	"Atlantic/Azores", "Australia/Adelaide", "Australia/Perth",
+	"Australia/Sydney", "Europe/Berlin", "Europe/Dublin", "Europe/Helsinki",
+	"Europe/Lisbon", "Europe/London", "Europe/Moscow", "Pacific/Auckland",
+	"Pacific/Chatham", "Pacific/Honolulu", "Pacific/Kiritimati", "UTC",
+};
+
 /* More zones and instants than the answers kept (64): each answer is
  * still the zone's own, as GLib's calendar gives it, round after round
  * while older answers are pushed out. */
 static void
 test_date_of_instant_many_zones(void **state G_GNUC_UNUSED)
 {
-	static const char *const names[] = {
-		"Africa/Abidjan", "Africa/Cairo", "Africa/Johannesburg", "Africa/Lagos",
-		"America/Anchorage", "America/Bogota", "America/Chicago", "America/Denver",
-		"America/Halifax", "America/Los_Angeles", "America/Mexico_City",
-		"America/New_York", "America/Sao_Paulo", "America/St_Johns", "Asia/Dhaka",
-		"Asia/Dubai", "Asia/Hong_Kong", "Asia/Jakarta", "Asia/Kathmandu",
-		"Asia/Kolkata", "Asia/Seoul", "Asia/Tehran", "Asia/Tokyo",
-		"Atlantic/Azores", "Australia/Adelaide", "Australia/Perth",
-		"Australia/Sydney", "Europe/Berlin", "Europe/Dublin", "Europe/Helsinki",
-		"Europe/Lisbon", "Europe/London", "Europe/Moscow", "Pacific/Auckland",
-		"Pacific/Chatham", "Pacific/Honolulu", "Pacific/Kiritimati", "UTC",
-	};
 	/* Either side of midnight somewhere, and either side of the clock
 	 * changes of March and October. */
 	static const gint64 instants[] = { 1795494600, 1774746000, 1792890000 };
-	GTimeZone *zones[G_N_ELEMENTS(names)];
+	GTimeZone *zones[G_N_ELEMENTS(many_zones)];
 
-	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
-		zones[i] = zone(names[i]);
+	for (size_t i = 0; i < G_N_ELEMENTS(many_zones); i++)
+		zones[i] = zone(many_zones[i]);
 	for (int round = 0; round < 3; round++) {
 		for (size_t t = 0; t < G_N_ELEMENTS(instants); t++) {
 			for (size_t i = 0; i < G_N_ELEMENTS(zones); i++) {
@@ -288,11 +291,54 @@ test_date_of_instant_many_zones(void **state G_GNUC_UNUSED)
 				g_date_time_get_ymd(local, &year, &month, &day);
 				if (date_of_instant(instants[t], zones[i]) != ymd(year, month, day))
 					fail_msg("%s at %" G_GINT64_FORMAT ": not %04d-%02d-%02d",
-						 names[i], instants[t], year, month, day);
+						 many_zones[i], instants[t], year, month, day);
 				g_date_time_unref(local);
 				g_date_time_unref(utc);
 			}
 		}
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(zones); i++)
+		g_time_zone_unref(zones[i]);
+}
+
+/* A local time to an instant in many zones over four years, the days
+ * taken forward, backward and zone by zone, each as GLib's calendar
+ * has it: the offsets kept per zone (offset_at()) hold whatever the order
+ * of the questions.  06:00 and 12:00 are clear of every change of these
+ * zones in those years. */
+static void
+check_local_as_glib(GTimeZone *tz, const char *name, DosedDate date, int hour)
+{
+	int year, month, day;
+	GDateTime *expected;
+
+	date_to_ymd(date, &year, &month, &day);
+	expected = g_date_time_new(tz, year, month, day, hour, 0, 0);
+	if (instant_of_local(date, hour, 0, 0, tz) != g_date_time_to_unix(expected))
+		fail_msg("%04d-%02d-%02d %02d:00 in %s: not %" G_GINT64_FORMAT, year, month, day,
+			 hour, name, (gint64)g_date_time_to_unix(expected));
+	g_date_time_unref(expected);
+}
+
+static void
+test_instant_of_local_many_zones(void **state G_GNUC_UNUSED)
+{
+	GTimeZone *zones[G_N_ELEMENTS(many_zones)];
+	DosedDate first = ymd(2025, 1, 1), last = ymd(2028, 12, 31);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(many_zones); i++)
+		zones[i] = zone(many_zones[i]);
+	for (DosedDate date = first; date <= last; date = date_add_days(date, 3)) {
+		for (size_t i = 0; i < G_N_ELEMENTS(zones); i++)
+			check_local_as_glib(zones[i], many_zones[i], date, 12);
+	}
+	for (DosedDate date = last; date >= first; date = date_add_days(date, -5)) {
+		for (size_t i = 0; i < G_N_ELEMENTS(zones); i++)
+			check_local_as_glib(zones[i], many_zones[i], date, 6);
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(zones); i++) {
+		for (DosedDate date = first; date <= last; date = date_add_days(date, 7))
+			check_local_as_glib(zones[i], many_zones[i], date, i % 2 ? 6 : 12);
 	}
 	for (size_t i = 0; i < G_N_ELEMENTS(zones); i++)
 		g_time_zone_unref(zones[i]);
@@ -704,6 +750,7 @@ main(void)
 		cmocka_unit_test(test_date_of_instant_by_zone),
 		cmocka_unit_test(test_date_of_instant_repeated),
 		cmocka_unit_test(test_date_of_instant_many_zones),
+		cmocka_unit_test(test_instant_of_local_many_zones),
 		cmocka_unit_test(test_instant_of_local_london_dst),
 		cmocka_unit_test(test_instant_of_local_new_york_dst),
 		cmocka_unit_test(test_zone_open_known),
