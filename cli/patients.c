@@ -194,13 +194,14 @@ typedef struct {
 } PatientsScan;
 
 /* One patient's line or object, made while its regimen is at hand. */
-static bool patients_take(const DosedRegimen *r, void *data, GError **error)
+static bool patients_take(DosedRegimen *r, bool *keep, void *data, GError **error)
 {
 	PatientsScan *scan = data;
 	JsonBuilder *b = scan->json;
 	DosedNextDose next;
 	char due[DOSED_DATE_BUF];
 
+	(void)keep;
 	(void)error;
 	scan->count++;
 	schedule_next_dose(&r->view, scan->now, &next);
@@ -621,11 +622,12 @@ typedef struct {
 /* One regimen of the load: on the worklist when its next dose is due
  * within the days asked, counted from the patient's own today (zones
  * differ).  Its line is made here, while the regimen is at hand. */
-static bool due_take(const DosedRegimen *r, void *data, GError **error)
+static bool due_take(DosedRegimen *r, bool *keep, void *data, GError **error)
 {
 	DueScan *scan = data;
 	DosedNextDose next;
 
+	(void)keep;
 	(void)error;
 	schedule_next_dose(&r->view, scan->now, &next);
 	if (next.state != DOSED_STATE_ACTIVE)

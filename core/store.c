@@ -1630,9 +1630,11 @@ typedef struct {
 static bool regimen_sink_foreach(DosedRegimen *regimen, void *data, GError **error)
 {
 	const ForeachSink *foreach = data;
-	bool ok = foreach->each(regimen, foreach->data, error);
+	bool keep = false;
+	bool ok = foreach->each(regimen, &keep, foreach->data, error);
 
-	regimen_destroy(regimen);
+	if (!keep)
+		regimen_destroy(regimen);
 	return ok;
 }
 

@@ -134,14 +134,16 @@ DosedRegimen *store_load_regimen(DosedStore *store, const char *patient_id, GErr
  * g_ptr_array_unref(). */
 GPtrArray *store_load_regimens(DosedStore *store, bool active_only, GError **error);
 /* What store_foreach_regimen() calls with each regimen.  The regimen is
- * the caller's only during the call; false, with `error` set, stops the
- * load.  It must not use the store. */
-typedef bool (*DosedRegimenFunc)(const DosedRegimen *regimen, void *data, GError **error);
+ * let go after the call unless the call sets *keep (false on entry): then
+ * it is the caller's, to free with regimen_destroy().  False, with `error`
+ * set, stops the load.  It may read the store, not write to it. */
+typedef bool (*DosedRegimenFunc)(DosedRegimen *regimen, bool *keep, void *data,
+				 GError **error);
 /* store_load_regimens() one regimen at a time, in the same order and from
- * one snapshot: `each` is called with each regimen in turn, which is let
- * go after the call, so that memory holds a few regimens (and the doses
- * of all) whatever the number of patients.  False with `error` set on a
- * store failure or when `each` returned false. */
+ * one snapshot: `each` is called with each regimen in turn, so that memory
+ * holds the regimens kept (and the doses of all) whatever the number of
+ * patients.  False with `error` set on a store failure or when `each`
+ * returned false. */
 bool store_foreach_regimen(DosedStore *store, bool active_only, DosedRegimenFunc each,
 			   void *data, GError **error);
 void regimen_destroy(DosedRegimen *regimen); /* NULL is a no-op */

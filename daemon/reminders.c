@@ -184,7 +184,9 @@ static bool reminders_deliver(Reminders *reminders, const RemindersOwed *owed, g
 }
 
 /* Close the open reminders whose dose is settled: logged (by any route:
- * the next dose moved on), the regimen stopped, completed or replaced. */
+ * the next dose moved on), the regimen stopped, completed or replaced.
+ * `regimens` holds the active regimens of the patients with one open (the
+ * plan kept them). */
 static void reminders_close_settled(Reminders *reminders, GPtrArray *regimens, gint64 now)
 {
 	char **open;
@@ -216,42 +218,79 @@ static void reminders_close_settled(Reminders *reminders, GPtrArray *regimens, g
 	g_strfreev(open);
 }
 
-GPtrArray *reminders_plan_all(DosedStore *store, const DosedReminderSettings *settings,
-			      gint64 now, GArray *owed, gint64 *next_moment, GError **error)
+/* A plan in the making: reminders_plan_all()'s arguments, and how many
+ * regimens it has read. */
+typedef struct {
+	DosedStore *store;
+	const DosedReminderSettings *settings;
+	gint64 now;
+	const char *const *keep_patients;
+	GArray *owed;
+	gint64 *next_moment;
+	GPtrArray *kept;
+	guint n_read;
+} RemindersPlan;
+
+static bool reminders_plan_one(DosedRegimen *regimen, bool *keep, void *data, GError **error)
 {
-	GPtrArray *regimens;
+	RemindersPlan *plan = data;
+	DosedReminderRecord record;
+	RemindersOwed item = { .regimen = regimen };
+	gint64 moment;
 
-	*next_moment = 0;
-	if (!store_begin(store, false, error))
-		return NULL;
-	regimens = store_load_regimens(store, true, error);
-	for (guint i = 0; regimens && i < regimens->len; i++) {
-		const DosedRegimen *regimen = regimens->pdata[i];
-		DosedReminderRecord record;
-		RemindersOwed item = { .regimen = regimen };
-		gint64 moment;
-
-		schedule_next_dose(&regimen->view, now, &item.next);
-		if (item.next.state != DOSED_STATE_ACTIVE)
-			continue;
+	plan->n_read++;
+	*keep = plan->keep_patients &&
+		g_strv_contains(plan->keep_patients, regimen->patient_id);
+	schedule_next_dose(&regimen->view, plan->now, &item.next);
+	if (item.next.state == DOSED_STATE_ACTIVE) {
 		/* The record of the dose that is next now: one logged since
 		 * the last reminder moves on to a fresh record. */
-		if (!store_load_reminder_record(store, regimen->regimen_id,
-						item.next.dose.ordinal, &record, error)) {
-			g_clear_pointer(&regimens, g_ptr_array_unref);
-			break;
+		if (!store_load_reminder_record(plan->store, regimen->regimen_id,
+						item.next.dose.ordinal, &record, error))
+			return false;
+		reminder_plan(&regimen->view, plan->settings, &record, plan->now, &item.reminder,
+			      &moment);
+		if (moment > 0 && (*plan->next_moment == 0 || moment < *plan->next_moment))
+			*plan->next_moment = moment;
+		if (item.reminder.kind != DOSED_REMINDER_NONE) {
+			g_array_append_val(plan->owed, item);
+			*keep = true;
 		}
-		reminder_plan(&regimen->view, settings, &record, now, &item.reminder, &moment);
-		if (moment > 0 && (*next_moment == 0 || moment < *next_moment))
-			*next_moment = moment;
-		if (item.reminder.kind != DOSED_REMINDER_NONE)
-			g_array_append_val(owed, item);
 	}
+	if (*keep)
+		g_ptr_array_add(plan->kept, regimen);
+	return true;
+}
+
+GPtrArray *reminders_plan_all(DosedStore *store, const DosedReminderSettings *settings,
+			      gint64 now, const char *const *keep_patients, GArray *owed,
+			      gint64 *next_moment, guint *n_read, GError **error)
+{
+	RemindersPlan plan = {
+		.store = store,
+		.settings = settings,
+		.now = now,
+		.keep_patients = keep_patients,
+		.owed = owed,
+		.next_moment = next_moment,
+		.kept = g_ptr_array_new_with_free_func((GDestroyNotify)regimen_destroy),
+	};
+	bool ok;
+
+	*next_moment = 0;
+	/* One regimen at a time: a clinic's 100,000 held at once were most
+	 * of the daemon's peak memory, at its start and after every change. */
+	ok = store_begin(store, false, error) &&
+	     store_foreach_regimen(store, true, reminders_plan_one, &plan, error);
 	/* Read only: nothing to commit. */
 	store_rollback(store);
-	if (!regimens)
+	if (n_read)
+		*n_read = plan.n_read;
+	if (!ok) {
 		g_array_set_size(owed, 0);
-	return regimens;
+		g_clear_pointer(&plan.kept, g_ptr_array_unref);
+	}
+	return plan.kept;
 }
 
 static void reminders_arm(Reminders *reminders, gint64 next_moment, gint64 now)
@@ -278,13 +317,13 @@ void reminders_update(Reminders *reminders)
 	GArray *owed;
 	GPtrArray *regimens;
 	gint64 now, next_moment;
-	bool trim;
+	char **open = NULL;
+	guint n_read = 0;
 
 	if (!reminders->enabled) {
 		alarm_disarm(reminders->alarm);
 		if (reminders->notifier) {
-			char **open = notifier_open_patients(reminders->notifier);
-
+			open = notifier_open_patients(reminders->notifier);
 			for (char **id = open; *id; id++)
 				notifier_close(reminders->notifier, *id);
 			g_strfreev(open);
@@ -294,8 +333,13 @@ void reminders_update(Reminders *reminders)
 	if (!reminders_now(&now))
 		return;
 	owed = g_array_new(FALSE, FALSE, sizeof(RemindersOwed));
-	regimens = reminders_plan_all(reminders->store, &reminders->settings, now, owed,
-				      &next_moment, &error);
+	/* The patients with a reminder open: whether its dose is settled is
+	 * read from their regimens. */
+	if (reminders->notifier)
+		open = notifier_open_patients(reminders->notifier);
+	regimens = reminders_plan_all(reminders->store, &reminders->settings, now,
+				      (const char *const *)open, owed, &next_moment, &n_read, &error);
+	g_strfreev(open);
 	if (!regimens) {
 		/* Keep the alarm as it was: it comes back here, and so does
 		 * the next change in the database. */
@@ -313,13 +357,12 @@ void reminders_update(Reminders *reminders)
 	}
 	reminders_arm(reminders, next_moment, now);
 	g_array_unref(owed);
-	trim = regimens->len >= REMINDERS_TRIM_AFTER;
 	g_ptr_array_unref(regimens);
 #ifdef __GLIBC__
-	/* A clinic's plan holds every active regimen for a moment (45 MiB
-	 * at 100,000 patients), and glibc keeps what was freed in its heap:
-	 * hand it back, so that the daemon sleeps at its working size. */
-	if (trim)
+	/* A clinic's plan reads every active regimen and may keep many (the
+	 * owed ones), and glibc keeps what was freed in its heap: hand it
+	 * back, so that the daemon sleeps at its working size. */
+	if (n_read >= REMINDERS_TRIM_AFTER)
 		malloc_trim(0);
 #endif
 }

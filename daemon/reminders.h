@@ -51,10 +51,14 @@ typedef struct {
  * every active regimen's owed reminder appended to `owed` (RemindersOwed,
  * at most one per patient: the newest moment owed for the next dose), and
  * in *next_moment the earliest moment after now that any regimen will owe
- * one (0: none ever).  Returns the regimens loaded (g_ptr_array_unref(),
- * after `owed` is done with), or NULL with an error. */
+ * one (0: none ever); *n_read (unless NULL) is how many active regimens
+ * there were.  The regimens are read one at a time; kept are those owing
+ * a reminder and the active ones of the patients in `keep_patients`
+ * (NULL-terminated, or NULL).  Returns those (g_ptr_array_unref(), after
+ * `owed` is done with), or NULL with an error. */
 GPtrArray *reminders_plan_all(DosedStore *store, const DosedReminderSettings *settings,
-			      gint64 now, GArray *owed, gint64 *next_moment, GError **error);
+			      gint64 now, const char *const *keep_patients, GArray *owed,
+			      gint64 *next_moment, guint *n_read, GError **error);
 
 /* The confirmation after the "log" action, "Logged: Hydroxocobalamin 1 mg,
  * dose #3, left thigh" (no site: no last part).  Newly allocated. */

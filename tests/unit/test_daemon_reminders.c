@@ -238,8 +238,8 @@ static void plan_at(Fixture *fixture, gint64 now, Plan *plan)
 	GError *error = NULL;
 
 	plan->owed = g_array_new(FALSE, FALSE, sizeof(RemindersOwed));
-	plan->regimens = reminders_plan_all(fixture->store, &settings, now, plan->owed,
-					    &plan->next, &error);
+	plan->regimens = reminders_plan_all(fixture->store, &settings, now, NULL, plan->owed,
+					    &plan->next, NULL, &error);
 	if (!plan->regimens)
 		fail_msg("reminders_plan_all: %s", error->message);
 }

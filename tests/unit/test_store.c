@@ -1319,6 +1319,7 @@ typedef struct {
 	GString *seen;
 	int calls;
 	int stop_at;    /* the call that returns false, or 0 */
+	DosedRegimen **kept; /* where patient "ab"'s regimen is kept, or NULL */
 } ForeachRecord;
 
 static void describe_regimen(GString *out, const DosedRegimen *regimen)
@@ -1330,11 +1331,16 @@ static void describe_regimen(GString *out, const DosedRegimen *regimen)
 			       regimen->stopped_at ? "stopped" : "active");
 }
 
-static bool record_regimen(const DosedRegimen *regimen, void *data, GError **error)
+static bool record_regimen(DosedRegimen *regimen, bool *keep, void *data, GError **error)
 {
 	ForeachRecord *record = data;
 
+	assert_false(*keep);
 	describe_regimen(record->seen, regimen);
+	if (record->kept && strcmp(regimen->patient_id, "ab") == 0) {
+		*keep = true;
+		*record->kept = regimen;
+	}
 	if (++record->calls == record->stop_at) {
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID, "stopped at call %d",
 			    record->calls);
@@ -1375,7 +1381,7 @@ static void test_foreach_regimen(void **state)
 
 	for (int active_only = 0; active_only <= 1; active_only++) {
 		g_autoptr(GString) expected = g_string_new(NULL);
-		ForeachRecord record = { g_string_new(NULL), 0, 0 };
+		ForeachRecord record = { g_string_new(NULL), 0, 0, NULL };
 		GPtrArray *regimens = store_load_regimens(store, active_only, &error);
 
 		if (!regimens)
@@ -1390,10 +1396,19 @@ static void test_foreach_regimen(void **state)
 		g_string_free(record.seen, TRUE);
 	}
 	{
-		/* Written out: what the comparison above stands on. */
-		ForeachRecord record = { g_string_new(NULL), 0, 0 };
+		/* Written out: what the comparison above stands on.  A regimen
+		 * kept outlives the load, doses and shared protocol included. */
+		DosedRegimen *kept = NULL;
+		ForeachRecord record = { g_string_new(NULL), 0, 0, &kept };
 
 		assert_true(store_foreach_regimen(store, false, record_regimen, &record, &error));
+		assert_non_null(kept);
+		assert_string_equal(kept->patient_id, "ab");
+		assert_int_equal(kept->view.n_doses, 2);
+		assert_int_equal(kept->view.doses[0].given_at, T0);
+		assert_string_equal(kept->view.doses[1].site, "left thigh");
+		assert_string_equal(kept->protocol->phases[0].name, "initial");
+		regimen_destroy(kept);
 		assert_string_equal(record.seen->str,
 				    "B/Name of B/Europe/London:4:0:1:active"
 				    " a/Name of a/Europe/London:5:0:0:stopped"
@@ -1404,7 +1419,7 @@ static void test_foreach_regimen(void **state)
 		g_string_free(record.seen, TRUE);
 	}
 	{
-		ForeachRecord record = { g_string_new(NULL), 0, 2 };
+		ForeachRecord record = { g_string_new(NULL), 0, 2, NULL };
 
 		assert_false(store_foreach_regimen(store, true, record_regimen, &record, &error));
 		assert_non_null(error);
