@@ -523,7 +523,6 @@ feed_render_finish(FeedRender *render, const char *feed_id, gint64 *last_modifie
 	static const char end[] = "END:VCALENDAR\r\n";
 	char *text = icalcomponent_as_ical_string_r(render->calendar);
 	char *copy = NULL;
-	GString *out;
 
 	if (last_modified != NULL)
 		*last_modified = state->changed_at;
@@ -538,19 +537,20 @@ feed_render_finish(FeedRender *render, const char *feed_id, gint64 *last_modifie
 			    "this is a bug in dosed or libical, please report it");
 	else {
 		/* The events go where libical would have put them: after the
-		 * calendar's properties and zones, before its END. */
+		 * calendar's properties and zones, before its END.  Put round
+		 * the events where they are, not copied beside them: a clinic's
+		 * are 58 MB at 100,000 patients. */
 		size_t head = strlen(text) - strlen(end);
 
-		out = g_string_sized_new(head + render->events->len + sizeof(end));
-		g_string_append_len(out, text, (gssize)head);
-		g_string_append_len(out, render->events->str, (gssize)render->events->len);
-		g_string_append(out, end);
-		copy = g_string_free(out, FALSE);
+		g_string_prepend_len(render->events, text, (gssize)head);
+		g_string_append(render->events, end);
+		copy = g_string_free(g_steal_pointer(&render->events), FALSE);
 		feed_repair_folds(copy);
 	}
 	icalmemory_free_buffer(text);
 	icalcomponent_free(render->calendar);
-	g_string_free(render->events, TRUE);
+	if (render->events)
+		g_string_free(render->events, TRUE);
 	g_checksum_free(render->feed_sum);
 	g_free(key);
 	return copy;
@@ -824,42 +824,78 @@ feed_compare_patients(gconstpointer a, gconstpointer b)
 	return strcmp(left->patient_id, right->patient_id);
 }
 
+struct FeedClinicRender {
+	FeedRender render;
+};
+
+FeedClinicRender *
+feed_clinic_begin(const DosedFeedOptions *options, gint64 now, GHashTable *states)
+{
+	FeedClinicRender *clinic = g_new0(FeedClinicRender, 1);
+
+	/* All-day dates are floating (each patient's own calendar date), so
+	 * no TZID is used and no VTIMEZONE is needed. */
+	feed_render_init(&clinic->render, options, now, states, "c:", "Injections: clinic");
+	feed_render_sum_properties(&clinic->render);
+	return clinic;
+}
+
+void
+feed_clinic_add(FeedClinicRender *clinic, const DosedRegimen *regimen)
+{
+	FeedRender *render = &clinic->render;
+	const DosedFeedOptions *options = render->options;
+	DosedNextDose next;
+	DosedDate today;
+
+	if (regimen->stopped_at != 0)
+		return;
+	schedule_next_dose(&regimen->view, render->now, &next);
+	if (next.state != DOSED_STATE_ACTIVE)
+		return;
+	today = date_of_instant(render->now, regimen->tz);
+	if (next.status != DOSED_STATUS_OVERDUE &&
+	    next.dose.due > date_add_days(today, MAX(options->clinic_days, 0)))
+		return;
+	feed_add_planned(render, regimen, &next.dose, today,
+			 schedule_suggest_site(&regimen->view, options->sites), true);
+}
+
+char *
+feed_clinic_finish(FeedClinicRender *clinic, gint64 *last_modified, GError **error)
+{
+	char *text = feed_render_finish(&clinic->render, "", last_modified, error);
+
+	g_free(clinic);
+	return text;
+}
+
+void
+feed_clinic_abandon(FeedClinicRender *clinic)
+{
+	if (clinic == NULL)
+		return;
+	icalcomponent_free(clinic->render.calendar);
+	g_string_free(clinic->render.events, TRUE);
+	g_checksum_free(clinic->render.feed_sum);
+	g_free(clinic);
+}
+
 char *
 feed_render_clinic(GPtrArray *regimens, const DosedFeedOptions *options, gint64 now,
 		   GHashTable *states, gint64 *last_modified, GError **error)
 {
 	GPtrArray *sorted = g_ptr_array_sized_new(regimens != NULL ? regimens->len : 0);
-	FeedRender render;
-	DosedNextDose next;
-	DosedDate today;
-	guint i;
-
-	/* All-day dates are floating (each patient's own calendar date), so
-	 * no TZID is used and no VTIMEZONE is needed. */
-	feed_render_init(&render, options, now, states, "c:", "Injections: clinic");
-	feed_render_sum_properties(&render);
+	FeedClinicRender *clinic = feed_clinic_begin(options, now, states);
 
 	/* By patient id, whatever order the caller loaded them in. */
-	for (i = 0; regimens != NULL && i < regimens->len; i++)
+	for (guint i = 0; regimens != NULL && i < regimens->len; i++)
 		g_ptr_array_add(sorted, g_ptr_array_index(regimens, i));
 	g_ptr_array_sort(sorted, feed_compare_patients);
-	for (i = 0; i < sorted->len; i++) {
-		const DosedRegimen *regimen = g_ptr_array_index(sorted, i);
-
-		if (regimen->stopped_at != 0)
-			continue;
-		schedule_next_dose(&regimen->view, now, &next);
-		if (next.state != DOSED_STATE_ACTIVE)
-			continue;
-		today = date_of_instant(now, regimen->tz);
-		if (next.status != DOSED_STATUS_OVERDUE &&
-		    next.dose.due > date_add_days(today, MAX(options->clinic_days, 0)))
-			continue;
-		feed_add_planned(&render, regimen, &next.dose, today,
-				 schedule_suggest_site(&regimen->view, options->sites), true);
-	}
+	for (guint i = 0; i < sorted->len; i++)
+		feed_clinic_add(clinic, g_ptr_array_index(sorted, i));
 	g_ptr_array_unref(sorted);
-	return feed_render_finish(&render, "", last_modified, error);
+	return feed_clinic_finish(clinic, last_modified, error);
 }
 
 void feed_options_from_config(DosedFeedOptions *options, const DosedConfig *config)

@@ -63,4 +63,17 @@ char *feed_render_patient(const DosedRegimen *regimen, const DosedFeedOptions *o
 char *feed_render_clinic(GPtrArray *regimens, const DosedFeedOptions *options, gint64 now,
 			 GHashTable *states, gint64 *last_modified, GError **error);
 
+/* The same calendar, a regimen at a time (store_foreach_regimen()), so
+ * that a clinic's regimens need not be held together: begin, add each in
+ * patient id order, finish (which frees the render, and returns what
+ * feed_render_clinic() would).  `options` and `states` must outlive it. */
+typedef struct FeedClinicRender FeedClinicRender;
+FeedClinicRender *feed_clinic_begin(const DosedFeedOptions *options, gint64 now,
+				    GHashTable *states);
+void feed_clinic_add(FeedClinicRender *clinic, const DosedRegimen *regimen);
+char *feed_clinic_finish(FeedClinicRender *clinic, gint64 *last_modified, GError **error);
+/* Free a render left unfinished (the regimens could not all be read):
+ * the feed's own state is left as it was. */
+void feed_clinic_abandon(FeedClinicRender *clinic);
+
 #endif

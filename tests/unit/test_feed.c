@@ -1076,6 +1076,52 @@ static void test_history_and_horizon(void **state)
 
 /* Every active patient's next dose due within clinic_days, or overdue;
  * by patient id; no alarms, no zones. */
+static bool clinic_add_each(DosedRegimen *regimen, bool *keep, void *data, GError **error)
+{
+	(void)keep;
+	(void)error;
+	feed_clinic_add(data, regimen);
+	return true;
+}
+
+/* The clinic's feed made a regimen at a time, as the daemon makes it,
+ * is the one feed_render_clinic() makes from them all; a render left
+ * unfinished leaves the feed's own state alone. */
+static void test_clinic_feed_streamed(void **state)
+{
+	Fixture *fixture = *state;
+	gint64 now = at("2026-11-20T12:00:00Z"), modified = 0, streamed_modified = 0;
+	FeedClinicRender *clinic;
+	GHashTable *states;
+	GError *error = NULL;
+	char *text, *streamed;
+
+	enrol(fixture, "C", "Cara", "b12-standard", "2026-11-23", "Europe/London");
+	enrol(fixture, "A", odd_name, "b12-standard", "2026-11-02", "America/New_York");
+	enrol(fixture, "D", "Dee", "b12-standard", "2026-11-23", "Europe/London");
+	stop(fixture, "D", "2026-11-10T10:00:00Z");
+
+	text = render_clinic(fixture, now, &modified);
+	clinic = feed_clinic_begin(&fixture->options, now, fixture->states);
+	if (!store_foreach_regimen(fixture->store, true, clinic_add_each, clinic, &error))
+		fail_msg("store_foreach_regimen: %s", error->message);
+	streamed = feed_clinic_finish(clinic, &streamed_modified, &error);
+	assert_non_null(streamed);
+	assert_string_equal(streamed, text);
+	assert_true(streamed_modified == modified);
+	assert_non_null(strstr(text, "Cara"));
+	g_free(streamed);
+	g_free(text);
+
+	states = feed_states_create();
+	clinic = feed_clinic_begin(&fixture->options, now, states);
+	if (!store_foreach_regimen(fixture->store, true, clinic_add_each, clinic, &error))
+		fail_msg("store_foreach_regimen: %s", error->message);
+	feed_clinic_abandon(clinic);
+	assert_null(g_hash_table_lookup(states, "c:"));
+	g_hash_table_unref(states);
+}
+
 static void test_clinic_feed(void **state)
 {
 	Fixture *fixture = *state;
@@ -1162,6 +1208,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overdue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_and_horizon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clinic_feed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clinic_feed_streamed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
