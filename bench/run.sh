@@ -220,6 +220,10 @@ clinic_bytes=$(awk '$1 == "clinic_bytes" { print $2 }' <<<"$render")
 
 # ---- the daemon: start-up, memory, idle ------------------------------
 url=$(dosectl --json feed "$first_patient" | jq -r .url)
+# Issued before the daemon starts: a token issued later is a change in the
+# database, which empties the daemon's feed cache (the clinic feed with it)
+# when the daemon sees it, perhaps only after the feed is served.
+clinic_url=$(dosectl --json feed --clinic | jq -r .url)
 # No notifications reach this machine's desktop: no session bus (the daemon
 # logs that once and serves feeds); no service manager either.
 start_dosed() {
@@ -358,7 +362,6 @@ hwm_mib=$(rss_kib "$dosed_pid" VmHWM | awk '{ printf "%.1f", $1 / 1024 }')
 # Its size is the week's events of every patient: the daemon holds it
 # while it is current, so it shows in the memory.
 say "fetching the clinic feed from dosed"
-clinic_url=$(dosectl --json feed --clinic --rotate | jq -r .url)
 start=$(now_ns)
 curl -sf -o "$tmp/clinic.ics" "$clinic_url" || { say "dosed did not serve the clinic feed"; exit 1; }
 clinic_served_ms=$(ms_since "$start")

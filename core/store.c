@@ -2999,6 +2999,23 @@ bool store_data_version(DosedStore *store, gint64 *version, GError **error)
 	return true;
 }
 
+bool store_audit_mark(DosedStore *store, gint64 *mark, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, "SELECT coalesce(max(id), 0) FROM audit",
+						     error);
+	int rc;
+
+	if (!stmt)
+		return false;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		store_fail(store, rc, "reading its audit trail", error);
+		return false;
+	}
+	*mark = sqlite3_column_int64(stmt, 0);
+	return true;
+}
+
 const char *store_path(const DosedStore *store)
 {
 	return store->path;

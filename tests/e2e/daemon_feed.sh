@@ -174,16 +174,31 @@ verdict "DELETE gets 405" $?
 
 # ---- feeds at the URL dosectl prints ---------------------------------
 
+# Each change is awaited in the log (the daemon reads the tokens again),
+# so that the lines after the first fetch are the fetch's own.
+from=$(log_lines)
 ctl enrol P1 --name "Jo Patient" --protocol b12-standard --start 2026-11-23 \
 	--tz Europe/London >/dev/null
+wait_for_log "reading the feed tokens again" "$from"
+from=$(log_lines)
 url=$(ctl feed P1 | grep -o 'https\?://[^ ]*\.ics' | head -n 1)
 [[ $url == "$base/feeds/"*.ics ]]
 verdict "dosectl feed prints a feed URL on this port" $?
+wait_for_log "reading the feed tokens again" "$from"
 
+from=$(log_lines)
 code=$(fetch "$url")
 [ "$code" = 200 ] && [ "$(header Content-Type)" = "text/calendar; charset=utf-8" ] &&
 	grep -q '^BEGIN:VCALENDAR' "$tmp/body" && grep -q 'Jo Patient' "$tmp/body"
 verdict "the patient's feed is served as text/calendar" $?
+# The render saved its events' states.  The daemon sees its own write
+# (at the latest at the next write to the files: here an empty one) and
+# takes it for no change: a change drops every cached feed and plans
+# every reminder again, seconds of work at clinic scale.
+: >>"$db-wal"
+wait_for_log "with no change to show" "$from" &&
+	! tail -n +"$from" "$log" | grep -q "reading the feed tokens again"
+verdict "the feed's own bookkeeping is not taken for a change" $?
 etag=$(header ETag)
 [[ $etag == '"'*'"' ]] && [ -n "$(header Last-Modified)" ] &&
 	[ "$(header Cache-Control)" = private ]

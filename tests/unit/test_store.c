@@ -2034,6 +2034,61 @@ static void assert_state(GHashTable *states, const char *key, const char *finger
 	assert_false(event_state->dirty);
 }
 
+static gint64 audit_mark(DosedStore *store)
+{
+	GError *error = NULL;
+	gint64 mark = -1;
+
+	if (!store_audit_mark(store, &mark, &error))
+		fail_msg("store_audit_mark: %s", error->message);
+	return mark;
+}
+
+/* The audit mark moves with what people change and not with the daemon's
+ * bookkeeping: feed states, reminders shown and snoozed. */
+static void test_audit_mark(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	GHashTable *states = feed_states_create();
+	GError *error = NULL;
+	DosedRegimen *regimen;
+	char *token = NULL;
+	gint64 mark, issued_at;
+
+	assert_int_equal(audit_mark(store), 0);
+	enrol(store, fixture, "MRN-1", "Ann", 23);
+	mark = audit_mark(store);
+	assert_true(mark > 0);
+
+	put_state(states, "p:one", "f1", 0, T0, true);
+	save_states(store, states);
+	regimen = load(store, "MRN-1");
+	begin_write(store);
+	assert_true(store_record_reminder(store, regimen->regimen_id, 1, DOSED_REMINDER_DUE,
+					  T0, T0, &error));
+	assert_true(store_record_snooze(store, regimen->regimen_id, 1, T0 + 600, T0, &error));
+	commit(store);
+	regimen_destroy(regimen);
+	assert_int_equal(audit_mark(store), mark);
+
+	log_dose(store, "MRN-1", 1, T0, NULL, NULL);
+	assert_true(audit_mark(store) > mark);
+	mark = audit_mark(store);
+	begin_write(store);
+	assert_true(store_issue_feed_token(store, "MRN-1", false, "clinic", T0, &token,
+					   &issued_at, &error));
+	commit(store);
+	g_free(token);
+	assert_true(audit_mark(store) > mark);
+	mark = audit_mark(store);
+	stop(store, "MRN-1", T0 + DAY);
+	assert_true(audit_mark(store) > mark);
+
+	g_hash_table_unref(states);
+	store_close(store);
+}
+
 static void test_feed_states_round_trip(void **state)
 {
 	Fixture *fixture = *state;
@@ -2815,6 +2870,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_regimens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_regimens_by_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreach_regimen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_mark, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_patient, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_token_shown_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_token_rotate, setup, teardown),
