@@ -1381,10 +1381,13 @@ static void store_read_end(DosedStore *store, bool own)
 	" JOIN regimen r ON r.id = " STORE_NEWEST_REGIMEN \
 	" JOIN advance a ON a.regimen_id = r.id WHERE p.id = ?1" \
 	" ORDER BY a.advanced_at, a.id"
-/* The newest regimen of r's patient, and active when ?1 says so. */
+/* The newest regimen of r's patient, active when ?1 says so, of a patient
+ * from ?2 to before ?3.  The range is a filter, not a way in ("+"): read
+ * by the range, the query went through every regimen to find the few
+ * with doses. */
 #define STORE_R_IS_LOADED \
 	" WHERE r.id = (SELECT max(n.id) FROM regimen n WHERE n.patient_id = r.patient_id)" \
-	" AND (NOT ?1 OR r.stopped_at IS NULL)"
+	" AND (NOT ?1 OR r.stopped_at IS NULL) AND +r.patient_id >= ?2 AND +r.patient_id < ?3"
 #define STORE_DOSES_ALL_SQL \
 	"SELECT " STORE_DOSE_COLUMNS " FROM dose d JOIN regimen r ON r.id = d.regimen_id" \
 	STORE_R_IS_LOADED " ORDER BY d.given_at, d.id"
@@ -1410,15 +1413,38 @@ static const char *const store_load_active_sql[] = {
 	STORE_ADVANCES_ALL_SQL,
 };
 
-/* Bind a load query's parameter: the patient id, or "active only". */
-static void store_bind_load(sqlite3_stmt *stmt, const char *patient_id, bool active_only)
+/* Which patients a load of all of them reads: those whose id is from
+ * `first` to before `end` (store_foreach_regimen_in()). */
+typedef struct {
+	const char *first;      /* NULL: from the first */
+	const char *end;        /* NULL: to the last */
+} PatientRange;
+
+/* Bind a range's ends to ?N and ?N+1: an id is TEXT and never empty, so
+ * '' is before any, and a BLOB (x'') after any (SQLite orders TEXT before
+ * BLOB): both ends stay plain comparisons, which the index can seek. */
+static void store_bind_range(sqlite3_stmt *stmt, int n, const PatientRange *range)
+{
+	bind_text(stmt, n, range && range->first ? range->first : "");
+	if (range && range->end)
+		bind_text(stmt, n + 1, range->end);
+	else
+		sqlite3_bind_zeroblob(stmt, n + 1, 0);
+}
+
+/* Bind a load query's parameters: the patient id, or "active only" and
+ * the range of patients. */
+static void store_bind_load(sqlite3_stmt *stmt, const char *patient_id, bool active_only,
+			    const PatientRange *range)
 {
 	if (sqlite3_bind_parameter_count(stmt) == 0)
 		return;
-	if (patient_id)
+	if (patient_id) {
 		bind_text(stmt, 1, patient_id);
-	else
-		sqlite3_bind_int(stmt, 1, active_only);
+		return;
+	}
+	sqlite3_bind_int(stmt, 1, active_only);
+	store_bind_range(stmt, 2, range);
 }
 
 /* Every patient's newest regimen (only active ones when active_only), with
@@ -1427,16 +1453,18 @@ static void store_bind_load(sqlite3_stmt *stmt, const char *patient_id, bool act
  * of a clinic's 100,000 regimens (120 ms in the sqlite3 shell); here both
  * tables are read in patient id order, each along its own index, and
  * merged (80 ms). */
-#define STORE_PATIENTS_SCAN_SQL "SELECT id, name, tz FROM patient ORDER BY id"
+#define STORE_PATIENTS_SCAN_SQL \
+	"SELECT id, name, tz FROM patient WHERE id >= ?1 AND id < ?2 ORDER BY id"
 /* STORE_REGIMEN_COLUMNS' places, the patient's name and tz left out. */
 #define STORE_REGIMENS_SCAN_COLUMNS \
 	"r.patient_id, NULL, NULL, r.id, r.protocol_id, r.protocol_copy_id, r.start_date, " \
 	"r.enrolled_at, r.enrolled_by, r.stopped_at, r.stopped_by"
 #define STORE_REGIMENS_SCAN_ALL_SQL \
-	"SELECT " STORE_REGIMENS_SCAN_COLUMNS " FROM regimen r ORDER BY r.patient_id, r.id"
+	"SELECT " STORE_REGIMENS_SCAN_COLUMNS " FROM regimen r" \
+	" WHERE r.patient_id >= ?1 AND r.patient_id < ?2 ORDER BY r.patient_id, r.id"
 #define STORE_REGIMENS_SCAN_ACTIVE_SQL \
 	"SELECT " STORE_REGIMENS_SCAN_COLUMNS " FROM regimen r WHERE r.stopped_at IS NULL" \
-	" ORDER BY r.patient_id"
+	" AND r.patient_id >= ?1 AND r.patient_id < ?2 ORDER BY r.patient_id"
 
 /* SQLite's BINARY collation, by which both scans are ordered: the bytes,
  * then the length. */
@@ -1450,8 +1478,8 @@ static int store_binary_compare(const void *a, gsize a_length, const void *b, gs
 }
 
 static bool store_read_regimens_joined(DosedStore *store, RegimenLoader *loader,
-				       bool active_only, RegimenSink sink, void *data,
-				       GError **error)
+				       bool active_only, const PatientRange *range,
+				       RegimenSink sink, void *data, GError **error)
 {
 	g_autoptr(sqlite3_stmt) patients = store_prepare(store, STORE_PATIENTS_SCAN_SQL, error);
 	g_autoptr(sqlite3_stmt) stmt = NULL;
@@ -1470,6 +1498,8 @@ static bool store_read_regimens_joined(DosedStore *store, RegimenLoader *loader,
 			     STORE_REGIMENS_SCAN_ALL_SQL, error);
 	if (!stmt)
 		return false;
+	store_bind_range(patients, 1, range);
+	store_bind_range(stmt, 1, range);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		const void *patient_id = sqlite3_column_blob(stmt, 0);
 		gsize length = (gsize)sqlite3_column_bytes(stmt, 0);
@@ -1522,7 +1552,7 @@ fail:
  * hand each to `sink` as it is made.  Three queries whatever the number of
  * patients: the doses, the advances, then the regimens. */
 static bool store_load(DosedStore *store, const char *patient_id, bool active_only,
-		       RegimenSink sink, void *data, GError **error)
+		       const PatientRange *range, RegimenSink sink, void *data, GError **error)
 {
 	const char *const *sql = patient_id ? store_load_one_sql :
 				 active_only ? store_load_active_sql : store_load_all_sql;
@@ -1538,25 +1568,26 @@ static bool store_load(DosedStore *store, const char *patient_id, bool active_on
 
 	if (!(stmt = store_prepare(store, sql[1], error)))
 		goto out;
-	store_bind_load(stmt, patient_id, active_only);
+	store_bind_load(stmt, patient_id, active_only, range);
 	if (!store_read_doses(store, &loader, stmt, error))
 		goto out;
 	g_clear_pointer(&stmt, sqlite3_finalize);
 
 	if (!(stmt = store_prepare(store, sql[2], error)))
 		goto out;
-	store_bind_load(stmt, patient_id, active_only);
+	store_bind_load(stmt, patient_id, active_only, range);
 	if (!store_read_advances(store, &loader, stmt, error))
 		goto out;
 	g_clear_pointer(&stmt, sqlite3_finalize);
 
 	if (!patient_id) {
-		ok = store_read_regimens_joined(store, &loader, active_only, sink, data, error);
+		ok = store_read_regimens_joined(store, &loader, active_only, range, sink, data,
+						error);
 		goto out;
 	}
 	if (!(stmt = store_prepare(store, sql[0], error)))
 		goto out;
-	store_bind_load(stmt, patient_id, active_only);
+	store_bind_load(stmt, patient_id, active_only, range);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		DosedRegimen *regimen = regimen_from_row(store, &loader, stmt, NULL, error);
 
@@ -1588,7 +1619,8 @@ static GPtrArray *store_load_array(DosedStore *store, const char *patient_id, bo
 {
 	GPtrArray *regimens = g_ptr_array_new_with_free_func((GDestroyNotify)regimen_destroy);
 
-	if (!store_load(store, patient_id, active_only, regimen_sink_append, regimens, error))
+	if (!store_load(store, patient_id, active_only, NULL, regimen_sink_append, regimens,
+			error))
 		g_clear_pointer(&regimens, g_ptr_array_unref);
 	return regimens;
 }
@@ -1643,7 +1675,42 @@ bool store_foreach_regimen(DosedStore *store, bool active_only, DosedRegimenFunc
 {
 	ForeachSink foreach = { each, data };
 
-	return store_load(store, NULL, active_only, regimen_sink_foreach, &foreach, error);
+	return store_load(store, NULL, active_only, NULL, regimen_sink_foreach, &foreach, error);
+}
+
+bool store_foreach_regimen_in(DosedStore *store, bool active_only, const char *first,
+			      const char *end, DosedRegimenFunc each, void *data, GError **error)
+{
+	ForeachSink foreach = { each, data };
+	PatientRange range = { first, end };
+
+	return store_load(store, NULL, active_only, &range, regimen_sink_foreach, &foreach,
+			  error);
+}
+
+bool store_middle_patient(DosedStore *store, bool active_only, char **patient_id,
+			  GError **error)
+{
+	/* From the index of the regimens to be read: active ones (a
+	 * patient's one), or every patient. */
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, active_only ?
+		"SELECT patient_id FROM regimen WHERE stopped_at IS NULL ORDER BY patient_id"
+		" LIMIT 1 OFFSET (SELECT count(*) FROM regimen WHERE stopped_at IS NULL) / 2" :
+		"SELECT id FROM patient ORDER BY id"
+		" LIMIT 1 OFFSET (SELECT count(*) FROM patient) / 2", error);
+	int rc;
+
+	*patient_id = NULL;
+	if (!stmt)
+		return false;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*patient_id = column_strdup(stmt, 0);
+	} else if (rc != SQLITE_DONE) {
+		store_fail(store, rc, "reading its patients", error);
+		return false;
+	}
+	return true;
 }
 
 bool store_only_patient(DosedStore *store, char **patient_id, int *count, GError **error)

@@ -146,6 +146,16 @@ typedef bool (*DosedRegimenFunc)(DosedRegimen *regimen, bool *keep, void *data,
  * returned false. */
 bool store_foreach_regimen(DosedStore *store, bool active_only, DosedRegimenFunc each,
 			   void *data, GError **error);
+/* The same for the patients whose id is from `first` (NULL: the first) to
+ * before `end` (NULL: the last), by byte order: a load cut in two at
+ * store_middle_patient() can be read on two connections at once. */
+bool store_foreach_regimen_in(DosedStore *store, bool active_only, const char *first,
+			      const char *end, DosedRegimenFunc each, void *data,
+			      GError **error);
+/* The patient id halfway through a load (of the active regimens, or of
+ * all patients), or NULL when there are none.  Newly allocated. */
+bool store_middle_patient(DosedStore *store, bool active_only, char **patient_id,
+			  GError **error);
 void regimen_destroy(DosedRegimen *regimen); /* NULL is a no-op */
 
 /* The id of the only patient, for the one-patient shortcut of SPEC 3.

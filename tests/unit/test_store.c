@@ -1434,6 +1434,58 @@ static void test_foreach_regimen(void **state)
 	store_close(store);
 }
 
+/* A load cut in two at the middle patient reads every regimen once, in
+ * the same order, whatever the ids are made of; the halves are in byte
+ * order, the middle one in the second. */
+static void test_foreach_regimen_in(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	static const char *const ids[] = { "b", "\xc3\xa9", "ab", "B", "a", "a0", "c" };
+	GError *error = NULL;
+	char *middle = (char *)"unset";
+
+	assert_true(store_middle_patient(store, true, &middle, &error));
+	assert_null(middle);
+	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
+		g_autofree char *name = g_strconcat("Name of ", ids[i], NULL);
+
+		enrol(store, fixture, ids[i], name, 23);
+	}
+	log_dose(store, "ab", 1, T0, NULL, NULL);
+	log_dose(store, "c", 1, T0, NULL, NULL);
+	stop(store, "a", T0 + DAY);
+
+	for (int active_only = 0; active_only <= 1; active_only++) {
+		ForeachRecord whole = { g_string_new(NULL), 0, 0, NULL };
+		ForeachRecord first = { g_string_new(NULL), 0, 0, NULL };
+		ForeachRecord second = { g_string_new(NULL), 0, 0, NULL };
+
+		assert_true(store_middle_patient(store, active_only, &middle, &error));
+		/* Active: B a0 ab b c é (six), the middle the fourth; all:
+		 * B a a0 ab b c é (seven), the middle the fourth too. */
+		assert_string_equal(middle, active_only ? "b" : "ab");
+		assert_true(store_foreach_regimen(store, active_only, record_regimen, &whole,
+						  &error));
+		assert_true(store_foreach_regimen_in(store, active_only, NULL, middle,
+						     record_regimen, &first, &error));
+		assert_true(store_foreach_regimen_in(store, active_only, middle, NULL,
+						     record_regimen, &second, &error));
+		assert_int_equal(first.calls, 3);
+		assert_int_equal(first.calls + second.calls, whole.calls);
+		g_string_append_printf(first.seen, " %s", second.seen->str);
+		assert_string_equal(first.seen->str, whole.seen->str);
+		/* The doses go with their halves. */
+		assert_non_null(strstr(first.seen->str, "ab/Name of ab/Europe/London:3:1:"));
+		assert_non_null(strstr(second.seen->str, "c/Name of c/Europe/London:7:1:"));
+		g_free(middle);
+		g_string_free(whole.seen, TRUE);
+		g_string_free(first.seen, TRUE);
+		g_string_free(second.seen, TRUE);
+	}
+	store_close(store);
+}
+
 static void test_only_patient(void **state)
 {
 	Fixture *fixture = *state;
@@ -2870,6 +2922,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_regimens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_regimens_by_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreach_regimen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreach_regimen_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_mark, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_patient, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_token_shown_once, setup, teardown),
