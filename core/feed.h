@@ -72,8 +72,9 @@ FeedClinicRender *feed_clinic_begin(const DosedFeedOptions *options, gint64 now,
 				    GHashTable *states);
 void feed_clinic_add(FeedClinicRender *clinic, const DosedRegimen *regimen);
 char *feed_clinic_finish(FeedClinicRender *clinic, gint64 *last_modified, GError **error);
-/* Free a render left unfinished (the regimens could not all be read):
- * the feed's own state is left as it was. */
+/* Free a render left unfinished (the regimens could not all be read).
+ * The feed's own state ("c:") is left as it was; the events added so far
+ * have their states updated, as their content is real. */
 void feed_clinic_abandon(FeedClinicRender *clinic);
 
 #endif

@@ -104,7 +104,11 @@ static void daemon_database_changed(void *data)
 		log_warnx("cannot tell whether the database changed: %s", error->message);
 		g_clear_error(&error);
 	} else if (mark == daemon->audit_mark) {
+		/* The event states may be another program's (dosectl feed
+		 * saves some): read them again before the next render, and
+		 * keep the documents. */
 		log_debug("the database was written, with no change to show (feed states)");
+		feeds_states_changed(daemon->feeds);
 		return;
 	} else {
 		daemon->audit_mark = mark;
@@ -124,6 +128,17 @@ static void daemon_database_changed(void *data)
 	 * reminder again and re-arm the one alarm, as dunst does after any
 	 * change (and close the notification of a dose logged elsewhere). */
 	reminders_update(daemon->reminders);
+}
+
+/* A dose logged from a notification, on the daemon's own connection,
+ * whose commits the change watch does not see: the feeds show it at once.
+ * (The audit mark is left as it was: a change another program committed
+ * meanwhile must still be seen as one.) */
+static void daemon_dose_logged(void *data)
+{
+	Daemon *daemon = data;
+
+	feeds_invalidate(daemon->feeds);
 }
 
 /* ---- signals --------------------------------------------------------- */
@@ -239,6 +254,7 @@ static bool daemon_start(Daemon *daemon, GError **error)
 	daemon->reminders = reminders_create(daemon->store, daemon->config, error);
 	if (!daemon->reminders)
 		return false;
+	reminders_on_logged(daemon->reminders, daemon_dose_logged, daemon);
 
 	daemon->signal_sources[0] = g_unix_signal_add(SIGTERM, daemon_on_stop, daemon);
 	daemon->signal_sources[1] = g_unix_signal_add(SIGINT, daemon_on_stop, daemon);

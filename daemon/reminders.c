@@ -28,6 +28,8 @@ struct Reminders {
 	char **sites;                   /* [rotation] sites */
 	Alarm *alarm;
 	Notifier *notifier;             /* made when the first reminder is owed */
+	void (*logged)(void *data);     /* reminders_on_logged() */
+	void *logged_data;
 	/* DOSED_NOW is set (tests, SPEC 3): the daemon's clock stands still
 	 * while the alarm counts real time, so a moment armed for would come
 	 * at the wrong time, or at once and for ever. */
@@ -86,6 +88,12 @@ Reminders *reminders_create(DosedStore *store, const DosedConfig *config, GError
 	reminders->clock_fixed = g_getenv("DOSED_NOW") != NULL;
 	reminders_configure(reminders, config);
 	return reminders;
+}
+
+void reminders_on_logged(Reminders *reminders, void (*logged)(void *data), void *data)
+{
+	reminders->logged = logged;
+	reminders->logged_data = data;
 }
 
 void reminders_destroy(Reminders *reminders)
@@ -238,9 +246,12 @@ static bool reminders_plan_one(DosedRegimen *regimen, bool *keep, void *data, GE
 	RemindersOwed item = { .regimen = regimen };
 	gint64 moment;
 
+	/* Set *keep only once the regimen is in plan->kept: kept, it is no
+	 * longer the load's to free. */
+	bool keep_it = plan->keep_patients &&
+		       g_strv_contains(plan->keep_patients, regimen->patient_id);
+
 	plan->n_read++;
-	*keep = plan->keep_patients &&
-		g_strv_contains(plan->keep_patients, regimen->patient_id);
 	schedule_next_dose(&regimen->view, plan->now, &item.next);
 	if (item.next.state == DOSED_STATE_ACTIVE) {
 		/* The record of the dose that is next now: one logged since
@@ -254,11 +265,13 @@ static bool reminders_plan_one(DosedRegimen *regimen, bool *keep, void *data, GE
 			*plan->next_moment = moment;
 		if (item.reminder.kind != DOSED_REMINDER_NONE) {
 			g_array_append_val(plan->owed, item);
-			*keep = true;
+			keep_it = true;
 		}
 	}
-	if (*keep)
+	if (keep_it) {
 		g_ptr_array_add(plan->kept, regimen);
+		*keep = true;
+	}
 	return true;
 }
 
@@ -432,6 +445,8 @@ static void reminders_action_log(Reminders *reminders, const char *patient_id,
 		phase_dose(&regimen->protocol->phases[logged_as.phase_index], regimen->protocol),
 		logged_as.ordinal, site);
 	log_info("logged dose #%d of %s from the notification", logged_as.ordinal, patient_id);
+	if (reminders->logged)
+		reminders->logged(reminders->logged_data);
 	notifier_show_message(reminders->notifier, patient_id, summary, regimen->name, false);
 	g_free(summary);
 	regimen_destroy(regimen);

@@ -30,6 +30,11 @@ typedef struct Reminders Reminders;
  * NULL with an error when the alarm cannot be made.  Free with
  * reminders_destroy(). */
 Reminders *reminders_create(DosedStore *store, const DosedConfig *config, GError **error);
+/* Called after a dose is logged from a notification ("Log dose"), on the
+ * main loop.  The dose is committed on `store`, the daemon's own
+ * connection, whose own commits the change watch does not see: the feeds
+ * must hear of it this way. */
+void reminders_on_logged(Reminders *reminders, void (*logged)(void *data), void *data);
 /* Closes the open notifications (notifier_destroy()).  NULL is a no-op. */
 void reminders_destroy(Reminders *reminders);
 

@@ -380,6 +380,8 @@ stop_dosed
 # newest state, not a backlog.
 ctl enrol P3 --name "Al Late" --protocol b12-cyano-label --start "$(date -u -d "$today - 3 days" +%F)" \
 	--tz UTC >/dev/null
+# P1's feed, issued while dosed is stopped (no change for it to see later).
+p1_url=$(ctl feed P1 | grep -o 'https\?://[^ ]*\.ics' | head -n 1)
 at=$(($(date +%s) + 1))
 write_config "$port" "$(hms "$at")"
 # The clock has to pass `at` with dosed stopped: here waiting is the test.
@@ -408,7 +410,12 @@ fi
 # ---- the actions, through dunst's context menu -------------------------
 
 # "Log dose" on P1's reminder: dunst sends ActionInvoked to dosed, which
-# records the dose and replaces the reminder with a confirmation.
+# records the dose and replaces the reminder with a confirmation.  P1's
+# feed is served (and cached) before: the dose must reach it, though it
+# is dosed's own write, which its change watch does not see.
+code=$(curl -s --max-time 10 -o "$tmp/p1-before.ics" -w '%{http_code}' "$p1_url")
+[ "$code" = 200 ] && ! grep -q ' given' "$tmp/p1-before.ics"
+verdict "P1's feed is served before the dose, with no dose given" $?
 echo "[${p1_nid:-0},log]" >"$tmp/choice"
 since=$(($(date +%s%N) / 1000))
 on_bus dunstctl context
@@ -425,6 +432,9 @@ jq -e '(.doses | length) == 1 and .doses[0].ordinal == 1 and .doses[0].site == "
 	and .doses[0].note == "logged from the desktop notification" and .doses[0].void == false' \
 	>/dev/null <<<"$shown"
 verdict "Log dose: dosectl show lists the dose, at the suggested site" $?
+code=$(curl -s --max-time 10 -o "$tmp/p1-after.ics" -w '%{http_code}' "$p1_url")
+[ "$code" = 200 ] && grep -q '^SUMMARY:.* given' "$tmp/p1-after.ics"
+verdict "Log dose: P1's feed shows the dose given at once" $?
 
 # "Snooze" on P3's reminder: closed now, back after `snooze` (2 s).
 echo "[${p3_nid:-0},snooze]" >"$tmp/choice"
