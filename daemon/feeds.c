@@ -210,13 +210,6 @@ void feeds_invalidate(FeedsCache *cache)
 	g_mutex_unlock(&cache->lock);
 }
 
-void feeds_states_changed(FeedsCache *cache)
-{
-	g_mutex_lock(&cache->lock);
-	cache->states_stale = true;
-	g_mutex_unlock(&cache->lock);
-}
-
 guint feeds_render_count(FeedsCache *cache)
 {
 	guint renders;

@@ -69,10 +69,6 @@ void feeds_set_tokens(FeedsCache *cache, GPtrArray *tokens);
 /* Something in the database changed: drop every cached document, and
  * reread the event states before the next render. */
 void feeds_invalidate(FeedsCache *cache);
-/* Read the event states again before the next render, keeping the cached
- * documents: another program saved some (dosectl feed) and nothing else
- * changed. */
-void feeds_states_changed(FeedsCache *cache);
 
 /* The document for a route's token as of `now`, from the cache or newly
  * rendered (HTTP threads only).  NULL without an error when the token is

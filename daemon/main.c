@@ -104,11 +104,11 @@ static void daemon_database_changed(void *data)
 		log_warnx("cannot tell whether the database changed: %s", error->message);
 		g_clear_error(&error);
 	} else if (mark == daemon->audit_mark) {
-		/* The event states may be another program's (dosectl feed
-		 * saves some): read them again before the next render, and
-		 * keep the documents. */
+		/* Event states, nearly always the render thread's own.  Those
+		 * dosectl feed saves are read again at the next change: read
+		 * here, every first render of a feed would read every saved
+		 * state back (a million rows for a clinic's feeds). */
 		log_debug("the database was written, with no change to show (feed states)");
-		feeds_states_changed(daemon->feeds);
 		return;
 	} else {
 		daemon->audit_mark = mark;
