@@ -469,6 +469,25 @@ static bool store_exec(DosedStore *store, const char *sql, const char *doing, GE
 	return true;
 }
 
+/* The one number a query without parameters returns (a version, a
+ * newest id); no row is a failure too. */
+static bool store_query_int64(DosedStore *store, const char *sql, const char *doing,
+			      gint64 *value, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, sql, error);
+	int rc;
+
+	if (!stmt)
+		return false;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		store_fail(store, rc == SQLITE_DONE ? SQLITE_INTERNAL : rc, doing, error);
+		return false;
+	}
+	*value = sqlite3_column_int64(stmt, 0);
+	return true;
+}
+
 /* Run a bound statement that returns no rows. */
 static bool store_step_done(DosedStore *store, sqlite3_stmt *stmt, const char *doing,
 			    GError **error)
@@ -1673,9 +1692,7 @@ static bool regimen_sink_foreach(DosedRegimen *regimen, void *data, GError **err
 bool store_foreach_regimen(DosedStore *store, bool active_only, DosedRegimenFunc each,
 			   void *data, GError **error)
 {
-	ForeachSink foreach = { each, data };
-
-	return store_load(store, NULL, active_only, NULL, regimen_sink_foreach, &foreach, error);
+	return store_foreach_regimen_in(store, active_only, NULL, NULL, each, data, error);
 }
 
 bool store_foreach_regimen_in(DosedStore *store, bool active_only, const char *first,
@@ -2198,20 +2215,11 @@ static bool store_enrol_many_write(DosedStore *store, const char *actor, gint64 
 	static const char *const doing[] = {
 		"recording the patients", "recording the regimens", "recording the enrolments",
 	};
-	g_autoptr(sqlite3_stmt) newest = store_prepare(store,
-		"SELECT coalesce(max(id), 0) FROM regimen", error);
 	gint64 base;
-	int rc;
 
-	if (!newest)
+	if (!store_query_int64(store, "SELECT coalesce(max(id), 0) FROM regimen",
+			       "recording the regimens", &base, error))
 		return false;
-	rc = sqlite3_step(newest);
-	if (rc != SQLITE_ROW) {
-		store_fail(store, rc == SQLITE_DONE ? SQLITE_INTERNAL : rc,
-			   "recording the regimens", error);
-		return false;
-	}
-	base = sqlite3_column_int64(newest, 0);
 	for (size_t i = 0; i < G_N_ELEMENTS(writes); i++) {
 		g_autoptr(sqlite3_stmt) stmt = store_prepare(store, writes[i], error);
 
@@ -3052,35 +3060,14 @@ bool store_record_snooze(DosedStore *store, gint64 regimen_id, int ordinal, gint
 
 bool store_data_version(DosedStore *store, gint64 *version, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, "PRAGMA data_version", error);
-	int rc;
-
-	if (!stmt)
-		return false;
-	rc = sqlite3_step(stmt);
-	if (rc != SQLITE_ROW) {
-		store_fail(store, rc, "reading its data version", error);
-		return false;
-	}
-	*version = sqlite3_column_int64(stmt, 0);
-	return true;
+	return store_query_int64(store, "PRAGMA data_version", "reading its data version", version,
+				 error);
 }
 
 bool store_audit_mark(DosedStore *store, gint64 *mark, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, "SELECT coalesce(max(id), 0) FROM audit",
-						     error);
-	int rc;
-
-	if (!stmt)
-		return false;
-	rc = sqlite3_step(stmt);
-	if (rc != SQLITE_ROW) {
-		store_fail(store, rc, "reading its audit trail", error);
-		return false;
-	}
-	*mark = sqlite3_column_int64(stmt, 0);
-	return true;
+	return store_query_int64(store, "SELECT coalesce(max(id), 0) FROM audit",
+				 "reading its audit trail", mark, error);
 }
 
 const char *store_path(const DosedStore *store)
