@@ -25,7 +25,8 @@ static const CliCommand commands[] = {
 	  "  --start DATE     first day of treatment, YYYY-MM-DD (default: today)\n"
 	  "  --tz ZONE        the patient's IANA time zone, e.g. Europe/London\n"
 	  "                   (default: this machine's)\n"
-	  "  --days DAYS      weekdays of an 'N per week' phase, e.g. tue,fri\n" },
+	  "  --days DAYS      which weekdays of an 'N per week' phase, as many as N,\n"
+	  "                   e.g. tue,thu,sat for 3 per week\n" },
 	{ "import", cmd_import, "import FILE.csv",
 	  "Enrol many patients from a CSV file (RFC 4180, UTF-8), all or nothing.\n"
 	  "One line per patient with the columns id,name,protocol,start,tz,days,\n"

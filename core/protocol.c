@@ -678,7 +678,7 @@ static size_t phase_line_length(const DosedPhase *phase)
 
 bool protocol_set_weekdays(DosedProtocol *protocol, unsigned weekdays, GError **error)
 {
-	bool any = false;
+	const DosedPhase *first = NULL;
 
 	if (weekdays == 0 || (weekdays & ~DOSED_WEEKDAYS_ALL)) {
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
@@ -687,25 +687,48 @@ bool protocol_set_weekdays(DosedProtocol *protocol, unsigned weekdays, GError **
 	}
 	/* Check every phase before changing any: a refusal changes nothing. */
 	for (size_t i = 0; i < protocol->n_phases; i++) {
-		DosedPhase changed = protocol->phases[i];
+		const DosedPhase *phase = &protocol->phases[i];
 
-		if (changed.kind != DOSED_PATTERN_WEEKDAYS)
+		if (phase->kind != DOSED_PATTERN_WEEKDAYS)
 			continue;
-		any = true;
-		changed.weekdays = weekdays;
-		if (phase_line_length(&changed) > PROTOCOL_LINE_TEXT_MAX) {
+		/* The prescription says how many doses a week; the days only
+		 * say which (SPEC 1).  One list cannot fit two counts. */
+		if (first && weekday_count(first->weekdays) != weekday_count(phase->weekdays)) {
 			g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
-				    "phase '%s' of '%s' would be too long to store with these "
-				    "weekdays; shorten the phase's name", changed.name, protocol->id);
+				    "protocol '%s' has phases of %d and of %d per week ('%s', '%s'), "
+				    "which one list of weekdays cannot both fit; write a clinic "
+				    "protocol with the days instead",
+				    protocol->id, weekday_count(first->weekdays),
+				    weekday_count(phase->weekdays), first->name, phase->name);
+			return false;
+		}
+		if (!first)
+			first = phase;
+		if (weekday_count(weekdays) != weekday_count(phase->weekdays)) {
+			char *given = weekdays_format(weekdays);
+			char *prescribed = weekdays_format(phase->weekdays);
+
+			g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
+				    "'%s' is %d day%s a week, but phase '%s' of '%s' is %d per week "
+				    "(%s): list %d weekdays; the days change which weekdays, never "
+				    "how many",
+				    given, weekday_count(weekdays),
+				    weekday_count(weekdays) == 1 ? "" : "s", phase->name, protocol->id,
+				    weekday_count(phase->weekdays), prescribed,
+				    weekday_count(phase->weekdays));
+			g_free(given);
+			g_free(prescribed);
 			return false;
 		}
 	}
-	if (!any) {
+	if (!first) {
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
 			    "protocol '%s' has no 'N per week (DAYS)' phase whose weekdays could "
 			    "be set; choose a protocol that has one", protocol->id);
 		return false;
 	}
+	/* As many days as before: the phase's stored line keeps its length,
+	 * which was checked when the protocol was read. */
 	for (size_t i = 0; i < protocol->n_phases; i++)
 		if (protocol->phases[i].kind == DOSED_PATTERN_WEEKDAYS)
 			protocol->phases[i].weekdays = weekdays;

@@ -100,8 +100,11 @@ bool weekdays_parse(const char *text, unsigned *weekdays, GError **error);
 /* "mon,wed,fri", newly allocated. */
 char *weekdays_format(unsigned weekdays);
 
-/* Replace the weekdays of every N-per-week phase (dosectl enrol --days).
- * DOSED_ERROR_INVALID when the protocol has no such phase. */
+/* Replace the weekdays of every N-per-week phase (dosectl enrol --days):
+ * which weekdays, never how many (SPEC 1).  DOSED_ERROR_INVALID, with the
+ * protocol unchanged, when it has no such phase, when `weekdays` holds
+ * another number of days than the phase prescribes, or when two such
+ * phases prescribe different numbers. */
 bool protocol_set_weekdays(DosedProtocol *protocol, unsigned weekdays, GError **error);
 
 /* The canonical INI text of one protocol (one section); it parses back with

@@ -52,23 +52,62 @@ expect_status 0 "enrol without --tz: exit 0"
 expect_json '.patient.tz == "America/New_York" and .start == "2026-12-01"' \
   "enrol without --tz: the machine's zone (TZ=America/New_York)"
 
-# --days replaces the weekdays of the N-per-week phase; the count of doses
-# of the phase stays 6 (SPEC 1).
+# --days replaces the weekdays of the N-per-week phase, never their number:
+# b12-standard's loading stays 3 per week for 6 doses (SPEC 1, issue 12).
 at_time 2026-11-20T12:00:00Z
 run_dosectl enrol days-1 --name "Dee" --protocol b12-standard --start 2026-11-23 \
-  --tz Europe/London --days tue,thu --json
-expect_status 0 "enrol --days tue,thu: exit 0"
-expect_json '.next.due == "2026-11-24"' "enrol --days tue,thu: first dose Tuesday 2026-11-24"
+  --tz Europe/London --days tue,thu,sat --json
+expect_status 0 "enrol --days tue,thu,sat: exit 0"
+expect_json '.next.due == "2026-11-24"' "enrol --days tue,thu,sat: first dose Tuesday 2026-11-24"
 run_dosectl schedule days-1 --count 7 --json
-expect_json '[.[].due] == ["2026-11-24", "2026-11-26", "2026-12-01", "2026-12-03",
-  "2026-12-08", "2026-12-10", "2027-02-10"]' \
-  "enrol --days tue,thu: six loading doses on Tue and Thu, then maintenance from 2027-02-10"
+expect_json '[.[].due] == ["2026-11-24", "2026-11-26", "2026-11-28", "2026-12-01",
+  "2026-12-03", "2026-12-05", "2027-02-05"]' \
+  "enrol --days tue,thu,sat: six loading doses in two weeks, then maintenance from 2027-02-05"
+run_dosectl show days-1
+expect_stdout_contains "3 per week (Tue, Thu, Sat) for 6 doses" \
+  "enrol --days tue,thu,sat: show says 3 per week on the days given"
 run_dosectl enrol days-2 --name "Di" --protocol b12-standard --start 2026-11-23 \
-  --tz Europe/London --days "Monday, FRI"
-expect_status 0 "enrol --days 'Monday, FRI': exit 0"
+  --tz Europe/London --days "Monday, TUE,fri"
+expect_status 0 "enrol --days 'Monday, TUE,fri': exit 0"
 run_dosectl schedule days-2 --count 6 --json
-expect_json '[.[].due] == ["2026-11-23", "2026-11-27", "2026-11-30", "2026-12-04",
-  "2026-12-07", "2026-12-11"]' "enrol --days 'Monday, FRI': 2 per week, still 6 loading doses"
+expect_json '[.[].due] == ["2026-11-23", "2026-11-24", "2026-11-27", "2026-11-30",
+  "2026-12-01", "2026-12-04"]' "enrol --days 'Monday, TUE,fri': 3 per week, 6 loading doses"
+
+# Issue 12: "--days mon" made loading 1 per week (six weeks instead of two),
+# all seven days 7 per week.  A list of another length is refused, naming
+# the number the protocol prescribes; so is a day listed twice.
+check_refused 2 "'mon' is 1 day a week, but phase 'loading' of 'b12-standard' is 3 per week" \
+  "enrol --days mon on a 3-per-week protocol" \
+  enrol days-3 --name "Dot" --protocol b12-standard --start 2026-11-23 --tz Europe/London --days mon
+check_refused 2 "is 7 days a week.*list 3 weekdays" "enrol --days with all seven days" \
+  enrol days-3 --name "Dot" --protocol b12-standard --start 2026-11-23 --tz Europe/London \
+  --days mon,tue,wed,thu,fri,sat,sun
+check_refused 2 "'mon,wed' is 2 days a week.*3 per week" "enrol --days mon,wed" \
+  enrol days-3 --name "Dot" --protocol b12-standard --start 2026-11-23 --tz Europe/London \
+  --days mon,wed
+check_refused 2 "'mon' is listed twice" "enrol --days mon,mon,wed (three names, two days)" \
+  enrol days-3 --name "Dot" --protocol b12-standard --start 2026-11-23 --tz Europe/London \
+  --days mon,mon,wed
+# A clinic protocol with two weekday phases of different numbers: one
+# list cannot fit both.
+cat >"$E2E_TMP/two-weekly.ini" <<'EOF'
+[two-weekly]
+title = Two weekday phases
+drug = hydroxocobalamin
+dose = 1 mg
+route = IM
+source = test protocol
+phase = loading: 3 per week (mon,wed,fri) for 6 doses
+phase = tail: 2 per week (tue,fri) for 4 doses
+phase = maintenance: every 2 months for life
+EOF
+write_config "$E2E_TMP/two.conf" "$E2E_TMP/two-weekly.ini"
+E2E_CONF=$E2E_TMP/two.conf check_refused 2 "phases of 3 and of 2 per week" \
+  "enrol --days on a protocol with 3- and 2-per-week phases" \
+  enrol days-3 --name "Dot" --protocol two-weekly --start 2026-11-23 --tz Europe/London \
+  --days tue,thu,sat
+run_dosectl patients --json
+expect_json '[.[].id] | index("days-3") == null' "refused --days: the patient is not enrolled"
 run_dosectl protocols b12-standard --json
 expect_json '.phases[0].description | test("mon"; "i") and test("wed"; "i")' \
   "enrol --days: the catalogue's protocol is unchanged"

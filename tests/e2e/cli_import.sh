@@ -13,7 +13,7 @@ CSV=$E2E_TMP/patients.csv
 printf '%s\r\n' 'id,name,protocol,start,tz,days' \
   'mrn-1,"O'"'"'Brien, Jo ""Jr""",b12-standard,2026-11-23,Europe/London,' \
   'mrn-2,"First line' \
-  'second line",b12-standard,2026-11-23,Europe/London,"tue,thu"' \
+  'second line",b12-standard,2026-11-23,Europe/London,"tue,thu,sat"' \
   'mrn-3,Ünal 日本,b12-bariatric,,,' >"$CSV"
 run_dosectl import "$CSV"
 expect_status 0 "import: exit 0"
@@ -29,14 +29,14 @@ expect_json '.patient.tz == "Europe/London" and .protocol.id == "b12-standard"
 run_dosectl show mrn-2 --json
 expect_json_text '.patient.name' $'First line\nsecond line' \
   "import: a line break inside quotes kept (CRLF ends trimmed)"
-expect_json '.next.due == "2026-11-24"' "import: days tue,thu make the first dose Tuesday 2026-11-24"
+expect_json '.next.due == "2026-11-24"' "import: days tue,thu,sat make the first dose Tuesday 2026-11-24"
 run_dosectl show mrn-3 --json
 expect_json_text '.patient.name' "Ünal 日本" "import: non-ASCII name kept"
 expect_json '.patient.tz == "UTC" and .next.due == "2026-11-20"' \
   "import: empty tz is the machine's zone, empty start is today"
-run_dosectl schedule mrn-2 --count 3 --json
-expect_json '[.[].due] == ["2026-11-24", "2026-11-26", "2026-12-01"]' \
-  "import: the regimen keeps the days of its row"
+run_dosectl schedule mrn-2 --count 4 --json
+expect_json '[.[].due] == ["2026-11-24", "2026-11-26", "2026-11-28", "2026-12-01"]' \
+  "import: the regimen keeps the days of its row, 3 per week as prescribed"
 
 # --json, and a file without a header.
 printf 'j-1,Jay,b12-bariatric,2026-11-21,Europe/Paris,\nj-2,Kay,b12-neuro,2026-11-21,Europe/Paris,\n' \
@@ -127,6 +127,9 @@ has space,Name,b12-bariatric,,,
 c-3,,b12-bariatric,,,
 c-4,Days,b12-bariatric,,,"mon,wed"
 c-5,Later,b12-bariatric,2031-01-01,,
+c-6,Two Days,b12-standard,2026-11-23,Europe/London,"mon,wed"
+c-7,Twice Monday,b12-standard,2026-11-23,Europe/London,"mon,mon,wed"
+c-8,Every Day,b12-standard,2026-11-23,Europe/London,"mon,tue,wed,thu,fri,sat,sun"
 EOF
 db_dump "$DB" "$E2E_TMP/before"
 run_dosectl import "$E2E_TMP/cols.csv"
@@ -139,6 +142,12 @@ grep -qE "cols.csv:3: 'has space' is not a patient id" "$E2E_ERR" &&
 report $? "columns: a bad id and an empty name, as enrol refuses them"
 grep -qiE "cols.csv:5: .*per week" "$E2E_ERR" && grep -qE "cols.csv:6: start 2031-01-01 is more than a year ahead" "$E2E_ERR"
 report $? "columns: days on a protocol without weekdays, a start years ahead"
+# Issue 12: a row's days made b12-standard 2 or 7 per week; refused, as
+# enrol --days is, with the number the protocol prescribes.
+grep -qE "cols.csv:7: 'mon,wed' is 2 days a week, but phase 'loading' of 'b12-standard' is 3 per week \(mon,wed,fri\): list 3 weekdays" "$E2E_ERR" &&
+  grep -qE "cols.csv:8: 'mon' is listed twice in 'mon,mon,wed'" "$E2E_ERR" &&
+  grep -qE "cols.csv:9: '[a-z,]+' is 7 days a week.*list 3 weekdays" "$E2E_ERR"
+report $? "columns: days of another number than the protocol's 3 per week, a day twice"
 expect_db_unchanged "$E2E_TMP/before" "columns: database unchanged"
 
 # Broken CSV: a quote inside an unquoted field.

@@ -18,6 +18,7 @@
 #define WEDNESDAY DOSED_WEEKDAY_BIT(3)
 #define THURSDAY  DOSED_WEEKDAY_BIT(4)
 #define FRIDAY    DOSED_WEEKDAY_BIT(5)
+#define SATURDAY  DOSED_WEEKDAY_BIT(6)
 #define SUNDAY    DOSED_WEEKDAY_BIT(7)
 
 /* A minimal valid section, for the error tests to build on (lines 1-6). */
@@ -957,7 +958,7 @@ static void test_from_ini_one_section(void **state)
 	g_clear_error(&error);
 }
 
-/* dosectl enrol --days (SPEC 1: "twice weekly" on the clinic's days). */
+/* dosectl enrol --days (SPEC 1): the clinic's weekdays for one patient. */
 static void test_set_weekdays(void **state)
 {
 	DosedCatalogue *catalogue = load_builtins();
@@ -968,10 +969,10 @@ static void test_set_weekdays(void **state)
 	char *words, *text;
 
 	(void)state;
-	assert_true(protocol_set_weekdays(standard, TUESDAY | FRIDAY, &error));
-	assert_int_equal(standard->phases[0].weekdays, TUESDAY | FRIDAY);
+	assert_true(protocol_set_weekdays(standard, TUESDAY | THURSDAY | SATURDAY, &error));
+	assert_int_equal(standard->phases[0].weekdays, TUESDAY | THURSDAY | SATURDAY);
 	words = phase_describe(&standard->phases[0]);
-	assert_string_equal(words, "2 per week (Tue, Fri) for 6 doses");
+	assert_string_equal(words, "3 per week (Tue, Thu, Sat) for 6 doses");
 	g_free(words);
 	/* The interval phase is untouched; the copy in the catalogue too. */
 	assert_int_equal(standard->phases[1].every_min, 2);
@@ -979,7 +980,7 @@ static void test_set_weekdays(void **state)
 			 MONDAY | WEDNESDAY | FRIDAY);
 
 	text = protocol_to_ini(standard);
-	assert_non_null(strstr(text, "\nphase = loading: 2 per week (tue,fri) for 6 doses\n"));
+	assert_non_null(strstr(text, "\nphase = loading: 3 per week (tue,thu,sat) for 6 doses\n"));
 	back = protocol_from_ini(text, "copy", &error);
 	assert_non_null(back);
 	assert_protocols_equal(standard, back);
@@ -995,34 +996,81 @@ static void test_set_weekdays(void **state)
 	assert_false(protocol_set_weekdays(standard, 0, &error));
 	assert_true(g_error_matches(error, DOSED_ERROR, DOSED_ERROR_INVALID));
 	g_clear_error(&error);
-	assert_int_equal(standard->phases[0].weekdays, TUESDAY | FRIDAY);
+	assert_int_equal(standard->phases[0].weekdays, TUESDAY | THURSDAY | SATURDAY);
 
 	protocol_destroy(standard);
 	protocol_destroy(neuro);
 	catalogue_destroy(catalogue);
 }
 
-/* A weekday phase whose name fills the line: seven days would not fit. */
-static void test_set_weekdays_too_long(void **state)
+/* Issue 12: the days change which weekdays, never how many.  "mon" made
+ * b12-standard's loading 1 per week (six weeks instead of two), all seven
+ * days 7 per week.  Any other number of days is refused, naming the number
+ * the protocol prescribes, and the protocol is left as it was. */
+static void test_set_weekdays_keeps_the_count(void **state)
 {
-	GString *text = g_string_new(HEAD("a"));
-	char *name = g_strnfill(150, 'n');
-	DosedProtocol *p;
+	static const struct {
+		unsigned days;
+		const char *words[4];
+	} wrong[] = {
+		{ MONDAY, { "'mon' is 1 day a week", "3 per week (mon,wed,fri)",
+			    "list 3 weekdays", NULL } },
+		{ MONDAY | WEDNESDAY, { "'mon,wed' is 2 days a week", "phase 'loading'",
+					"list 3 weekdays", NULL } },
+		{ DOSED_WEEKDAYS_ALL, { "'mon,tue,wed,thu,fri,sat,sun' is 7 days a week",
+					"never how many", NULL } },
+		{ MONDAY | TUESDAY | WEDNESDAY | THURSDAY, { "is 4 days a week", "'b12-standard'",
+							      NULL } },
+	};
+	DosedCatalogue *catalogue = load_builtins();
+	DosedProtocol *standard = protocol_copy(catalogue_find(catalogue, "b12-standard"));
 	GError *error = NULL;
 
 	(void)state;
-	g_string_append_printf(text, "phase = %s: 1 per week (mon) for 6 doses\n", name);
-	p = protocol_from_ini(text->str, "a", &error);
-	if (!p)
-		fail_msg("%s", error->message);
-	assert_false(protocol_set_weekdays(p, DOSED_WEEKDAYS_ALL, &error));
+	for (size_t i = 0; i < G_N_ELEMENTS(wrong); i++) {
+		assert_false(protocol_set_weekdays(standard, wrong[i].days, &error));
+		assert_true(g_error_matches(error, DOSED_ERROR, DOSED_ERROR_INVALID));
+		assert_message_has(error->message, wrong[i].words);
+		assert_null(strchr(error->message, '\n'));
+		g_clear_error(&error);
+		assert_int_equal(standard->phases[0].weekdays, MONDAY | WEDNESDAY | FRIDAY);
+	}
+	protocol_destroy(standard);
+	catalogue_destroy(catalogue);
+}
+
+/* Two N-per-week phases: days for both when they prescribe the same number;
+ * refused, with neither changed, when they do not. */
+static void test_set_weekdays_two_phases(void **state)
+{
+	DosedProtocol *same = protocol_from_ini(HEAD("same")
+		"phase = loading: 3 per week (mon,wed,fri) for 6 doses\n"
+		"phase = later: 3 per week (mon,tue,wed) for life\n", "same", NULL);
+	DosedProtocol *other = protocol_from_ini(HEAD("other")
+		"phase = loading: 3 per week (mon,wed,fri) for 6 doses\n"
+		"phase = later: 1 per week (fri) for life\n", "other", NULL);
+	GError *error = NULL;
+
+	(void)state;
+	assert_non_null(same);
+	assert_non_null(other);
+	assert_true(protocol_set_weekdays(same, TUESDAY | THURSDAY | SATURDAY, &error));
+	assert_int_equal(same->phases[0].weekdays, TUESDAY | THURSDAY | SATURDAY);
+	assert_int_equal(same->phases[1].weekdays, TUESDAY | THURSDAY | SATURDAY);
+
+	assert_false(protocol_set_weekdays(other, TUESDAY | THURSDAY | SATURDAY, &error));
 	assert_true(g_error_matches(error, DOSED_ERROR, DOSED_ERROR_INVALID));
-	assert_message_has(error->message, (const char *const[]){ "too long", NULL });
-	assert_int_equal(p->phases[0].weekdays, MONDAY);
+	assert_message_has(error->message,
+			   (const char *const[]){ "'other' has phases of 3 and of 1 per week",
+						  "'loading', 'later'", "clinic protocol", NULL });
 	g_clear_error(&error);
-	protocol_destroy(p);
-	g_free(name);
-	g_string_free(text, TRUE);
+	assert_false(protocol_set_weekdays(other, FRIDAY, &error));
+	assert_true(g_error_matches(error, DOSED_ERROR, DOSED_ERROR_INVALID));
+	g_clear_error(&error);
+	assert_int_equal(other->phases[0].weekdays, MONDAY | WEDNESDAY | FRIDAY);
+	assert_int_equal(other->phases[1].weekdays, FRIDAY);
+	protocol_destroy(same);
+	protocol_destroy(other);
 }
 
 int main(void)
@@ -1048,7 +1096,8 @@ int main(void)
 		cmocka_unit_test(test_missing_paths),
 		cmocka_unit_test(test_from_ini_one_section),
 		cmocka_unit_test(test_set_weekdays),
-		cmocka_unit_test(test_set_weekdays_too_long),
+		cmocka_unit_test(test_set_weekdays_keeps_the_count),
+		cmocka_unit_test(test_set_weekdays_two_phases),
 	};
 
 	return cmocka_run_group_tests_name("protocol", tests, NULL, NULL);
