@@ -2,7 +2,7 @@
  *
  * Everything is computed by replaying a regimen's history from the start:
  * the doses that count (non-void, in the order given) and the advances a
- * clinician made, merged by time.  The replay keeps the current phase, the
+ * clinician made, merged in the order they were recorded (schedule.h).  The replay keeps the current phase, the
  * doses counted in it, the date of its first dose and the date of the last
  * dose overall; the next due date follows from those alone.  All dates are
  * calendar dates in the patient's zone (SPEC 2).
@@ -153,18 +153,25 @@ settle(Replay *replay)
 		enter_next_phase(replay);
 }
 
-/* Apply the advances made at or before `until`.  An advance ends the
- * current phase only when it names it and the phase ends by advance; any
- * other (a stale one) changes nothing. */
+bool
+schedule_dose_before_advance(const DosedDoseEvent *dose, const DosedAdvanceEvent *advance)
+{
+	return dose->id <= advance->after_dose || dose->given_at < advance->at;
+}
+
+/* Apply the advances that come before `dose` (NULL: every one left).  An
+ * advance ends the current phase only when it names it and the phase ends
+ * by advance; any other (a stale one) changes nothing. */
 static void
-apply_advances(Replay *replay, gint64 until)
+apply_advances(Replay *replay, const DosedDoseEvent *dose)
 {
 	const DosedRegimenView *regimen = replay->regimen;
 	const DosedAdvanceEvent *advance;
 	const DosedPhase *phase;
 
 	while (replay->next_advance < regimen->n_advances &&
-	       regimen->advances[replay->next_advance].at <= until) {
+	       (dose == NULL ||
+		!schedule_dose_before_advance(dose, &regimen->advances[replay->next_advance]))) {
 		advance = &regimen->advances[replay->next_advance++];
 		settle(replay);
 		phase = current_phase(replay);
@@ -198,7 +205,7 @@ place_dose(Replay *replay, const DosedDoseEvent *dose, DosedDoseOutcome *outcome
 	DosedDate given = date_of_instant(dose->given_at, regimen->tz);
 	DosedDoseOutcome result = { 0 };
 
-	apply_advances(replay, dose->given_at);
+	apply_advances(replay, dose);
 	settle(replay);
 	phase = current_phase(replay);
 	result.given = given;
@@ -223,16 +230,17 @@ place_dose(Replay *replay, const DosedDoseEvent *dose, DosedDoseOutcome *outcome
 		*outcome = result;
 }
 
-/* Replay every dose and then the advances up to `until`. */
+/* Replay every dose and then the advances that come before `next` (NULL:
+ * all of them). */
 static void
-replay_history(Replay *replay, gint64 until, DosedDoseOutcome *outcomes)
+replay_history(Replay *replay, const DosedDoseEvent *next, DosedDoseOutcome *outcomes)
 {
 	const DosedRegimenView *regimen = replay->regimen;
 	size_t i;
 
 	for (i = 0; i < regimen->n_doses; i++)
 		place_dose(replay, &regimen->doses[i], outcomes != NULL ? &outcomes[i] : NULL);
-	apply_advances(replay, until);
+	apply_advances(replay, next);
 	settle(replay);
 }
 
@@ -269,7 +277,7 @@ schedule_next_dose(const DosedRegimenView *regimen, gint64 now, DosedNextDose *o
 
 	memset(out, 0, sizeof *out);
 	replay_init(&replay, regimen);
-	replay_history(&replay, G_MAXINT64, NULL);
+	replay_history(&replay, NULL, NULL);
 	out->phase_index = last_phase_index(&replay);
 	if (regimen->stopped_at != 0) {
 		out->state = DOSED_STATE_STOPPED;
@@ -302,7 +310,7 @@ schedule_project(const DosedRegimenView *regimen, gint64 now, DosedPlannedDose *
 	if (regimen->stopped_at != 0)
 		return 0;
 	replay_init(&replay, regimen);
-	replay_history(&replay, G_MAXINT64, NULL);
+	replay_history(&replay, NULL, NULL);
 	for (n = 0; n < max && current_phase(&replay) != NULL; n++) {
 		plan_next(&replay, &out[n]);
 		/* Each projected dose is taken as given on its due date, or
@@ -321,7 +329,7 @@ schedule_replay(const DosedRegimenView *regimen, DosedDoseOutcome *outcomes)
 	Replay replay;
 
 	replay_init(&replay, regimen);
-	replay_history(&replay, G_MAXINT64, outcomes);
+	replay_history(&replay, NULL, outcomes);
 }
 
 static bool
@@ -351,7 +359,7 @@ schedule_check_log(const DosedRegimenView *regimen, gint64 at, gint64 now, bool 
 		return false;
 	}
 	replay_init(&replay, regimen);
-	replay_history(&replay, G_MAXINT64, NULL);
+	replay_history(&replay, NULL, NULL);
 	if (current_phase(&replay) == NULL)
 		return refuse_completed(error);
 	timestamp_format(at, regimen->tz, when);
@@ -375,10 +383,12 @@ schedule_check_log(const DosedRegimenView *regimen, gint64 at, gint64 now, bool 
 		return false;
 	}
 
-	/* The phase the dose falls in is the one current at `at`: the
-	 * replay after it is stored must come to the same place. */
+	/* The phase the dose falls in is the one current where it will
+	 * stand, after every dose and advance recorded so far, but before
+	 * an advance made after it was given: the replay after it is
+	 * stored must come to the same place. */
 	replay_init(&replay, regimen);
-	replay_history(&replay, at, NULL);
+	replay_history(&replay, &(DosedDoseEvent){ .given_at = at, .id = G_MAXINT64 }, NULL);
 	if (current_phase(&replay) == NULL)
 		return refuse_completed(error);
 	plan_next(&replay, logged_as);
@@ -423,7 +433,7 @@ schedule_check_advance(const DosedRegimenView *regimen, gint64 now, int *phase_i
 		return false;
 	}
 	replay_init(&replay, regimen);
-	replay_history(&replay, G_MAXINT64, NULL);
+	replay_history(&replay, NULL, NULL);
 	phase = current_phase(&replay);
 	if (phase == NULL) {
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,

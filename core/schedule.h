@@ -20,12 +20,22 @@ typedef struct {
 	gint64 given_at;        /* UTC seconds */
 	int ordinal;            /* SPEC 2.7, as stored when it was logged */
 	const char *site;       /* NULL when not recorded */
+	gint64 id;              /* the dose's id: ids grow in the order doses are recorded */
 } DosedDoseEvent;
 
-/* A clinician ended an "until advanced" phase (dosectl advance). */
+/* A clinician ended an "until advanced" phase (dosectl advance).
+ *
+ * Where it stands among the doses follows from the order things were
+ * recorded, not from timestamps of one second (issue 12: `log && advance`
+ * in one second put the dose just logged after the advance): a dose
+ * recorded before the advance comes before it, whatever its time.  A dose
+ * recorded after it comes after it, unless it was given before the advance
+ * was made (a dose logged late belongs to the phase it was given in). */
 typedef struct {
 	int phase_index;        /* the phase it ended */
-	gint64 at;              /* UTC seconds */
+	gint64 at;              /* when it was made, UTC seconds */
+	gint64 after_dose;      /* the id of the regimen's last dose recorded before
+				 * it, void or not; 0 when there was none */
 } DosedAdvanceEvent;
 
 /* Everything the engine needs to know about one regimen.  Borrowed: the
@@ -34,9 +44,10 @@ typedef struct {
 	const DosedProtocol *protocol;     /* the regimen's own copy */
 	DosedDate start;
 	GTimeZone *tz;                     /* the patient's zone */
-	const DosedDoseEvent *doses;       /* non-void doses, ascending given_at */
+	const DosedDoseEvent *doses;       /* non-void doses, ascending given_at,
+					    * then in the order recorded */
 	size_t n_doses;
-	const DosedAdvanceEvent *advances; /* ascending at */
+	const DosedAdvanceEvent *advances; /* in the order recorded */
 	size_t n_advances;
 	gint64 stopped_at;                 /* 0 while active */
 } DosedRegimenView;
@@ -105,6 +116,11 @@ bool schedule_check_log(const DosedRegimenView *regimen, gint64 at, gint64 now, 
  * can be (else DOSED_ERROR_REFUSED).  *phase_index receives the phase ended. */
 bool schedule_check_advance(const DosedRegimenView *regimen, gint64 now, int *phase_index,
 			    GError **error);
+
+/* Whether `dose` comes before `advance` in the regimen's history (see
+ * DosedAdvanceEvent).  A dose about to be logged has an id above every
+ * advance's after_dose. */
+bool schedule_dose_before_advance(const DosedDoseEvent *dose, const DosedAdvanceEvent *advance);
 
 /* The site after the last one used among the doses, from `sites` (a
  * NULL-terminated list, as in [rotation] sites); the first site when none

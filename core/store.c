@@ -357,6 +357,60 @@ static const char *const store_migrations[] = {
 	"	BEGIN SELECT RAISE(ABORT, 'dosed never deletes the audit trail'); END;\n"
 	"CREATE TRIGGER audit_never_changed BEFORE UPDATE ON audit\n"
 	"	BEGIN SELECT RAISE(ABORT, 'dosed never changes the audit trail'); END;\n",
+
+	/* 4 -> 5 (issue 12): each advance records the last dose of its
+	 * regimen recorded before it (after_dose_id, 0 for none), so that the
+	 * engine orders doses and advances as they were recorded.  By time
+	 * alone, `dosectl log && dosectl advance` in one second put the dose
+	 * just logged after the advance, in the next phase.
+	 *
+	 * The existing advances get it from the audit trail, which both
+	 * `log` and `advance` write in the transaction of their change, so its
+	 * ids are the order of recording: the n-th advance of a regimen is
+	 * the n-th 'advance' row of that regimen (with its time and phase),
+	 * and comes after the doses whose 'log' rows come before that row.
+	 * An advance without its audit row (none is known) is placed by time,
+	 * after the doses logged in the same second.  Rebuilt as in step
+	 * 1 -> 2 (a column NOT NULL with no default cannot be added);
+	 * nothing references advance. */
+	"CREATE TABLE advance_v5 (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	regimen_id INTEGER NOT NULL REFERENCES regimen(id),\n"
+	"	phase_index INTEGER NOT NULL CHECK (phase_index >= 0),\n"
+	"	after_dose_id INTEGER NOT NULL CHECK (after_dose_id >= 0),\n"
+	"	advanced_at INTEGER NOT NULL,\n"
+	"	advanced_by TEXT NOT NULL\n"
+	");\n"
+	"WITH made AS (SELECT id, regimen_id, phase_index, advanced_at,\n"
+	"		row_number() OVER (PARTITION BY regimen_id ORDER BY id) AS n\n"
+	"		FROM advance),\n"
+	"	audited AS (SELECT id, regimen_id, at, detail,\n"
+	"		row_number() OVER (PARTITION BY regimen_id ORDER BY id) AS n\n"
+	"		FROM audit WHERE action = 'advance'),\n"
+	"	placed AS (SELECT made.id, audited.id AS audit_id FROM made\n"
+	"		LEFT JOIN audited ON audited.regimen_id = made.regimen_id\n"
+	"		AND audited.n = made.n AND audited.at = made.advanced_at\n"
+	"		AND json_extract(audited.detail, '$.phase') = made.phase_index)\n"
+	"INSERT INTO advance_v5 (id, regimen_id, phase_index, after_dose_id, advanced_at,\n"
+	"	advanced_by)\n"
+	"	SELECT a.id, a.regimen_id, a.phase_index,\n"
+	"		CASE WHEN p.audit_id IS NOT NULL THEN\n"
+	"			(SELECT coalesce(max(l.dose_id), 0) FROM audit l\n"
+	"			 WHERE l.action = 'log' AND l.regimen_id = a.regimen_id\n"
+	"			 AND l.id < p.audit_id)\n"
+	"		ELSE\n"
+	"			(SELECT coalesce(max(d.id), 0) FROM dose d\n"
+	"			 WHERE d.regimen_id = a.regimen_id AND d.logged_at <= a.advanced_at)\n"
+	"		END,\n"
+	"		a.advanced_at, a.advanced_by\n"
+	"	FROM advance a JOIN placed p ON p.id = a.id ORDER BY a.id;\n"
+	"DROP TABLE advance;\n"
+	"ALTER TABLE advance_v5 RENAME TO advance;\n"
+	"CREATE INDEX advance_by_regimen ON advance(regimen_id, id);\n"
+	"CREATE TRIGGER advance_never_deleted BEFORE DELETE ON advance\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never deletes an advance'); END;\n"
+	"CREATE TRIGGER advance_never_changed BEFORE UPDATE ON advance\n"
+	"	BEGIN SELECT RAISE(ABORT, 'dosed never changes an advance'); END;\n",
 };
 
 #define STORE_SCHEMA_VERSION ((int)G_N_ELEMENTS(store_migrations))
@@ -1279,6 +1333,7 @@ static void regimen_finish(DosedRegimen *regimen)
 			.given_at = dose->given_at,
 			.ordinal = dose->ordinal,
 			.site = dose->site,
+			.id = dose->id,
 		};
 
 		if (dose->voided_at == 0)
@@ -1327,6 +1382,7 @@ static bool store_read_advances(DosedStore *store, RegimenLoader *loader, sqlite
 		DosedAdvanceEvent event = {
 			.phase_index = sqlite3_column_int(stmt, 1),
 			.at = sqlite3_column_int64(stmt, 2),
+			.after_dose = sqlite3_column_int64(stmt, 3),
 		};
 
 		if (!extras->advances)
@@ -1396,10 +1452,9 @@ static void store_read_end(DosedStore *store, bool own)
 	" JOIN regimen r ON r.id = " STORE_NEWEST_REGIMEN \
 	" JOIN dose d ON d.regimen_id = r.id WHERE p.id = ?1 ORDER BY d.given_at, d.id"
 #define STORE_ADVANCES_ONE_SQL \
-	"SELECT a.regimen_id, a.phase_index, a.advanced_at FROM patient p" \
+	"SELECT a.regimen_id, a.phase_index, a.advanced_at, a.after_dose_id FROM patient p" \
 	" JOIN regimen r ON r.id = " STORE_NEWEST_REGIMEN \
-	" JOIN advance a ON a.regimen_id = r.id WHERE p.id = ?1" \
-	" ORDER BY a.advanced_at, a.id"
+	" JOIN advance a ON a.regimen_id = r.id WHERE p.id = ?1 ORDER BY a.id"
 /* The newest regimen of r's patient, active when ?1 says so, of a patient
  * from ?2 to before ?3.  The range is a filter, not a way in ("+"): read
  * by the range, the query went through every regimen to find the few
@@ -1411,9 +1466,8 @@ static void store_read_end(DosedStore *store, bool own)
 	"SELECT " STORE_DOSE_COLUMNS " FROM dose d JOIN regimen r ON r.id = d.regimen_id" \
 	STORE_R_IS_LOADED " ORDER BY d.given_at, d.id"
 #define STORE_ADVANCES_ALL_SQL \
-	"SELECT a.regimen_id, a.phase_index, a.advanced_at FROM advance a" \
-	" JOIN regimen r ON r.id = a.regimen_id" STORE_R_IS_LOADED \
-	" ORDER BY a.advanced_at, a.id"
+	"SELECT a.regimen_id, a.phase_index, a.advanced_at, a.after_dose_id FROM advance a" \
+	" JOIN regimen r ON r.id = a.regimen_id" STORE_R_IS_LOADED " ORDER BY a.id"
 
 static const char *const store_load_one_sql[] = {
 	STORE_REGIMENS_ONE_SQL,
@@ -2547,9 +2601,12 @@ static bool store_advance_rows(DosedStore *store, const DosedRegimen *regimen, i
 
 	if (!store_check_active(store, regimen, error))
 		return false;
+	/* Where the advance stands among the doses (schedule.h): after every
+	 * dose recorded so far, read in this write transaction. */
 	stmt = store_prepare(store,
-		"INSERT INTO advance (regimen_id, phase_index, advanced_at, advanced_by)"
-		" VALUES (?1, ?2, ?3, ?4)", error);
+		"INSERT INTO advance (regimen_id, phase_index, after_dose_id, advanced_at,"
+		" advanced_by) VALUES (?1, ?2,"
+		" (SELECT coalesce(max(id), 0) FROM dose WHERE regimen_id = ?1), ?3, ?4)", error);
 	if (!stmt)
 		return false;
 	sqlite3_bind_int64(stmt, 1, regimen->regimen_id);

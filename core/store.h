@@ -65,7 +65,7 @@ typedef struct {
 	 * regimens of a load. */
 	GPtrArray *doses;       /* DosedDose *, every dose, void too, by given_at then id */
 	GArray *dose_events;    /* DosedDoseEvent: the non-void doses, for the engine */
-	GArray *advances;       /* DosedAdvanceEvent */
+	GArray *advances;       /* DosedAdvanceEvent, in the order recorded */
 	DosedRegimenView view;  /* points into the fields above */
 	void *protocol_share;   /* private to store.c: keeps `protocol` alive */
 	char *strings;          /* private to store.c: holds the strings above,

@@ -113,3 +113,37 @@ check_refused 1 "stopped" "stop twice" stop s1
 check_refused 1 "stopped" "advance after stop" advance s1
 check_refused 1 "nobody" "stop an unknown patient" stop nobody
 check_refused 1 "nobody" "advance an unknown patient" advance nobody
+
+# --- advance in the second of a log (issue 12) ---------------------------
+# The README's clinic sequence, `dosectl log P && dosectl advance P`, within
+# one second: DOSED_NOW pins both to the same instant.  The dose was logged
+# as loading dose 2, and stays one: maintenance counts from it.
+DB=$E2E_TMP/tie.db
+at_time 2026-11-20T12:00:00Z
+check_ok "enrol t3 on b12-neuro" enrol t3 --name "Tie" --protocol b12-neuro --start 2026-11-23 --tz Europe/London
+at_time 2026-11-23T09:00:00Z
+check_ok "log t3 #1" log t3
+at_time 2026-11-25T09:00:00Z
+run_dosectl log t3 --site "right thigh" --json
+expect_json '.dose.ordinal == 2 and .dose.phase == $p and .dose.dose_in_phase == 2' \
+  "same second: log says #2, loading dose 2" --arg p "$first"
+run_dosectl advance t3 --json
+expect_status 0 "same second: advance right after log, exit 0"
+expect_json '.next.ordinal == 3 and .next.due == "2027-01-25"' \
+  "same second: advance --json: #3 due 2027-01-25, two months after dose 2"
+run_dosectl show t3 --json
+expect_json '[.doses[].phase] == [$p, $p] and .phase.name == $q' \
+  "same second: show lists dose 2 in loading, the patient in maintenance" \
+  --arg p "$first" --arg q "$second"
+expect_json '.next.ordinal == 3 and .next.dose_in_phase == 1 and .next.due == "2027-01-25"' \
+  "same second: show: #3 is maintenance dose 1, due 2027-01-25"
+run_dosectl show t3
+expect_stdout_matches "#2 +2026-11-25 09:00 GMT +$first " "same second: show (text) lists #2 in $first"
+at_time 2027-01-25T09:00:00Z
+run_dosectl log t3 --json
+expect_json '.dose.ordinal == 3 and .dose.phase == $q and .dose.dose_in_phase == 1' \
+  "same second: the next dose logged is #3, maintenance dose 1" --arg q "$second"
+run_dosectl show t3 --json
+expect_json '[.doses[] | [.ordinal, .phase]] == [[1, $p], [2, $p], [3, $q]]' \
+  "same second: every dose keeps the number and phase it was logged with" \
+  --arg p "$first" --arg q "$second"

@@ -27,6 +27,7 @@ typedef struct {
 	DosedDoseEvent doses[MAX_DOSES];
 	DosedAdvanceEvent advances[MAX_ADVANCES];
 	DosedRegimenView view;
+	gint64 last_id;         /* the id of the last dose recorded, void or not */
 } Regimen;
 
 static DosedPhase
@@ -239,6 +240,7 @@ try_log(Regimen *r, gint64 at, bool force, const char *site, DosedPlannedDose *l
 	r->doses[r->view.n_doses].given_at = at;
 	r->doses[r->view.n_doses].ordinal = as.ordinal;
 	r->doses[r->view.n_doses].site = site;
+	r->doses[r->view.n_doses].id = ++r->last_id;
 	r->view.n_doses++;
 	assert_replays_as(r, &as);
 	if (logged_as != NULL)
@@ -311,6 +313,7 @@ advance(Regimen *r, gint64 at, int expected_phase)
 	assert_true(r->view.n_advances < MAX_ADVANCES);
 	r->advances[r->view.n_advances].phase_index = phase;
 	r->advances[r->view.n_advances].at = at;
+	r->advances[r->view.n_advances].after_dose = r->last_id;
 	r->view.n_advances++;
 }
 
@@ -837,6 +840,7 @@ test_advance_names_its_phase(void **state G_GNUC_UNUSED)
 	 * advance made twice, or one for a later phase) ends nothing. */
 	r.advances[0].phase_index = 1;
 	r.advances[0].at = local(&r, "2026-11-23", 10, 0);
+	r.advances[0].after_dose = r.last_id;
 	r.view.n_advances = 1;
 	assert_next(&r, "2026-11-23",
 		    "#2 phase 0 dose 2 due 2026-11-24 latest 2026-11-24 upcoming");
@@ -926,9 +930,81 @@ test_advance_placed_by_time(void **state G_GNUC_UNUSED)
 	/* A repeated advance of the phase already ended changes nothing. */
 	r.advances[r.view.n_advances].phase_index = 0;
 	r.advances[r.view.n_advances].at = local(&r, "2026-11-27", 10, 0);
+	r.advances[r.view.n_advances].after_dose = r.last_id;
 	r.view.n_advances++;
 	assert_next(&r, "2026-11-27",
 		    "#4 phase 1 dose 1 due 2027-01-26 latest 2027-02-02 upcoming");
+	regimen_finish(&r);
+}
+
+/* The phase each logged dose replays in, "0 1 ...". */
+static char *
+replayed_phases(const Regimen *r)
+{
+	DosedDoseOutcome outcomes[MAX_DOSES];
+	GString *out = g_string_new(NULL);
+	size_t i;
+
+	schedule_replay(&r->view, outcomes);
+	for (i = 0; i < r->view.n_doses; i++)
+		g_string_append_printf(out, "%s%d", i ? " " : "", outcomes[i].phase_index);
+	return g_string_free(out, FALSE);
+}
+
+static void
+assert_replayed_phases(const Regimen *r, const char *expected)
+{
+	char *actual = replayed_phases(r);
+
+	assert_string_equal(actual, expected);
+	g_free(actual);
+}
+
+/* Issue 12: `dosectl log && dosectl advance` within one second.  The dose
+ * was logged as loading dose 2; the advance made in the same second must
+ * not take it into maintenance (which shifted every later dose). */
+static void
+test_advance_in_the_second_of_a_dose(void **state G_GNUC_UNUSED)
+{
+	Regimen r;
+	DosedPlannedDose as;
+	GError *error = NULL;
+	gint64 second;
+
+	regimen_init(&r, "b12-neuro", "2026-11-23", "Europe/London");
+	second = local(&r, "2026-11-25", 9, 0);
+	give(&r, "2026-11-23");
+	assert_true(try_log(&r, second, false, NULL, &as, &error));
+	assert_int_equal(as.phase_index, 0);
+	assert_int_equal(as.dose_in_phase, 2);
+	advance(&r, second, 0);
+	assert_replayed_phases(&r, "0 0");
+	/* Maintenance counts from the second loading dose. */
+	assert_next(&r, "2026-11-25",
+		    "#3 phase 1 dose 1 due 2027-01-25 latest 2027-02-01 upcoming");
+	regimen_finish(&r);
+
+	/* A clock set back between the two (or DOSED_NOW): the dose was
+	 * still recorded first. */
+	regimen_init(&r, "b12-neuro", "2026-11-23", "Europe/London");
+	give(&r, "2026-11-23");
+	give(&r, "2026-11-25");
+	advance(&r, local(&r, "2026-11-25", 8, 0), 0);
+	assert_replayed_phases(&r, "0 0");
+	assert_next(&r, "2026-11-25",
+		    "#3 phase 1 dose 1 due 2027-01-25 latest 2027-02-01 upcoming");
+	regimen_finish(&r);
+
+	/* Advanced first, then a dose given that second: maintenance, as
+	 * the check said when it was logged (try_log replays it). */
+	regimen_init(&r, "b12-neuro", "2026-11-23", "Europe/London");
+	second = local(&r, "2026-11-25", 9, 0);
+	give(&r, "2026-11-23");
+	advance(&r, second, 0);
+	assert_true(try_log(&r, second, true, NULL, &as, &error));
+	assert_int_equal(as.phase_index, 1);
+	assert_int_equal(as.dose_in_phase, 1);
+	assert_replayed_phases(&r, "0 1");
 	regimen_finish(&r);
 }
 
@@ -1334,6 +1410,7 @@ main(void)
 		cmocka_unit_test(test_advance_before_any_dose),
 		cmocka_unit_test(test_advance_again_after_voids),
 		cmocka_unit_test(test_advance_placed_by_time),
+		cmocka_unit_test(test_advance_in_the_second_of_a_dose),
 		cmocka_unit_test(test_missed_doses_never_stack),
 		cmocka_unit_test(test_refuse_too_soon_unless_forced),
 		cmocka_unit_test(test_refuse_same_day_unless_forced),

@@ -29,7 +29,7 @@
 #define T0 G_GINT64_CONSTANT(1795428000)
 #define DAY G_GINT64_CONSTANT(86400)
 /* The schema this dosed writes (store.c's store_migrations). */
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 static const char test_protocol_ini[] =
 	"[test-neuro]\n"
@@ -839,6 +839,115 @@ static void test_enrol_many_ids_follow_stored(void **state)
 	assert_string_equal(audit, "P3 3 Cy 2026-11-25, P1 4 Ann 2026-11-26, P4 5 Di 2026-11-27");
 	/* A returning patient's row is not written again. */
 	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM patient"), 4);
+}
+
+/* ---- the order things were recorded ------------------------------------ */
+
+/* The phase each counting dose of a regimen replays in, "0 1 ...". */
+static char *replayed_phases(const DosedRegimen *regimen)
+{
+	DosedDoseOutcome *outcomes = g_new0(DosedDoseOutcome, MAX(regimen->view.n_doses, 1));
+	GString *out = g_string_new(NULL);
+
+	schedule_replay(&regimen->view, outcomes);
+	for (size_t i = 0; i < regimen->view.n_doses; i++)
+		g_string_append_printf(out, "%s%d", i ? " " : "", outcomes[i].phase_index);
+	g_free(outcomes);
+	return g_string_free(out, FALSE);
+}
+
+/* Log a dose given at `at`, at `at`, as the engine places it. */
+static gint64 log_now(DosedStore *store, const char *patient_id, gint64 at, bool force,
+		      const char *site, DosedPlannedDose *as)
+{
+	DosedRegimen *regimen;
+	GError *error = NULL;
+	gint64 dose_id = 0;
+
+	begin_write(store);
+	regimen = load(store, patient_id);
+	if (!schedule_check_log(&regimen->view, at, at, force, as, &error) ||
+	    !store_log_dose(store, regimen, as, at, site, NULL, force, "patient", at, &dose_id,
+			    &error))
+		fail_msg("logging a dose: %s", error->message);
+	commit(store);
+	regimen_destroy(regimen);
+	return dose_id;
+}
+
+static void advance_now(DosedStore *store, const char *patient_id, gint64 at)
+{
+	DosedRegimen *regimen;
+	GError *error = NULL;
+	int phase;
+
+	begin_write(store);
+	regimen = load(store, patient_id);
+	if (!schedule_check_advance(&regimen->view, at, &phase, &error) ||
+	    !store_advance(store, regimen, phase, "doctor", at, &error))
+		fail_msg("advancing: %s", error->message);
+	commit(store);
+	regimen_destroy(regimen);
+}
+
+/* Issue 12: `dosectl log && dosectl advance` in one second.  The dose was
+ * logged in the "until advanced" phase, and must stay there when the
+ * regimen is loaded again; an advance made first, in the same second,
+ * comes first.  Two doses given at the same second load in the order
+ * they were logged. */
+static void test_same_second_in_recorded_order(void **state)
+{
+	Fixture *fixture = *state;
+	DosedStore *store = open_store(fixture->db);
+	DosedRegimen *regimen;
+	DosedPlannedDose as;
+	DosedNextDose next;
+	g_autofree char *phases = NULL;
+	gint64 first, second;
+
+	enrol(store, fixture, "P1", "Ann", 23);
+	enrol(store, fixture, "P2", "Bob", 23);
+	log_now(store, "P1", T0, false, NULL, &as);
+	second = log_now(store, "P1", T0 + 2 * DAY, false, NULL, &as);
+	assert_int_equal(as.phase_index, 0);
+	assert_int_equal(as.dose_in_phase, 2);
+	advance_now(store, "P1", T0 + 2 * DAY);
+
+	regimen = load(store, "P1");
+	assert_int_equal(regimen->view.advances[0].after_dose, second);
+	phases = replayed_phases(regimen);
+	assert_string_equal(phases, "0 0");
+	g_clear_pointer(&phases, g_free);
+	/* Maintenance counts from the second dose: 25 Nov + 2 months. */
+	schedule_next_dose(&regimen->view, T0 + 2 * DAY, &next);
+	assert_int_equal(next.dose.phase_index, 1);
+	assert_int_equal(next.dose.ordinal, 3);
+	assert_int_equal(next.dose.due, date_from_ymd(2027, 1, 25));
+	regimen_destroy(regimen);
+
+	/* The other way round: advanced, then a dose logged that second. */
+	log_now(store, "P2", T0, false, NULL, &as);
+	advance_now(store, "P2", T0 + 2 * DAY);
+	log_now(store, "P2", T0 + 2 * DAY, true, NULL, &as);
+	assert_int_equal(as.phase_index, 1);
+	regimen = load(store, "P2");
+	phases = replayed_phases(regimen);
+	assert_string_equal(phases, "0 1");
+	g_clear_pointer(&phases, g_free);
+	regimen_destroy(regimen);
+
+	/* Two doses the same second (the second forced): in the order
+	 * logged, so the later one's site is the last used. */
+	enrol(store, fixture, "P3", "Cy", 23);
+	first = log_now(store, "P3", T0, false, "right thigh", &as);
+	second = log_now(store, "P3", T0, true, "left thigh", &as);
+	regimen = load(store, "P3");
+	assert_int_equal(regimen->view.n_doses, 2);
+	assert_int_equal(regimen->view.doses[0].id, first);
+	assert_int_equal(regimen->view.doses[1].id, second);
+	assert_string_equal(regimen->view.doses[1].site, "left thigh");
+	regimen_destroy(regimen);
+	store_close(store);
 }
 
 /* ---- changes and their audit rows -------------------------------------- */
@@ -1897,22 +2006,24 @@ static void test_feed_tables_guarded(void **state)
 
 /* ---- migrating a schema 1 database -------------------------------------- */
 
-/* tests/data/store/v1.sql: what dosed 0.1.0 (schema 1) wrote. */
-static void write_v1_database(const char *path)
+/* tests/data/store/vN.sql: a database as dosed with schema N wrote it
+ * (v1: dosed 0.1.0; v2: issue 3; v3: issue 4; v4: issue 7). */
+static void write_old_database(const char *path, int version)
 {
 	const char *data = g_getenv("DOSED_TEST_DATA");
+	g_autofree char *name = g_strdup_printf("v%d.sql", version);
 	g_autofree char *file = NULL;
 	g_autofree char *sql = NULL;
 	GError *error = NULL;
 
 	if (!data)
 		fail_msg("DOSED_TEST_DATA is not set; run the tests with tests/run");
-	file = g_build_filename(data, "store", "v1.sql", NULL);
+	file = g_build_filename(data, "store", name, NULL);
 	if (!g_file_get_contents(file, &sql, NULL, &error))
 		fail_msg("%s", error->message);
 	sql_exec(path, sql);
 	chmod(path, 0600);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), version);
 }
 
 /* The audit rows that match `where`, in full, one a line. */
@@ -1940,7 +2051,7 @@ static void test_migrate_v1(void **state)
 	DosedRegimen *regimen;
 	const DosedDose *dose;
 
-	write_v1_database(fixture->db);
+	write_old_database(fixture->db, 1);
 	audit_before = sql_text(fixture->db, AUDIT_DUMP);
 	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM audit"), 9);
 
@@ -1981,6 +2092,9 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM regimen"), 2);
 	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM dose"), 4);
 	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM advance"), 1);
+	/* Schema 5: MRN-2's advance came after its one dose (id 2). */
+	assert_int_equal(sql_int(fixture->db, "SELECT after_dose_id FROM advance WHERE id = 1"),
+			 2);
 
 	/* The rebuilt table: 'feed' in its CHECK, its index and both
 	 * triggers back, no leftover of the rebuild. */
@@ -2017,7 +2131,7 @@ static void test_migrate_in_one_transaction(void **state)
 	g_autofree char *audit_after = NULL;
 	GError *error = NULL;
 
-	write_v1_database(fixture->db);
+	write_old_database(fixture->db, 1);
 	sql_exec(fixture->db, "CREATE TABLE feed_event (stray TEXT)");
 	schema_before = sql_text(fixture->db, SCHEMA_DUMP);
 	audit_before = sql_text(fixture->db, AUDIT_DUMP);
@@ -2263,24 +2377,6 @@ static void test_feed_states_many(void **state)
 
 /* ---- migrating a schema 2 database -------------------------------------- */
 
-/* tests/data/store/v2.sql: what dosed wrote with schema 2 (issue 3). */
-static void write_v2_database(const char *path)
-{
-	const char *data = g_getenv("DOSED_TEST_DATA");
-	g_autofree char *file = NULL;
-	g_autofree char *sql = NULL;
-	GError *error = NULL;
-
-	if (!data)
-		fail_msg("DOSED_TEST_DATA is not set; run the tests with tests/run");
-	file = g_build_filename(data, "store", "v2.sql", NULL);
-	if (!g_file_get_contents(file, &sql, NULL, &error))
-		fail_msg("%s", error->message);
-	sql_exec(path, sql);
-	chmod(path, 0600);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 2);
-}
-
 /* Schema 4 keeps each regimen's protocol copy in protocol_copy: the regimen
  * table as schema 3 and before held it, column for column. */
 #define REGIMEN_AS_V3 \
@@ -2288,14 +2384,21 @@ static void write_v2_database(const char *path)
 	" r.enrolled_at, r.enrolled_by, r.stopped_at, r.stopped_by" \
 	" FROM regimen r JOIN protocol_copy c ON c.id = r.protocol_copy_id"
 
+/* Schema 5 adds after_dose_id to advance: the table as schema 4 and before
+ * held it, column for column. */
+#define ADVANCE_AS_V4 \
+	"SELECT id, regimen_id, phase_index, advanced_at, advanced_by FROM advance"
+
 /* Every row of a table, every column, as text ("NULL" for NULL), one row a
  * line in rowid (or key) order: what an auditor would compare.  `migrated`:
  * the table of a migrated database, read as it was before (the regimens'
- * protocol copies joined back in). */
+ * protocol copies joined back in, the advances without after_dose_id). */
 static char *table_dump(const char *path, const char *table, bool migrated)
 {
 	g_autofree char *sql = migrated && strcmp(table, "regimen") == 0 ?
 		g_strdup("SELECT * FROM (" REGIMEN_AS_V3 ") ORDER BY 1") :
+		migrated && strcmp(table, "advance") == 0 ?
+		g_strdup("SELECT * FROM (" ADVANCE_AS_V4 ") ORDER BY 1") :
 		g_strdup_printf("SELECT * FROM \"%s\" ORDER BY 1", table);
 	GString *out = g_string_new(NULL);
 	sqlite3 *db = NULL;
@@ -2322,11 +2425,13 @@ static const char *const v2_tables[] = {
 };
 
 /* The schema objects, every one but those of the reminder tables (schema
- * 3) and of the tables schema 4 changes (test_migrate_v3 checks those). */
+ * 3) and of the tables schemas 4 and 5 change (test_migrate_v3 and
+ * test_migrate_v4 check those). */
 #define SCHEMA_DUMP_BUT_REMINDERS \
 	"SELECT group_concat(type || ' ' || name || ' ' || tbl_name || ' ' || ifnull(sql, ''), char(10))" \
 	" FROM (SELECT * FROM sqlite_master WHERE tbl_name NOT LIKE 'reminder%'" \
-	" AND tbl_name NOT IN ('regimen', 'protocol_copy', 'audit') ORDER BY type, name)"
+	" AND tbl_name NOT IN ('regimen', 'protocol_copy', 'audit', 'advance')" \
+	" ORDER BY type, name)"
 
 static void record_reminder(DosedStore *store, gint64 regimen_id, int ordinal,
 			    DosedReminderKind kind, gint64 moment, gint64 now)
@@ -2374,7 +2479,7 @@ static void test_migrate_v2(void **state)
 	DosedRegimen *regimen;
 	DosedReminderRecord record;
 
-	write_v2_database(fixture->db);
+	write_old_database(fixture->db, 2);
 	schema_before = sql_text(fixture->db, SCHEMA_DUMP_BUT_REMINDERS);
 	for (size_t i = 0; i < G_N_ELEMENTS(v2_tables); i++)
 		before[i] = table_dump(fixture->db, v2_tables[i], false);
@@ -2433,7 +2538,10 @@ static void test_migrate_v2(void **state)
 	assert_string_equal(check, "ok");
 	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM pragma_foreign_key_check"),
 			 0);
-	/* Reopening a schema 3 database migrates nothing more. */
+	/* Schema 5: MRN-2's advance came after its one dose (id 2). */
+	assert_int_equal(sql_int(fixture->db, "SELECT after_dose_id FROM advance WHERE id = 1"),
+			 2);
+	/* Reopening a migrated database migrates nothing more. */
 	store_close(open_store(fixture->db));
 	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM reminder_delivery"), 2);
 	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), SCHEMA_VERSION);
@@ -2447,7 +2555,7 @@ static void test_migrate_v2_in_one_transaction(void **state)
 	g_autofree char *schema_after = NULL;
 	GError *error = NULL;
 
-	write_v2_database(fixture->db);
+	write_old_database(fixture->db, 2);
 	sql_exec(fixture->db, "CREATE TABLE reminder_snooze (stray TEXT)");
 	schema_before = sql_text(fixture->db, SCHEMA_DUMP);
 
@@ -2465,34 +2573,18 @@ static void test_migrate_v2_in_one_transaction(void **state)
 
 /* ---- migrating a schema 3 database -------------------------------------- */
 
-/* tests/data/store/v3.sql: what dosed wrote with schema 3 (issue 4). */
-static void write_v3_database(const char *path)
-{
-	const char *data = g_getenv("DOSED_TEST_DATA");
-	g_autofree char *file = NULL;
-	g_autofree char *sql = NULL;
-	GError *error = NULL;
-
-	if (!data)
-		fail_msg("DOSED_TEST_DATA is not set; run the tests with tests/run");
-	file = g_build_filename(data, "store", "v3.sql", NULL);
-	if (!g_file_get_contents(file, &sql, NULL, &error))
-		fail_msg("%s", error->message);
-	sql_exec(path, sql);
-	chmod(path, 0600);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
-}
-
 static const char *const v3_tables[] = {
 	"patient", "regimen", "dose", "advance", "audit", "feed_token", "feed_event",
 	"reminder_delivery", "reminder_snooze",
 };
 
-/* The schema objects but those of the tables step 3 -> 4 changes. */
+/* The schema objects but those of the tables steps 3 -> 4 and 4 -> 5
+ * change. */
 #define SCHEMA_DUMP_BUT_REGIMEN \
 	"SELECT group_concat(type || ' ' || name || ' ' || tbl_name || ' ' || ifnull(sql, ''), char(10))" \
 	" FROM (SELECT * FROM sqlite_master" \
-	" WHERE tbl_name NOT IN ('regimen', 'protocol_copy', 'audit') ORDER BY type, name)"
+	" WHERE tbl_name NOT IN ('regimen', 'protocol_copy', 'audit', 'advance')" \
+	" ORDER BY type, name)"
 
 static DosedRegimen *find_regimen(GPtrArray *regimens, const char *patient_id)
 {
@@ -2522,7 +2614,7 @@ static void test_migrate_v3(void **state)
 	DosedRegimen *regimen;
 	GError *error = NULL;
 
-	write_v3_database(fixture->db);
+	write_old_database(fixture->db, 3);
 	schema_before = sql_text(fixture->db, SCHEMA_DUMP_BUT_REGIMEN);
 	for (size_t i = 0; i < G_N_ELEMENTS(v3_tables); i++)
 		before[i] = table_dump(fixture->db, v3_tables[i], false);
@@ -2617,7 +2709,10 @@ static void test_migrate_v3(void **state)
 	assert_string_equal(check, "ok");
 	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM pragma_foreign_key_check"),
 			 0);
-	/* Reopening a schema 4 database migrates nothing more. */
+	/* Schema 5: MRN-2's advance came after its doses 4 and 5. */
+	assert_int_equal(sql_int(fixture->db, "SELECT after_dose_id FROM advance WHERE id = 1"),
+			 5);
+	/* Reopening a migrated database migrates nothing more. */
 	store_close(open_store(fixture->db));
 	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM protocol_copy"), 5);
 	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), SCHEMA_VERSION);
@@ -2633,7 +2728,7 @@ static void test_migrate_v3_in_one_transaction(void **state)
 	g_autofree char *regimens_after = NULL;
 	GError *error = NULL;
 
-	write_v3_database(fixture->db);
+	write_old_database(fixture->db, 3);
 	sql_exec(fixture->db, "CREATE TABLE protocol_copy (stray TEXT)");
 	schema_before = sql_text(fixture->db, SCHEMA_DUMP);
 	regimens_before = table_dump(fixture->db, "regimen", false);
@@ -2648,6 +2743,153 @@ static void test_migrate_v3_in_one_transaction(void **state)
 	regimens_after = table_dump(fixture->db, "regimen", false);
 	assert_string_equal(regimens_after, regimens_before);
 	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), 3);
+}
+
+/* ---- migrating a schema 4 database -------------------------------------- */
+
+/* The schema objects but those of advance, which step 4 -> 5 rebuilds. */
+#define SCHEMA_DUMP_BUT_ADVANCE \
+	"SELECT group_concat(type || ' ' || name || ' ' || tbl_name || ' ' || ifnull(sql, ''), char(10))" \
+	" FROM (SELECT * FROM sqlite_master WHERE tbl_name <> 'advance' ORDER BY type, name)"
+
+static const char *const v4_tables[] = {
+	"patient", "protocol_copy", "regimen", "dose", "advance", "audit", "feed_token",
+	"feed_event", "reminder_delivery", "reminder_snooze",
+};
+
+/* Schema 4 -> 5 gives every advance the last dose recorded before it,
+ * read from the audit trail (issue 12): tests/data/store/v4.sql holds an
+ * advance made in the same second as the dose logged before it (MRN-1,
+ * and MRN-2's second regimen), one made in the same second as a dose
+ * logged after it (MRN-2's first), one followed by a dose given before
+ * it (MRN-3), and one after a voided dose (MRN-4).  Every other row and
+ * schema object is as it was. */
+static void test_migrate_v4(void **state)
+{
+	Fixture *fixture = *state;
+	char *before[G_N_ELEMENTS(v4_tables)];
+	g_autofree char *schema_before = NULL;
+	g_autofree char *schema_after = NULL;
+	g_autofree char *after_doses = NULL;
+	g_autofree char *check = NULL;
+	g_autofree char *phases = NULL;
+	DosedStore *store;
+	DosedRegimen *regimen;
+	DosedNextDose next;
+	GError *error = NULL;
+
+	write_old_database(fixture->db, 4);
+	schema_before = sql_text(fixture->db, SCHEMA_DUMP_BUT_ADVANCE);
+	for (size_t i = 0; i < G_N_ELEMENTS(v4_tables); i++)
+		before[i] = table_dump(fixture->db, v4_tables[i], false);
+
+	store = open_store(fixture->db);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), SCHEMA_VERSION);
+	schema_after = sql_text(fixture->db, SCHEMA_DUMP_BUT_ADVANCE);
+	assert_string_equal(schema_after, schema_before);
+	for (size_t i = 0; i < G_N_ELEMENTS(v4_tables); i++) {
+		/* Only advance is read as it was; regimen is as schema 4 left it. */
+		g_autofree char *after = table_dump(fixture->db, v4_tables[i],
+						    strcmp(v4_tables[i], "advance") == 0);
+
+		if (strcmp(after, before[i]) != 0)
+			fail_msg("table %s changed by the migration:\n%s\n---\n%s", v4_tables[i],
+				 before[i], after);
+		g_free(before[i]);
+	}
+	/* By the audit trail, not by time: advance 2 was made in the same
+	 * second as dose 7, but before it. */
+	after_doses = sql_text(fixture->db, "SELECT group_concat(id || ':' || after_dose_id, ' ')"
+			       " FROM (SELECT * FROM advance ORDER BY id)");
+	assert_string_equal(after_doses, "1:6 2:2 3:3 4:8 5:10");
+
+	/* MRN-1: the dose logged in the second of the advance is the
+	 * second loading dose, and maintenance counts from it. */
+	regimen = load(store, "MRN-1");
+	assert_int_equal(regimen->view.n_advances, 1);
+	assert_int_equal(regimen->view.advances[0].after_dose, 6);
+	phases = replayed_phases(regimen);
+	assert_string_equal(phases, "0 0");
+	g_clear_pointer(&phases, g_free);
+	schedule_next_dose(&regimen->view, 1795780800, &next);
+	assert_int_equal(next.dose.phase_index, 1);
+	assert_int_equal(next.dose.ordinal, 3);
+	assert_int_equal(next.dose.due, date_from_ymd(2027, 1, 25));
+	regimen_destroy(regimen);
+	/* MRN-2's second regimen: the same. */
+	regimen = load(store, "MRN-2");
+	assert_int_equal(regimen->regimen_id, 5);
+	phases = replayed_phases(regimen);
+	assert_string_equal(phases, "0");
+	g_clear_pointer(&phases, g_free);
+	regimen_destroy(regimen);
+	/* MRN-3: a dose given before the advance but logged after it is a
+	 * loading dose, as schema 4 had it. */
+	regimen = load(store, "MRN-3");
+	phases = replayed_phases(regimen);
+	assert_string_equal(phases, "0 0");
+	g_clear_pointer(&phases, g_free);
+	regimen_destroy(regimen);
+
+	/* A new advance records the last dose, however it is timed. */
+	begin_write(store);
+	assert_true(store_enrol(store, "MRN-5", "Eve", "Europe/London", fixture->protocol,
+				date_from_ymd(2026, 11, 23), "nurse", 1795780800, &error));
+	regimen = load(store, "MRN-5");
+	assert_true(store_advance(store, regimen, 0, "doctor", 1795780800, &error));
+	regimen_destroy(regimen);
+	commit(store);
+	store_close(store);
+	assert_int_equal(sql_int(fixture->db, "SELECT after_dose_id FROM advance WHERE id = 6"), 0);
+
+	/* The rebuilt table: its index and both triggers back, nothing left
+	 * of the rebuild, the same refusals. */
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM sqlite_master"
+				 " WHERE tbl_name = 'advance' AND name IN ('advance_by_regimen',"
+				 " 'advance_never_deleted', 'advance_never_changed')"), 3);
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM sqlite_master"
+				 " WHERE name LIKE '%v5%'"), 0);
+	assert_int_not_equal(sql_try(fixture->db, "DELETE FROM advance"), SQLITE_OK);
+	assert_int_not_equal(sql_try(fixture->db, "UPDATE advance SET after_dose_id = 0"),
+			     SQLITE_OK);
+	assert_int_equal(sql_try(fixture->db, "INSERT INTO advance (regimen_id, phase_index,"
+				 " advanced_at, advanced_by) VALUES (1, 0, 1, 'x')"),
+			 SQLITE_CONSTRAINT_NOTNULL);
+	check = sql_text(fixture->db, "PRAGMA integrity_check");
+	assert_string_equal(check, "ok");
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM pragma_foreign_key_check"),
+			 0);
+	/* Reopening a migrated database migrates nothing more. */
+	store_close(open_store(fixture->db));
+	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM advance"), 6);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), SCHEMA_VERSION);
+}
+
+/* A step 4 -> 5 that fails (a table in the way) leaves schema 4 whole. */
+static void test_migrate_v4_in_one_transaction(void **state)
+{
+	Fixture *fixture = *state;
+	g_autofree char *schema_before = NULL;
+	g_autofree char *schema_after = NULL;
+	g_autofree char *advances_before = NULL;
+	g_autofree char *advances_after = NULL;
+	GError *error = NULL;
+
+	write_old_database(fixture->db, 4);
+	sql_exec(fixture->db, "CREATE TABLE advance_v5 (stray TEXT)");
+	schema_before = sql_text(fixture->db, SCHEMA_DUMP);
+	advances_before = table_dump(fixture->db, "advance", false);
+
+	assert_null(store_open(fixture->db, 0600, 1000, &error));
+	assert_error(error, DOSED_ERROR_STORE, "failed while upgrading its schema");
+	assert_non_null(strstr(error->message, "advance_v5"));
+	g_error_free(error);
+
+	schema_after = sql_text(fixture->db, SCHEMA_DUMP);
+	assert_string_equal(schema_after, schema_before);
+	advances_after = table_dump(fixture->db, "advance", false);
+	assert_string_equal(advances_after, advances_before);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), 4);
 }
 
 /* ---- reminders ---------------------------------------------------------- */
@@ -2909,6 +3151,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_patient, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_enrol_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reenrol_after_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_second_in_recorded_order, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_audit_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_void_twice_and_unknown_dose, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ordinal_unique, setup, teardown),
@@ -2944,6 +3188,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v3_in_one_transaction, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v4, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v4_in_one_transaction, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reminder_record_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reminder_tables_append_only, setup, teardown),
