@@ -56,7 +56,8 @@ static const CliCommand commands[] = {
 	  "  --force          log it although it is sooner than the protocol allows\n" },
 	{ "void", cmd_void, "void DOSE_ID --reason TEXT",
 	  "Mark a mistaken dose entry void.  It is kept, with who voided it, when\n"
-	  "and why; DOSE_ID is the id 'dosectl show' lists.\n"
+	  "and why; DOSE_ID is the id 'dosectl show' lists.  A void never undoes\n"
+	  "an advance: the patient stays past the phase it ended.\n"
 	  "\n"
 	  "  --reason TEXT    why the entry is wrong (required)\n" },
 	{ "advance", cmd_advance, "advance [PATIENT]",

@@ -177,6 +177,18 @@ out:
 
 /* ---- void ----------------------------------------------------------- */
 
+/* Whether the regimen's advance `i` came after `dose` and so still stands
+ * although the dose is now void (issue 12: a void never undoes an advance;
+ * schedule.c keeps the patient past the phase it ended). */
+static bool advance_kept(const DosedRegimen *r, const DosedDose *dose, guint i)
+{
+	const DosedAdvanceEvent *advance = &g_array_index(r->advances, DosedAdvanceEvent, i);
+	DosedDoseEvent event = { .given_at = dose->given_at, .id = dose->id };
+
+	return advance->phase_index >= 0 && (size_t)advance->phase_index < r->protocol->n_phases &&
+	       schedule_dose_before_advance(&event, advance);
+}
+
 int cmd_void(CliContext *ctx, int argc, char **argv)
 {
 	char *reason = NULL, *patient_id = NULL;
@@ -241,6 +253,19 @@ int cmd_void(CliContext *ctx, int argc, char **argv)
 		json_builder_set_member_name(b, "void_reason");
 		json_builder_add_string_value(b, reason);
 		json_builder_end_object(b);
+		json_builder_set_member_name(b, "advances_kept");
+		json_builder_begin_array(b);
+		for (guint i = 0; voided && i < after->advances->len; i++) {
+			const DosedAdvanceEvent *a =
+				&g_array_index(after->advances, DosedAdvanceEvent, i);
+			if (!advance_kept(after, voided, i))
+				continue;
+			json_builder_begin_object(b);
+			cli_json_string(b, "phase", after->protocol->phases[a->phase_index].name);
+			cli_json_instant(b, "advanced_at", a->at, after->tz);
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
 		json_builder_set_member_name(b, "next");
 		json_builder_add_value(b, next_json(after, ctx->now, ctx->config->sites));
 		json_builder_end_object(b);
@@ -253,6 +278,16 @@ int cmd_void(CliContext *ctx, int argc, char **argv)
 		else
 			printf("Voided dose %" G_GUINT64_FORMAT " of %s: %s.\n", dose_id,
 			       patient_id, reason);
+		for (guint i = 0; voided && i < after->advances->len; i++) {
+			const DosedAdvanceEvent *a =
+				&g_array_index(after->advances, DosedAdvanceEvent, i);
+			char day[DOSED_DATE_BUF];
+			if (!advance_kept(after, voided, i))
+				continue;
+			printf("The advance that ended %s on %s stands: a void never undoes an "
+			       "advance.\n", after->protocol->phases[a->phase_index].name,
+			       date_format(date_of_instant(a->at, after->tz), day));
+		}
 		print_next_text(after, ctx->now, ctx->config->sites);
 	}
 	status = CLI_EXIT_OK;

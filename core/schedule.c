@@ -159,27 +159,32 @@ schedule_dose_before_advance(const DosedDoseEvent *dose, const DosedAdvanceEvent
 	return dose->id <= advance->after_dose || dose->given_at < advance->at;
 }
 
-/* Apply the advances that come before `dose` (NULL: every one left).  An
- * advance ends the current phase only when it names it and the phase ends
- * by advance; any other (a stale one) changes nothing. */
+/* Apply the advances that come before `dose` (NULL: every one left).
+ *
+ * An advance is a clinician's decision that the patient is done with its
+ * phase, and a void never undoes it (issue 12): when voids of doses
+ * logged before it leave the replay in that phase or an earlier one, the
+ * replay still goes on from the phase after it, counting from the last
+ * dose that counts.  An advance of a phase the replay is already past
+ * (made twice, say) changes nothing. */
 static void
 apply_advances(Replay *replay, const DosedDoseEvent *dose)
 {
 	const DosedRegimenView *regimen = replay->regimen;
 	const DosedAdvanceEvent *advance;
-	const DosedPhase *phase;
 
 	while (replay->next_advance < regimen->n_advances &&
 	       (dose == NULL ||
 		!schedule_dose_before_advance(dose, &regimen->advances[replay->next_advance]))) {
 		advance = &regimen->advances[replay->next_advance++];
 		settle(replay);
-		phase = current_phase(replay);
-		if (phase != NULL && phase->end == DOSED_END_ADVANCED &&
-		    advance->phase_index >= 0 && (size_t)advance->phase_index == replay->phase) {
-			enter_next_phase(replay);
-			settle(replay);
-		}
+		if (advance->phase_index < 0 || (size_t)advance->phase_index >= phase_count(replay) ||
+		    regimen->protocol->phases[advance->phase_index].end != DOSED_END_ADVANCED ||
+		    replay->phase > (size_t)advance->phase_index)
+			continue;
+		replay->phase = (size_t)advance->phase_index;
+		enter_next_phase(replay);
+		settle(replay);
 	}
 }
 

@@ -147,3 +147,61 @@ run_dosectl show t3 --json
 expect_json '[.doses[] | [.ordinal, .phase]] == [[1, $p], [2, $p], [3, $q]]' \
   "same second: every dose keeps the number and phase it was logged with" \
   --arg p "$first" --arg q "$second"
+
+# --- a void never undoes an advance (issue 12) ----------------------------
+# Three initial doses end the initial phase; the clinician advances the
+# alternate-days phase before its first dose; then the third dose is voided
+# (logged at the wrong time).  The patient stays in maintenance, counting
+# from the last dose that counts, and the void says the advance stands;
+# logged again at its true time, before the advance, the dose is the third
+# initial dose again.
+cat >"$E2E_TMP/clinic.ini" <<'INI'
+[clinic-initial-alternate]
+title = Cyanocobalamin, initial then alternate days until advanced
+drug = cyanocobalamin
+dose = 100 mcg
+route = IM
+source = test protocol
+phase = initial: daily for 3 doses
+phase = alternate: alternate days until advanced
+phase = maintenance: every 1 month for life
+INI
+write_config "$E2E_TMP/clinic.conf" "$E2E_TMP/clinic.ini"
+E2E_CONF=$E2E_TMP/clinic.conf
+DB=$E2E_TMP/void-advance.db
+at_time 2026-11-20T12:00:00Z
+check_ok "enrol va on initial/alternate/maintenance" enrol va --name "Val" \
+  --protocol clinic-initial-alternate --start 2026-11-23 --tz Europe/London
+for day in 2026-11-23 2026-11-24 2026-11-25; do
+  at_time "${day}T09:00:00Z"
+  check_ok "log va on $day" log va
+done
+at_time 2026-11-25T10:00:00Z
+run_dosectl advance va --json
+expect_json '.phase == "maintenance" and .next.ordinal == 4 and .next.due == "2026-12-25"' \
+  "advance before the first alternate dose: maintenance, #4 due 2026-12-25"
+at_time 2026-11-25T11:00:00Z
+run_dosectl show va --json
+third=$(json_value '.doses[] | select(.ordinal == 3) | .id')
+run_dosectl void "$third" --reason "logged at the wrong time"
+expect_status 0 "void the third dose after the advance: exit 0"
+expect_stdout_contains "The advance that ended alternate on 2026-11-25 stands: a void never undoes an advance." \
+  "void: says the advance stands"
+expect_stdout_contains "Next dose: #3 due 2026-12-24 (maintenance" \
+  "void: the next dose is maintenance, one month after the second dose"
+run_dosectl show va --json
+expect_json '.phase.name == "maintenance" and .next.ordinal == 3 and .next.phase == "maintenance"
+  and .next.due == "2026-12-24"' "show after the void: still in maintenance, #3 due 2026-12-24"
+run_dosectl schedule va --count 3 --json
+expect_json 'all(.[]; .phase == "maintenance")' \
+  "schedule after the void: maintenance only, no initial or until-advanced dose"
+check_refused 1 "maintenance.*until advanced" "advance after the void: nothing to advance" advance va
+
+# Logged again at its true time, before the advance: the third initial dose.
+run_dosectl log va --at "2026-11-25 08:45" --json
+expect_json '.dose.ordinal == 3 and .dose.phase == "initial" and .dose.dose_in_phase == 3
+  and .next.ordinal == 4 and .next.phase == "maintenance" and .next.due == "2026-12-25"' \
+  "log the dose again at its true time: initial dose 3, then maintenance from 2026-12-25"
+run_dosectl void "$(json_value .dose.id)" --reason "again" --json
+expect_json '.advances_kept == [{"phase": "alternate", "advanced_at": "2026-11-25T10:00:00+00:00"}]
+  and .next.phase == "maintenance"' "void --json: the advance kept, named"

@@ -836,15 +836,8 @@ test_advance_names_its_phase(void **state G_GNUC_UNUSED)
 
 	regimen_init(&r, "two-step", "2026-11-23", "Europe/London");
 	give(&r, "2026-11-23");
-	/* An advance recorded for a phase that is not current (the same
-	 * advance made twice, or one for a later phase) ends nothing. */
-	r.advances[0].phase_index = 1;
-	r.advances[0].at = local(&r, "2026-11-23", 10, 0);
-	r.advances[0].after_dose = r.last_id;
-	r.view.n_advances = 1;
-	assert_next(&r, "2026-11-23",
-		    "#2 phase 0 dose 2 due 2026-11-24 latest 2026-11-24 upcoming");
-	r.view.n_advances = 0;
+	/* An advance of a phase the patient is already past (the same
+	 * advance made twice) ends nothing more. */
 	advance(&r, local(&r, "2026-11-23", 10, 0), 0);
 	r.advances[1] = r.advances[0];
 	r.view.n_advances = 2;
@@ -867,29 +860,62 @@ test_advance_names_its_phase(void **state G_GNUC_UNUSED)
 	regimen_finish(&r);
 }
 
-/* Voids can take a patient back before a phase that was advanced: that
- * advance goes stale, and advancing the phase again when it comes back
- * must work, or the patient is stuck in it. */
+/* Issue 12: a void never undoes a clinician's advance.  Two initial doses
+ * (the initial phase is over), the alternate-days phase advanced before
+ * its first dose, then the second dose voided: the patient stays in
+ * maintenance, counting from the last dose that counts, not back in the
+ * initial phase and, after re-logging, "until advanced" again. */
 static void
-test_advance_again_after_voids(void **state G_GNUC_UNUSED)
+test_void_keeps_the_advance(void **state G_GNUC_UNUSED)
 {
 	Regimen r;
+	DosedPlannedDose as;
+	GError *error = NULL;
+	int phase = -1;
 
 	regimen_init(&r, "count-then-advanced", "2026-11-23", "Europe/London");
 	give(&r, "2026-11-23");
 	give(&r, "2026-11-24");
-	give(&r, "2026-11-26");
-	advance(&r, local(&r, "2026-11-26", 11, 0), 1);
+	advance(&r, local(&r, "2026-11-24", 10, 0), 1);
+	assert_next(&r, "2026-11-24",
+		    "#3 phase 2 dose 1 due 2026-12-24 latest 2026-12-31 upcoming");
+	void_dose(&r, 2);
+	assert_next(&r, "2026-11-24",
+		    "#2 phase 2 dose 1 due 2026-12-23 latest 2026-12-30 upcoming");
+	assert_projection(&r, "2026-11-24", 2,
+			  "#2 2/1 2026-12-23..2026-12-30\n"
+			  "#3 2/2 2027-01-23..2027-01-30\n");
+	/* The dose logged again at its true time, before the advance: back
+	 * where it was, the initial phase's second dose. */
+	assert_true(try_log(&r, local(&r, "2026-11-24", 9, 30), false, NULL, &as, &error));
+	assert_int_equal(as.phase_index, 0);
+	assert_int_equal(as.dose_in_phase, 2);
+	assert_next(&r, "2026-11-24",
+		    "#3 phase 2 dose 1 due 2026-12-24 latest 2026-12-31 upcoming");
+	/* Every dose before the advance voided: still maintenance, due from
+	 * the start date as there is no dose to count from. */
+	void_dose(&r, 2);
+	void_dose(&r, 1);
+	assert_next(&r, "2026-11-24",
+		    "#1 phase 2 dose 1 due 2026-11-23 latest 2026-11-30 due");
+	/* Nothing is left to advance. */
+	assert_false(schedule_check_advance(&r.view, local(&r, "2026-11-24", 12, 0), &phase,
+					    &error));
+	assert_refused(&error, "\"maintenance\"", "until advanced");
+	regimen_finish(&r);
+
+	/* A void after the advance does not undo it either: a dose given
+	 * after it is a dose of the next phase, whatever is voided. */
+	regimen_init(&r, "b12-neuro", "2026-11-23", "Europe/London");
+	give(&r, "2026-11-23");
+	give(&r, "2026-11-25");
+	advance(&r, local(&r, "2026-11-25", 10, 0), 0);
+	assert_true(try_log(&r, local(&r, "2027-01-25", 9, 0), false, NULL, &as, &error));
+	assert_int_equal(as.phase_index, 1);
 	void_dose(&r, 3);
 	void_dose(&r, 2);
-	assert_next(&r, "2026-11-26",
-		    "#2 phase 0 dose 2 due 2026-11-24 latest 2026-11-24 overdue");
-	give(&r, "2026-11-27");
-	assert_next(&r, "2026-11-27",
-		    "#3 phase 1 dose 1 due 2026-11-29 latest 2026-11-29 upcoming");
-	advance(&r, local(&r, "2026-11-27", 12, 0), 1);
-	assert_next(&r, "2026-11-27",
-		    "#3 phase 2 dose 1 due 2026-12-27 latest 2027-01-03 upcoming");
+	assert_next(&r, "2027-01-25",
+		    "#2 phase 1 dose 1 due 2027-01-23 latest 2027-01-30 due");
 	regimen_finish(&r);
 }
 
@@ -1408,7 +1434,7 @@ main(void)
 		cmocka_unit_test(test_advance_refused_for_other_phases),
 		cmocka_unit_test(test_advance_names_its_phase),
 		cmocka_unit_test(test_advance_before_any_dose),
-		cmocka_unit_test(test_advance_again_after_voids),
+		cmocka_unit_test(test_void_keeps_the_advance),
 		cmocka_unit_test(test_advance_placed_by_time),
 		cmocka_unit_test(test_advance_in_the_second_of_a_dose),
 		cmocka_unit_test(test_missed_doses_never_stack),

@@ -2831,6 +2831,19 @@ static void test_migrate_v4(void **state)
 	g_clear_pointer(&phases, g_free);
 	regimen_destroy(regimen);
 
+	/* MRN-4: the third dose, logged before the advance, was voided; the
+	 * advance stands (issue 12), and maintenance counts from the second
+	 * dose: 24 Nov + 1 month. */
+	regimen = load(store, "MRN-4");
+	phases = replayed_phases(regimen);
+	assert_string_equal(phases, "0 0");
+	g_clear_pointer(&phases, g_free);
+	schedule_next_dose(&regimen->view, 1795780800, &next);
+	assert_int_equal(next.dose.phase_index, 2);
+	assert_int_equal(next.dose.ordinal, 3);
+	assert_int_equal(next.dose.due, date_from_ymd(2026, 12, 24));
+	regimen_destroy(regimen);
+
 	/* A new advance records the last dose, however it is timed. */
 	begin_write(store);
 	assert_true(store_enrol(store, "MRN-5", "Eve", "Europe/London", fixture->protocol,
