@@ -2718,31 +2718,40 @@ static void test_migrate_v3(void **state)
 	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), SCHEMA_VERSION);
 }
 
-/* A step 3 -> 4 that fails (a table in the way) leaves schema 3 whole. */
-static void test_migrate_v3_in_one_transaction(void **state)
+/* A migration from `version` that fails at its first statement (a table
+ * named `in_the_way` already there) leaves the database whole: its schema,
+ * the rows of `table` (the one the step rebuilds) and its version. */
+static void assert_failed_step_changes_nothing(const Fixture *fixture, int version,
+					      const char *in_the_way, const char *table)
 {
-	Fixture *fixture = *state;
+	g_autofree char *stray = g_strdup_printf("CREATE TABLE %s (stray TEXT)", in_the_way);
 	g_autofree char *schema_before = NULL;
 	g_autofree char *schema_after = NULL;
-	g_autofree char *regimens_before = NULL;
-	g_autofree char *regimens_after = NULL;
+	g_autofree char *rows_before = NULL;
+	g_autofree char *rows_after = NULL;
 	GError *error = NULL;
 
-	write_old_database(fixture->db, 3);
-	sql_exec(fixture->db, "CREATE TABLE protocol_copy (stray TEXT)");
+	write_old_database(fixture->db, version);
+	sql_exec(fixture->db, stray);
 	schema_before = sql_text(fixture->db, SCHEMA_DUMP);
-	regimens_before = table_dump(fixture->db, "regimen", false);
+	rows_before = table_dump(fixture->db, table, false);
 
 	assert_null(store_open(fixture->db, 0600, 1000, &error));
 	assert_error(error, DOSED_ERROR_STORE, "failed while upgrading its schema");
-	assert_non_null(strstr(error->message, "protocol_copy"));
+	assert_non_null(strstr(error->message, in_the_way));
 	g_error_free(error);
 
 	schema_after = sql_text(fixture->db, SCHEMA_DUMP);
 	assert_string_equal(schema_after, schema_before);
-	regimens_after = table_dump(fixture->db, "regimen", false);
-	assert_string_equal(regimens_after, regimens_before);
-	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), 3);
+	rows_after = table_dump(fixture->db, table, false);
+	assert_string_equal(rows_after, rows_before);
+	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), version);
+}
+
+/* A step 3 -> 4 that fails (a table in the way) leaves schema 3 whole. */
+static void test_migrate_v3_in_one_transaction(void **state)
+{
+	assert_failed_step_changes_nothing(*state, 3, "protocol_copy", "regimen");
 }
 
 /* ---- migrating a schema 4 database -------------------------------------- */
@@ -2881,28 +2890,7 @@ static void test_migrate_v4(void **state)
 /* A step 4 -> 5 that fails (a table in the way) leaves schema 4 whole. */
 static void test_migrate_v4_in_one_transaction(void **state)
 {
-	Fixture *fixture = *state;
-	g_autofree char *schema_before = NULL;
-	g_autofree char *schema_after = NULL;
-	g_autofree char *advances_before = NULL;
-	g_autofree char *advances_after = NULL;
-	GError *error = NULL;
-
-	write_old_database(fixture->db, 4);
-	sql_exec(fixture->db, "CREATE TABLE advance_v5 (stray TEXT)");
-	schema_before = sql_text(fixture->db, SCHEMA_DUMP);
-	advances_before = table_dump(fixture->db, "advance", false);
-
-	assert_null(store_open(fixture->db, 0600, 1000, &error));
-	assert_error(error, DOSED_ERROR_STORE, "failed while upgrading its schema");
-	assert_non_null(strstr(error->message, "advance_v5"));
-	g_error_free(error);
-
-	schema_after = sql_text(fixture->db, SCHEMA_DUMP);
-	assert_string_equal(schema_after, schema_before);
-	advances_after = table_dump(fixture->db, "advance", false);
-	assert_string_equal(advances_after, advances_before);
-	assert_int_equal(sql_int(fixture->db, "PRAGMA user_version"), 4);
+	assert_failed_step_changes_nothing(*state, 4, "advance_v5", "advance");
 }
 
 /* ---- reminders ---------------------------------------------------------- */
