@@ -2,10 +2,11 @@
  *
  * Everything is computed by replaying a regimen's history from the start:
  * the doses that count (non-void, in the order given) and the advances a
- * clinician made, merged in the order they were recorded (schedule.h).  The replay keeps the current phase, the
- * doses counted in it, the date of its first dose and the date of the last
- * dose overall; the next due date follows from those alone.  All dates are
- * calendar dates in the patient's zone (SPEC 2).
+ * clinician made, merged in the order they were recorded (schedule.h).
+ * The replay keeps the current phase, the doses counted in it, the date of
+ * its first dose and the date of the last dose overall; the next due date
+ * follows from those alone.  All dates are calendar dates in the patient's
+ * zone (SPEC 2).
  */
 #include "schedule.h"
 
@@ -153,6 +154,7 @@ settle(Replay *replay)
 		enter_next_phase(replay);
 }
 
+/* Recorded before it, or given before it was made (schedule.h). */
 bool
 schedule_dose_before_advance(const DosedDoseEvent *dose, const DosedAdvanceEvent *advance)
 {

@@ -174,6 +174,8 @@ bool store_log_dose(DosedStore *store, const DosedRegimen *regimen,
  * patient it belonged to. */
 bool store_void_dose(DosedStore *store, gint64 dose_id, const char *reason,
 		     const char *actor, gint64 now, char **patient_id, GError **error);
+/* Record that a clinician ended phase `phase_index` (schedule_check_advance()),
+ * after every dose of the regimen recorded so far (DosedAdvanceEvent). */
 bool store_advance(DosedStore *store, const DosedRegimen *regimen, int phase_index,
 		   const char *actor, gint64 now, GError **error);
 /* DOSED_ERROR_REFUSED when already stopped. */
