@@ -370,9 +370,11 @@ static const char *const store_migrations[] = {
 	 * the n-th 'advance' row of that regimen (with its time and phase),
 	 * and comes after the doses whose 'log' rows come before that row.
 	 * An advance without its audit row (none is known) is placed by time,
-	 * after the doses logged in the same second.  Rebuilt as in step
-	 * 1 -> 2 (a column NOT NULL with no default cannot be added);
-	 * nothing references advance. */
+	 * after the doses logged in the same second.  Each lookup reads one
+	 * patient's audit rows (audit_by_patient) and each CTE is made once:
+	 * otherwise the whole audit trail of a clinic is read once per
+	 * advance.  Rebuilt as in step 1 -> 2 (a column NOT NULL with no
+	 * default cannot be added); nothing references advance. */
 	"CREATE TABLE advance_v5 (\n"
 	"	id INTEGER PRIMARY KEY,\n"
 	"	regimen_id INTEGER NOT NULL REFERENCES regimen(id),\n"
@@ -381,29 +383,30 @@ static const char *const store_migrations[] = {
 	"	advanced_at INTEGER NOT NULL,\n"
 	"	advanced_by TEXT NOT NULL\n"
 	");\n"
-	"WITH made AS (SELECT id, regimen_id, phase_index, advanced_at,\n"
-	"		row_number() OVER (PARTITION BY regimen_id ORDER BY id) AS n\n"
-	"		FROM advance),\n"
-	"	audited AS (SELECT id, regimen_id, at, detail,\n"
+	"WITH made AS MATERIALIZED (SELECT a.id, a.regimen_id, r.patient_id, a.phase_index,\n"
+	"		a.advanced_at, a.advanced_by,\n"
+	"		row_number() OVER (PARTITION BY a.regimen_id ORDER BY a.id) AS n\n"
+	"		FROM advance a JOIN regimen r ON r.id = a.regimen_id),\n"
+	"	audited AS MATERIALIZED (SELECT id, regimen_id, at, detail,\n"
 	"		row_number() OVER (PARTITION BY regimen_id ORDER BY id) AS n\n"
 	"		FROM audit WHERE action = 'advance'),\n"
-	"	placed AS (SELECT made.id, audited.id AS audit_id FROM made\n"
+	"	placed AS MATERIALIZED (SELECT made.*, audited.id AS audit_id FROM made\n"
 	"		LEFT JOIN audited ON audited.regimen_id = made.regimen_id\n"
 	"		AND audited.n = made.n AND audited.at = made.advanced_at\n"
 	"		AND json_extract(audited.detail, '$.phase') = made.phase_index)\n"
 	"INSERT INTO advance_v5 (id, regimen_id, phase_index, after_dose_id, advanced_at,\n"
 	"	advanced_by)\n"
-	"	SELECT a.id, a.regimen_id, a.phase_index,\n"
+	"	SELECT p.id, p.regimen_id, p.phase_index,\n"
 	"		CASE WHEN p.audit_id IS NOT NULL THEN\n"
 	"			(SELECT coalesce(max(l.dose_id), 0) FROM audit l\n"
-	"			 WHERE l.action = 'log' AND l.regimen_id = a.regimen_id\n"
-	"			 AND l.id < p.audit_id)\n"
+	"			 WHERE l.patient_id = p.patient_id AND l.action = 'log'\n"
+	"			 AND l.regimen_id = p.regimen_id AND l.id < p.audit_id)\n"
 	"		ELSE\n"
 	"			(SELECT coalesce(max(d.id), 0) FROM dose d\n"
-	"			 WHERE d.regimen_id = a.regimen_id AND d.logged_at <= a.advanced_at)\n"
+	"			 WHERE d.regimen_id = p.regimen_id AND d.logged_at <= p.advanced_at)\n"
 	"		END,\n"
-	"		a.advanced_at, a.advanced_by\n"
-	"	FROM advance a JOIN placed p ON p.id = a.id ORDER BY a.id;\n"
+	"		p.advanced_at, p.advanced_by\n"
+	"	FROM placed p ORDER BY p.id;\n"
 	"DROP TABLE advance;\n"
 	"ALTER TABLE advance_v5 RENAME TO advance;\n"
 	"CREATE INDEX advance_by_regimen ON advance(regimen_id, id);\n"
