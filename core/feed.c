@@ -237,6 +237,32 @@ feed_add_x(icalcomponent *component, const char *name, const char *value)
 	icalcomponent_add_property(component, property);
 }
 
+/* An X- property whose value is free text (X-WR-CALNAME: a patient's
+ * name), escaped as TEXT like SUMMARY (RFC 5545 3.3.11: backslash, comma,
+ * semicolon, newline).  libical 3.0.16 writes an X- value with backslashes
+ * and newlines escaped but commas and semicolons bare, whatever its value
+ * type (3.0.17 escapes a TEXT one), so vobject cut "O'Brien, Jr." at the
+ * comma.  So libical escapes the text as a TEXT value of its own, and the
+ * property is given that text to write as it is (a STRING value) under
+ * VALUE=TEXT, which libical writes in place of the value's own type.
+ * VALUE=TEXT is what makes ical.js (Thunderbird) unescape an X- property
+ * it does not know; vobject, python-icalendar and libical unescape it
+ * either way. */
+static void
+feed_add_x_text(icalcomponent *component, const char *name, const char *text)
+{
+	icalvalue *value = icalvalue_new_text(text);
+	char *escaped = icalvalue_as_ical_string_r(value);
+	icalproperty *property = icalproperty_new_x("");
+
+	icalproperty_set_x_name(property, name);
+	icalproperty_set_value(property, icalvalue_new_string(escaped));
+	icalproperty_add_parameter(property, icalparameter_new_value(ICAL_VALUE_TEXT));
+	icalcomponent_add_property(component, property);
+	icalmemory_free_buffer(escaped);
+	icalvalue_free(value);
+}
+
 /* An alarm `seconds` after the start of an all-day event: for a date,
  * local midnight where the subscriber is (SPEC 4: [reminders] at). */
 static void
@@ -401,11 +427,8 @@ feed_render_init(FeedRender *render, const DosedFeedOptions *options, gint64 now
 	icalcomponent_add_property(calendar, icalproperty_new_method(ICAL_METHOD_PUBLISH));
 	/* X-WR-CALNAME, which Apple, Google and Outlook read, and not RFC
 	 * 7986 NAME: ical.js (Thunderbird) does not know NAME and would show
-	 * its escapes ("Smith\, Jo").  libical writes X- values with
-	 * backslashes and newlines escaped but commas and semicolons as they
-	 * are: libical, python-icalendar and ical.js all read "Smith, Jo"
-	 * back exactly (ical.js leaves a backslash doubled). */
-	feed_add_x(calendar, "X-WR-CALNAME", calendar_name);
+	 * its escapes ("Smith\, Jo"). */
+	feed_add_x_text(calendar, "X-WR-CALNAME", calendar_name);
 	if (options->refresh_minutes > 0) {
 		/* RFC 7986 3.7.6: VALUE=DURATION is required, not a default. */
 		property = icalproperty_new_refreshinterval(

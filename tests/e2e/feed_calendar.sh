@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # feed_calendar.sh - the feeds dosed serves, read by calendar parsers that
-# are not ours (issue 3, SPEC 4): python-icalendar, khal and ical.js, plus
-# a byte-level check of the framing (tests/tools/check-ics*).  Through HTTP,
+# are not ours (issue 3, SPEC 4): python-icalendar, vobject, khal and
+# ical.js, plus a byte-level check of the framing (tests/tools/check-ics*).
+# Through HTTP,
 # at the URLs dosectl feed prints: the parsers accept every feed and list
 # the same events, whose dates are the schedule engine's; a name and a note
 # full of characters that need escaping come back exactly; a logged dose
@@ -171,14 +172,16 @@ if [ -z "$icaljs" ]; then
 fi
 
 # Runs a parser tool on FILE; its event list goes to OUT.  77 from a tool
-# means its parser is missing: khal and python3-icalendar are in
-# scripts/debian-packages, so that is a failure here.
-parse() { # TOOL OUT FILE
+# means its parser is missing: khal, python3-icalendar and python3-vobject
+# are in scripts/debian-packages, so that is a failure here.
+parse() { # TOOL OUT FILE [--name]
 	local tool=$1 out=$2 file=$3 status
+	shift 3
 	case $tool in
-	py) /usr/bin/python3 "$tools/check-ics.py" "$file" >"$out" 2>"$out.err" ;;
+	py) /usr/bin/python3 "$tools/check-ics.py" "$@" "$file" >"$out" 2>"$out.err" ;;
+	vobject) /usr/bin/python3 "$tools/check-ics-vobject.py" "$@" "$file" >"$out" 2>"$out.err" ;;
 	khal) sh "$tools/check-ics-khal.sh" "$file" >"$out" 2>"$out.err" ;;
-	js) NODE_PATH=$icaljs node "$tools/check-ics.js" "$file" >"$out" 2>"$out.err" ;;
+	js) NODE_PATH=$icaljs node "$tools/check-ics.js" "$@" "$file" >"$out" 2>"$out.err" ;;
 	esac
 	status=$?
 	if [ $status -ne 0 ]; then
@@ -196,6 +199,8 @@ check_feed() { # LABEL FILE
 	verdict "$label: framing (CRLF, lines of at most 75 octets, no split UTF-8, BEGIN/END balanced)" $?
 	parse py "$file.py" "$file"
 	verdict "$label: python-icalendar reads it; every VEVENT has UID, DTSTAMP, DTSTART" $?
+	parse vobject "$file.vobject" "$file"
+	verdict "$label: vobject reads it" $?
 	parse khal "$file.khal" "$file"
 	verdict "$label: khal reads it without a warning" $?
 	if [ -n "$icaljs" ]; then
@@ -203,7 +208,7 @@ check_feed() { # LABEL FILE
 		verdict "$label: ical.js reads it" $?
 	fi
 	status=0
-	for tool in khal js; do
+	for tool in vobject khal js; do
 		[ -f "$file.$tool" ] || continue
 		if ! cmp -s "$file.py" "$file.$tool"; then
 			status=1
@@ -354,8 +359,16 @@ verdict "the clinic feed has each patient's next due date ($(paste -sd ' ' "$tmp
 
 # ---- the name and the note round-trip --------------------------------
 
-EXPECT=$name HOW=endswith prop "$tmp/p2.ics" "" X-WR-CALNAME 2>"$tmp/diag"
-verdict "X-WR-CALNAME reads back as the patient's name, byte for byte" $?
+# X-WR-CALNAME is TEXT (issue 12): with its comma and semicolon bare,
+# vobject cut the name at the comma and ical.js kept the backslash doubled.
+for tool in py vobject js; do
+	[ $tool = js ] && [ -z "$icaljs" ] && continue
+	parse $tool "$tmp/p2.name.$tool" "$tmp/p2.ics" --name &&
+		[ "$(cat "$tmp/p2.name.$tool")" = "Injections: $name" ]
+	status=$?
+	[ $status -eq 0 ] || diag "read: $(cat "$tmp/p2.name.$tool")"
+	verdict "X-WR-CALNAME reads back in $tool as the patient's name, byte for byte" $status
+done
 logged_uid=$(grep 'T[0-9]*Z|' "$tmp/p2.ics.py" | cut -d '|' -f 1)
 EXPECT=$note HOW=contains prop "$tmp/p2.ics" "$logged_uid" DESCRIPTION 2>"$tmp/diag"
 verdict "the logged dose's DESCRIPTION holds the note, newline and all, byte for byte" $?
@@ -493,7 +506,7 @@ new_p1=$(ctl feed P1 --rotate | feed_path)
 gone_within_a_second "$p1"
 verdict "after dosectl feed P1 --rotate the old URL gets 404 within a second" $?
 [[ $new_p1 == /feeds/*.ics ]] && [ "$new_p1" != "$p1" ] && [ "$(fetch "$base$new_p1")" = 200 ] &&
-	grep -q $'^X-WR-CALNAME:Injections: Jo Patient\r$' "$tmp/body"
+	grep -q $'^X-WR-CALNAME;VALUE=TEXT:Injections: Jo Patient\r$' "$tmp/body"
 verdict "... and the new URL serves P1's feed" $?
 new_clinic=$(ctl feed --clinic --rotate | feed_path)
 gone_within_a_second "$clinic"

@@ -254,15 +254,23 @@ static void check_uids(icalcomponent *calendar, const char *feed, int expected_e
 		fuzz_fail("the %s calendar has %d events, not %d", feed, events, expected_events);
 }
 
+/* An X- property's value as libical reads it: its text under VALUE=TEXT
+ * (X-WR-CALNAME), else the value as written. */
 static const char *x_property(icalcomponent *calendar, const char *name)
 {
 	icalproperty *property;
 
 	for (property = icalcomponent_get_first_property(calendar, ICAL_X_PROPERTY);
 	     property != NULL;
-	     property = icalcomponent_get_next_property(calendar, ICAL_X_PROPERTY))
-		if (g_strcmp0(icalproperty_get_x_name(property), name) == 0)
-			return icalproperty_get_x(property);
+	     property = icalcomponent_get_next_property(calendar, ICAL_X_PROPERTY)) {
+		icalvalue *value = icalproperty_get_value(property);
+
+		if (g_strcmp0(icalproperty_get_x_name(property), name) != 0)
+			continue;
+		if (icalvalue_isa(value) == ICAL_TEXT_VALUE)
+			return icalvalue_get_text(value);
+		return icalproperty_get_x(property);
+	}
 	return NULL;
 }
 

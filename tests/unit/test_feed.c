@@ -334,14 +334,22 @@ static gint64 last_modified_of(icalcomponent *event)
 	return (gint64)icaltime_as_timet(icalproperty_get_lastmodified(property));
 }
 
+/* An X- property's value as libical reads it: its text (unescaped) under
+ * VALUE=TEXT, else the value as written. */
 static const char *x_property(icalcomponent *component, const char *name)
 {
 	icalproperty *property;
 
 	for (property = icalcomponent_get_first_property(component, ICAL_X_PROPERTY); property;
-	     property = icalcomponent_get_next_property(component, ICAL_X_PROPERTY))
-		if (strcmp(icalproperty_get_x_name(property), name) == 0)
-			return icalproperty_get_x(property);
+	     property = icalcomponent_get_next_property(component, ICAL_X_PROPERTY)) {
+		icalvalue *value = icalproperty_get_value(property);
+
+		if (strcmp(icalproperty_get_x_name(property), name) != 0)
+			continue;
+		if (icalvalue_isa(value) == ICAL_TEXT_VALUE)
+			return icalvalue_get_text(value);
+		return icalproperty_get_x(property);
+	}
 	return NULL;
 }
 
@@ -906,6 +914,33 @@ static void test_framing_and_round_trip(void **state)
 	g_string_free(note, TRUE);
 }
 
+/* X-WR-CALNAME is TEXT like any other (issue 12): vobject cut
+ * "Siobh\u00e1n O'Brien, Jr.; \"Sib\"" at its comma when the comma and
+ * the semicolon were bare.  Escaped, and marked VALUE=TEXT so that ical.js
+ * unescapes it too; libical reads the name back exactly (a backslash and
+ * a newline: test_framing_and_round_trip). */
+static void test_calendar_name_escaped(void **state)
+{
+	Fixture *fixture = *state;
+	static const char name[] = "Siobh\xc3\xa1n O'Brien, Jr.; \"Sib\"";
+	icalcomponent *calendar;
+	char *text, *expected;
+
+	enrol(fixture, "P1", name, "b12-standard", "2026-11-23", "Europe/London");
+	text = render(fixture, "P1", at("2026-11-20T12:00:00Z"), NULL);
+	assert_framing(text);
+	assert_contains(text, "\r\nX-WR-CALNAME;VALUE=TEXT:Injections: Siobh\xc3\xa1n "
+			      "O'Brien\\, Jr.\\; \"Sib\"\r\n");
+	calendar = parse(text);
+	expected = g_strdup_printf("Injections: %s", name);
+	assert_string_equal(x_property(calendar, "X-WR-CALNAME"), expected);
+	/* The zone's name is no free text: written as it is. */
+	assert_contains(text, "\r\nX-WR-TIMEZONE:Europe/London\r\n");
+	g_free(expected);
+	icalcomponent_free(calendar);
+	g_free(text);
+}
+
 /* libical 3.0.16 folds inside the CRLF when a value's last piece is 73
  * octets after a fold point, and writes an empty fold line at 74 (found by
  * tests/fuzz/fuzz_feed.c): names and patient ids of every length around
@@ -1204,6 +1239,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_uid_shape, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_framing_and_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_framing_at_every_length, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_calendar_name_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overdue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_and_horizon, setup, teardown),
