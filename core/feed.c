@@ -424,7 +424,10 @@ feed_render_init(FeedRender *render, const DosedFeedOptions *options, gint64 now
 	icalcomponent_add_property(calendar, icalproperty_new_prodid(FEED_PRODID));
 	icalcomponent_add_property(calendar, icalproperty_new_version("2.0"));
 	icalcomponent_add_property(calendar, icalproperty_new_calscale("GREGORIAN"));
-	icalcomponent_add_property(calendar, icalproperty_new_method(ICAL_METHOD_PUBLISH));
+	/* No METHOD (SPEC 4): a published feed is no iTIP message (METHOD
+	 * PUBLISH asks for an ORGANIZER in every event, and libical's
+	 * icalrestriction_check() failed every feed on it), and CalDAV,
+	 * where these events go too, does not allow METHOD at all. */
 	/* X-WR-CALNAME, which Apple, Google and Outlook read, and not RFC
 	 * 7986 NAME: ical.js (Thunderbird) does not know NAME and would show
 	 * its escapes ("Smith\, Jo"). */

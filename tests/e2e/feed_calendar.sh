@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # feed_calendar.sh - the feeds dosed serves, read by calendar parsers that
 # are not ours (issue 3, SPEC 4): python-icalendar, vobject, khal and
-# ical.js, plus a byte-level check of the framing (tests/tools/check-ics*).
-# Through HTTP,
-# at the URLs dosectl feed prints: the parsers accept every feed and list
-# the same events, whose dates are the schedule engine's; a name and a note
-# full of characters that need escaping come back exactly; a logged dose
-# keeps its UID; ETag and Last-Modified revalidation; an unchanged feed is
-# byte-identical; --rotate kills the old URL at once; the time from
-# dosectl log to the changed feed, measured.
+# ical.js, plus a byte-level check of the framing and libical's restriction
+# check (tests/tools/check-ics*).  Through HTTP, at the URLs dosectl feed
+# prints: the parsers accept every feed and list the same events, whose
+# dates are the schedule engine's; a name and a note full of characters
+# that need escaping come back exactly; a logged dose keeps its UID; ETag
+# and Last-Modified revalidation; an unchanged feed is byte-identical;
+# --rotate kills the old URL at once; the time from dosectl log to the
+# changed feed, measured.
 #
 # Gets $DOSED, $DOSECTL and $DOSED_TOP from tests/run; prints TAP lines.
 # The worked example's event list and the log-to-feed times are printed as
@@ -20,6 +20,8 @@ unset DBUS_SESSION_BUS_ADDRESS
 : "${DOSED:?}" "${DOSECTL:?}" "${DOSED_TOP:?}"
 
 tools=$DOSED_TOP/tests/tools
+# The checkers in C, built with the programs under test (make tests).
+built_tools=$(dirname "$DOSECTL")/tests/tools
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dosed-e2e-calendar.XXXXXX")
 pid=
 cleanup() {
@@ -197,6 +199,8 @@ check_feed() { # LABEL FILE
 	local label=$1 file=$2 tool status events
 	/usr/bin/python3 "$tools/check-ics-framing.py" "$file" >/dev/null 2>"$tmp/diag"
 	verdict "$label: framing (CRLF, lines of at most 75 octets, no split UTF-8, BEGIN/END balanced)" $?
+	"$built_tools/check-ics-libical" "$file" >/dev/null 2>"$tmp/diag"
+	verdict "$label: libical reads it and its icalrestriction_check passes" $?
 	parse py "$file.py" "$file"
 	verdict "$label: python-icalendar reads it; every VEVENT has UID, DTSTAMP, DTSTART" $?
 	parse vobject "$file.vobject" "$file"

@@ -8,12 +8,12 @@
  * no run writes to the disk or grows the database.
  *
  * Whatever the bytes, both calendars must parse with libical into one
- * VCALENDAR without an X-LIC-ERROR, and every UID must be plain
- * (feed_event_uid()).  When the texts are UTF-8, the raw text must be
- * framed as RFC 5545 says (check_framing()).  When a text is one the CLI
- * lets through (UTF-8, not empty, no control character but newline and
- * tab: cli_check_text()), it must come back from the parsed calendar
- * exactly.
+ * VCALENDAR that passes icalrestriction_check() without an X-LIC-ERROR,
+ * and every UID must be plain (feed_event_uid()).  When the texts are
+ * UTF-8, the raw text must be framed as RFC 5545 says (check_framing()).
+ * When a text is one the CLI lets through (UTF-8, not empty, no control
+ * character but newline and tab: cli_check_text()), it must come back from
+ * the parsed calendar exactly.
  */
 #include "fuzz.h"
 
@@ -229,6 +229,10 @@ static icalcomponent *parse_calendar(const char *text, const char *feed)
 	calendar = icalparser_parse_string(text);
 	if (calendar == NULL || icalcomponent_isa(calendar) != ICAL_VCALENDAR_COMPONENT)
 		fuzz_fail("the %s calendar is not one VCALENDAR:\n%s", feed, text);
+	/* libical's restriction check adds an X-LIC-ERROR where a component
+	 * lacks a property it must have, or has too many. */
+	if (!icalrestriction_check(calendar))
+		fuzz_fail("the %s calendar fails icalrestriction_check()", feed);
 	check_no_parse_error(calendar, feed);
 	return calendar;
 }
