@@ -54,6 +54,7 @@ $(O)/tests/%: $(O)/tests/%.o $(TEST_LINK)
 TOOL_SRC = $(wildcard tests/tools/*.c)
 TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(O)/tests/tools/%)
 TOOL_PKGS_check-ics-libical = glib-2.0 libical
+TOOL_PKGS_check-ics-evolution = libecal-2.0
 $(O)/tests/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(STD_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(TOOL_PKGS_$*)) $(CFLAGS) -MMD -MP \

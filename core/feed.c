@@ -23,6 +23,7 @@
 
 #include "error.h"
 #include "protocol.h"
+#include "remind.h"
 #include "schedule.h"
 #include "timeutil.h"
 
@@ -264,9 +265,11 @@ feed_add_x_text(icalcomponent *component, const char *name, const char *text)
 }
 
 /* An alarm `seconds` after the start of an all-day event: for a date,
- * local midnight where the subscriber is (SPEC 4: [reminders] at). */
+ * local midnight where the subscriber is (SPEC 4: [reminders] at); rung
+ * `repeat` more times, `interval` seconds apart. */
 static void
-feed_add_alarm(icalcomponent *event, int seconds, const char *text)
+feed_add_alarm_repeated(icalcomponent *event, int seconds, int repeat, int interval,
+			const char *text)
 {
 	icalcomponent *alarm = icalcomponent_new_valarm();
 	struct icaltriggertype trigger = {
@@ -277,7 +280,19 @@ feed_add_alarm(icalcomponent *event, int seconds, const char *text)
 	icalcomponent_add_property(alarm, icalproperty_new_action(ICAL_ACTION_DISPLAY));
 	icalcomponent_add_property(alarm, icalproperty_new_trigger(trigger));
 	icalcomponent_add_property(alarm, icalproperty_new_description(text));
+	/* RFC 5545 3.6.6: REPEAT and DURATION come together or not at all. */
+	if (repeat > 0 && interval > 0) {
+		icalcomponent_add_property(alarm, icalproperty_new_repeat(repeat));
+		icalcomponent_add_property(alarm, icalproperty_new_duration(
+			icaldurationtype_from_int(interval)));
+	}
 	icalcomponent_add_component(event, alarm);
+}
+
+static void
+feed_add_alarm(icalcomponent *event, int seconds, const char *text)
+{
+	feed_add_alarm_repeated(event, seconds, 0, 0, text);
 }
 
 /* libical's strings from the _r functions are its own malloc'd buffers. */
@@ -687,11 +702,62 @@ feed_add_alarms(icalcomponent *event, const DosedFeedOptions *options, const cha
 	g_string_free(text, TRUE);
 }
 
+/* The overdue reminders (SPEC 4) as an alarm on an overdue dose's event,
+ * which sits on `today`: the moments of core/remind.h that fall on today
+ * (`at` on the first day overdue, then every overdue_every), as the first
+ * one and its repeats.  A missed dose is the reminder that matters most,
+ * and the event moves to the next day at midnight, taking the alarm with
+ * it; on a day no moment falls on (overdue_every of 2 days) it has none.
+ * The moments depend on the date alone, never on the time of day of
+ * `now`, so the feed stays byte-identical through the day. */
+static void
+feed_add_overdue_alarm(icalcomponent *event, const DosedFeedOptions *options,
+		       const DosedRegimen *regimen, DosedDate today, const char *text)
+{
+	const DosedReminderSettings settings = {
+		.at = options->reminder_at,
+		.before_ms = 0,
+		.overdue_every_ms = options->reminder_overdue_every_ms,
+		.snooze_ms = 1,         /* no snooze is recorded: unused */
+	};
+	const DosedReminderRecord record = { 0, 0 };
+	gint64 day_start = instant_of_local(today, 0, 0, 0, regimen->tz);
+	gint64 day_end = instant_of_local(date_add_days(today, 1), 0, 0, 0, regimen->tz);
+	gint64 first = 0, second = 0, interval = 0, repeat = 0;
+	DosedReminder owed;
+	GDateTime *utc, *local;
+	int offset;
+
+	if (settings.overdue_every_ms <= 0)
+		return;
+	/* The first moment of today, and the one after it. */
+	reminder_plan(&regimen->view, &settings, &record, day_start - 1, &owed, &first);
+	if (first < day_start || first >= day_end)
+		return;
+	reminder_plan(&regimen->view, &settings, &record, first, &owed, &second);
+	if (second > first && second < day_end) {
+		interval = second - first;
+		repeat = (day_end - 1 - first) / interval;
+	}
+	/* The trigger counts from the event's start, local midnight: the
+	 * moment's time of day on the patient's clock, as [reminders] at is
+	 * for the due date's alarm. */
+	utc = g_date_time_new_from_unix_utc(first);
+	local = g_date_time_to_timezone(utc, regimen->tz);
+	offset = g_date_time_get_hour(local) * 3600 + g_date_time_get_minute(local) * 60 +
+		 g_date_time_get_second(local);
+	g_date_time_unref(local);
+	g_date_time_unref(utc);
+	feed_add_alarm_repeated(event, offset, (int)MIN(repeat, G_MAXINT),
+				(int)MIN(interval, G_MAXINT), text);
+}
+
 /* A dose to come (or overdue): an all-day event on its due date in the
  * patient's calendar, or on today once overdue, since it stays the next
- * dose until given (SPEC 2.5) and a calendar shows today, not the past.
- * `clinic` puts the patient's name in the summary and leaves out alarms,
- * which would ring for every patient on the staff's devices. */
+ * dose until given (SPEC 2.5) and a calendar shows today, not the past;
+ * with the alarms of the reminders, due or overdue.  `clinic` puts the
+ * patient's name in the summary and leaves out alarms, which would ring
+ * for every patient on the staff's devices. */
 static void
 feed_add_planned(FeedRender *render, const DosedRegimen *regimen, const DosedPlannedDose *dose,
 		 DosedDate today, const char *site, bool clinic)
@@ -741,6 +807,8 @@ feed_add_planned(FeedRender *render, const DosedRegimen *regimen, const DosedPla
 				   icalproperty_new_dtend(feed_ical_date(date_add_days(day, 1))));
 	if (!clinic && !overdue && render->options->alarms)
 		feed_add_alarms(event, render->options, what->str, dose->due);
+	else if (!clinic && overdue && render->options->alarms)
+		feed_add_overdue_alarm(event, render->options, regimen, today, summary->str);
 	uid = feed_event_uid(regimen, dose->ordinal);
 	feed_render_add_event(render, uid, event);
 	g_free(uid);
@@ -933,6 +1001,7 @@ void feed_options_from_config(DosedFeedOptions *options, const DosedConfig *conf
 	options->alarms = config->feed_alarms;
 	options->reminder_at = config->reminders_at;
 	options->reminder_before_ms = config->reminders_before_ms;
+	options->reminder_overdue_every_ms = config->reminders_overdue_every_ms;
 	/* Calendar apps poll at about this pace anyway; an hour keeps a
 	 * rescheduled dose from lagging long (RFC 7986 REFRESH-INTERVAL). */
 	options->refresh_minutes = 60;

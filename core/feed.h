@@ -36,6 +36,7 @@ typedef struct {
 	bool alarms;            /* VALARMs in projected events */
 	int reminder_at;        /* seconds after local midnight of the due date */
 	gint64 reminder_before_ms; /* lead reminder; 0 = none */
+	gint64 reminder_overdue_every_ms; /* while overdue, again after this; 0 = no alarm */
 	int refresh_minutes;    /* REFRESH-INTERVAL and X-PUBLISHED-TTL */
 	char *const *sites;     /* [rotation] sites, for the suggested site */
 } DosedFeedOptions;

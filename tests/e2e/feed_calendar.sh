@@ -8,7 +8,8 @@
 # that need escaping come back exactly; a logged dose keeps its UID; ETag
 # and Last-Modified revalidation; an unchanged feed is byte-identical;
 # --rotate kills the old URL at once; the time from dosectl log to the
-# changed feed, measured.
+# changed feed, measured; an overdue dose's alarm, as Evolution's libecal
+# rings it.
 #
 # Gets $DOSED, $DOSECTL and $DOSED_TOP from tests/run; prints TAP lines.
 # The worked example's event list and the log-to-feed times are printed as
@@ -520,6 +521,44 @@ verdict "after dosectl feed --clinic --rotate the old clinic URL gets 404 within
 verdict "... and the new clinic URL serves the clinic feed" $?
 [ "$(fetch "$base$p2")" = 200 ]
 verdict "rotating P1's and the clinic's URLs leaves P2's working" $?
+
+stop_dosed
+status=$?
+[ $status -eq 0 ] || sed 's/^/# /' "$log" | tail -n 40
+verdict "dosed stops with status 0 on SIGTERM" $status
+
+# ---- an overdue dose rings (issue 12) ----------------------------------
+
+# Three days on, the dose due on Wednesday 25 Nov was missed: its event
+# sits on today, 26 Nov, and carries an alarm, which a client that keeps
+# alarms rings.  Evolution's libecal evaluates the VALARMs
+# (tests/tools/check-ics-evolution.c), for a subscriber in London.
+export DOSED_NOW=2026-11-26T08:00:00Z
+if ! start_dosed "$port"; then
+	not_ok "dosed starts again on 26 Nov"
+	sed 's/^/# /' "$log"
+	exit 1
+fi
+code=$(fetch "$base$p2")
+[ "$code" = 200 ] && cp "$tmp/body" "$tmp/p2-overdue.ics"
+verdict "$name's feed is served on 26 Nov ($code)" $?
+[ -f "$tmp/p2-overdue.ics" ] || touch "$tmp/p2-overdue.ics"
+check_feed "$name's feed with dose #2 overdue" "$tmp/p2-overdue.ics"
+overdue_uid=$(grep -F '|20261126|' "$tmp/p2-overdue.ics.py" | grep -F 'OVERDUE' | cut -d '|' -f 1)
+next_uid=$(grep -F '|20261127|' "$tmp/p2-overdue.ics.py" | cut -d '|' -f 1)
+"$built_tools/check-ics-evolution" "$tmp/p2-overdue.ics" 2026-11-26T00:00:00Z \
+	2026-11-27T00:00:00Z Europe/London >"$tmp/alarms" 2>"$tmp/diag"
+status=$?
+echo "# the alarms Evolution rings on 26 Nov (UID|WHEN|DESCRIPTION):"
+sed 's/^/# alarm: /' "$tmp/alarms"
+[ $status -eq 0 ] && [ -n "$overdue_uid" ] &&
+	grep -qxF "$overdue_uid|20261126T090000Z|Hydroxocobalamin 1 mg OVERDUE (due since 25 Nov)" \
+		"$tmp/alarms"
+verdict "Evolution's libecal rings the overdue dose #2 at 09:00 on 26 Nov" $?
+# The same reading finds the next dose's lead alarm: the check sees alarms.
+[ -n "$next_uid" ] &&
+	grep -qxF "$next_uid|20261126T090000Z|Hydroxocobalamin 1 mg due tomorrow" "$tmp/alarms"
+verdict "... and the lead alarm of dose #3, due tomorrow, at the same hour" $?
 
 stop_dosed
 status=$?

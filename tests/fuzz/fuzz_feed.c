@@ -115,6 +115,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		.alarms = true,
 		.reminder_at = 9 * 3600,
 		.reminder_before_ms = 24 * 3600 * 1000,
+		.reminder_overdue_every_ms = 24 * 3600 * 1000,
 		.refresh_minutes = 60,
 		.sites = fuzz_sites,
 	};

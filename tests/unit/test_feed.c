@@ -93,6 +93,7 @@ static int setup(void **state)
 		.alarms = false,
 		.reminder_at = 9 * 3600,
 		.reminder_before_ms = 24 * 3600 * 1000,
+		.reminder_overdue_every_ms = 24 * 3600 * 1000,
 		.refresh_minutes = 60,
 		.sites = test_sites,
 	};
@@ -1088,12 +1089,41 @@ static void test_alarms(void **state)
 	g_free(text);
 }
 
+/* The alarms of the overdue event of P1's dose #1 rendered at `now`, as
+ * "TRIGGER/REPEAT/DURATION" in seconds, one per alarm, space-separated
+ * ("" for none); each one's text is the event's summary. */
+static char *overdue_alarms(Fixture *fixture, const char *now)
+{
+	GString *out = g_string_new(NULL);
+	icalcomponent *calendar, *event, *alarm;
+	icalproperty *repeat, *duration;
+	char *text = render(fixture, "P1", at(now), NULL);
+
+	calendar = parse(text);
+	event = event_of(calendar, fixture, "P1", 1);
+	for (alarm = icalcomponent_get_first_component(event, ICAL_VALARM_COMPONENT); alarm;
+	     alarm = icalcomponent_get_next_component(event, ICAL_VALARM_COMPONENT)) {
+		repeat = icalcomponent_get_first_property(alarm, ICAL_REPEAT_PROPERTY);
+		duration = icalcomponent_get_first_property(alarm, ICAL_DURATION_PROPERTY);
+		assert_true((repeat == NULL) == (duration == NULL));
+		assert_string_equal(alarm_text(alarm), icalcomponent_get_summary(event));
+		g_string_append_printf(out, "%s%d/%d/%d", out->len ? " " : "", alarm_seconds(alarm),
+				       repeat ? icalproperty_get_repeat(repeat) : 0,
+				       duration ? icaldurationtype_as_int(
+						     icalproperty_get_duration(duration)) : 0);
+	}
+	icalcomponent_free(calendar);
+	g_free(text);
+	return g_string_free(out, FALSE);
+}
+
 /* A missed dose stays the next dose (SPEC 2.5): shown today, saying since
- * when it was due, without alarms; the next one follows from today. */
+ * when it was due, with an alarm (issue 12: a missed dose is the reminder
+ * that matters most); the next one follows from today. */
 static void test_overdue(void **state)
 {
 	Fixture *fixture = *state;
-	icalcomponent *calendar, *event;
+	icalcomponent *calendar, *event, *alarm;
 	char *text, *starts;
 
 	fixture->options.alarms = true;
@@ -1107,7 +1137,13 @@ static void test_overdue(void **state)
 	assert_contains(icalcomponent_get_description(event),
 			"Due from Mon 23 Nov 2026; overdue after Mon 23 Nov 2026");
 	assert_contains(icalcomponent_get_description(event), "OVERDUE since Tue 24 Nov 2026");
-	assert_int_equal(count_components(event, ICAL_VALARM_COMPONENT), 0);
+	/* [reminders] at 09:00 on today, as the daemon reminds. */
+	assert_int_equal(count_components(event, ICAL_VALARM_COMPONENT), 1);
+	alarm = icalcomponent_get_first_component(event, ICAL_VALARM_COMPONENT);
+	assert_int_equal(alarm_seconds(alarm), 9 * 3600);
+	assert_int_equal(icalproperty_get_action(icalcomponent_get_first_property(
+				 alarm, ICAL_ACTION_PROPERTY)), ICAL_ACTION_DISPLAY);
+	assert_string_equal(alarm_text(alarm), "Hydroxocobalamin 1 mg OVERDUE (due since 23 Nov)");
 	event = event_of(calendar, fixture, "P1", 2);
 	assert_start(event, "20261127");
 	assert_string_equal(icalcomponent_get_summary(event), "Hydroxocobalamin 1 mg due");
@@ -1118,6 +1154,48 @@ static void test_overdue(void **state)
 	g_free(starts);
 	icalcomponent_free(calendar);
 	g_free(text);
+}
+
+/* The overdue alarm keeps to [reminders] overdue_every as the daemon does
+ * (core/remind.h: `at` on the first day overdue, then every
+ * overdue_every): the moments that fall on today, whatever the time of
+ * day of the render; none when alarms are off. */
+static void test_overdue_alarm_follows_settings(void **state)
+{
+	Fixture *fixture = *state;
+	char *alarms;
+
+	fixture->options.alarms = true;
+	/* Dose #1 due 23 Nov, overdue from 24 Nov (London is on UTC). */
+	enrol(fixture, "P1", "Jo", "b12-standard", "2026-11-23", "Europe/London");
+
+	/* Every 4 hours: 09, 13, 17, 21 on the first day; 01, 05, ... 21 on
+	 * the next. */
+	fixture->options.reminder_overdue_every_ms = G_GINT64_CONSTANT(4) * 3600 * 1000;
+	alarms = overdue_alarms(fixture, "2026-11-24T23:00:00Z");
+	assert_string_equal(alarms, "32400/3/14400");
+	g_free(alarms);
+	alarms = overdue_alarms(fixture, "2026-11-25T00:30:00Z");
+	assert_string_equal(alarms, "3600/5/14400");
+	g_free(alarms);
+
+	/* Every 2 days: 09:00 on 24 and 26 Nov, nothing on the 25th. */
+	fixture->options.reminder_overdue_every_ms = G_GINT64_CONSTANT(2) * 24 * 3600 * 1000;
+	alarms = overdue_alarms(fixture, "2026-11-24T06:00:00Z");
+	assert_string_equal(alarms, "32400/0/0");
+	g_free(alarms);
+	alarms = overdue_alarms(fixture, "2026-11-25T06:00:00Z");
+	assert_string_equal(alarms, "");
+	g_free(alarms);
+	alarms = overdue_alarms(fixture, "2026-11-26T20:00:00Z");
+	assert_string_equal(alarms, "32400/0/0");
+	g_free(alarms);
+
+	/* Alarms off: none. */
+	fixture->options.alarms = false;
+	alarms = overdue_alarms(fixture, "2026-11-26T20:00:00Z");
+	assert_string_equal(alarms, "");
+	g_free(alarms);
 }
 
 /* history_months and horizon_months bound the feed. */
@@ -1282,6 +1360,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_calendar_name_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overdue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overdue_alarm_follows_settings, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_history_and_horizon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clinic_feed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clinic_feed_streamed, setup, teardown),
