@@ -615,25 +615,38 @@ feed_event_new(const char *summary, const char *description, icalproperty_status
 	return event;
 }
 
-char *
-feed_event_uid(const DosedRegimen *regimen, int ordinal)
+/* UIDs are opaque to RFC 5545, but subscribers put them into URLs (CalDAV
+ * resource names) and file names (khal, vdirsyncer): the patient id is
+ * percent-encoded down to RFC 3986 unreserved characters.  The encoding is
+ * one-to-one, and the regimen id (never reused: nothing is deleted) and
+ * the ordinal are digits, so reading from the right the UID is unique; it
+ * depends on nothing else, so it is stable, and a projected dose and the
+ * dose later logged for it share it (SPEC 2.7).  A new regimen after
+ * `dosectl stop` starts new events.  The clinic's UIDs end "-clinic@dosed"
+ * where the patients' end in a digit, so the two never meet.  (The feed's
+ * own state key is "p:" + patient id, feed.h: only a patient id shaped
+ * exactly like another patient's UID could meet an event's key.) */
+static char *
+feed_uid(const DosedRegimen *regimen, int ordinal, const char *suffix)
 {
-	/* UIDs are opaque to RFC 5545, but subscribers put them into URLs
-	 * (CalDAV resource names) and file names (khal, vdirsyncer): the
-	 * patient id is percent-encoded down to RFC 3986 unreserved
-	 * characters.  The encoding is one-to-one, and the regimen id (never
-	 * reused: nothing is deleted) and the ordinal are digits, so the UID
-	 * is unique; it depends on nothing else, so it is stable, and a
-	 * projected dose and the dose later logged for it share it (SPEC 2.7).
-	 * A new regimen after `dosectl stop` starts new events.  (The feed's
-	 * own state key is "p:" + patient id, feed.h: only a patient id shaped
-	 * exactly like another patient's UID could meet an event's key.) */
 	char *patient = g_uri_escape_string(regimen->patient_id, NULL, FALSE);
-	char *uid = g_strdup_printf("%s-dose-%" G_GINT64_FORMAT "-%d@dosed", patient,
-				    regimen->regimen_id, ordinal);
+	char *uid = g_strdup_printf("%s-dose-%" G_GINT64_FORMAT "-%d%s@dosed", patient,
+				    regimen->regimen_id, ordinal, suffix);
 
 	g_free(patient);
 	return uid;
+}
+
+char *
+feed_event_uid(const DosedRegimen *regimen, int ordinal)
+{
+	return feed_uid(regimen, ordinal, "");
+}
+
+char *
+feed_clinic_event_uid(const DosedRegimen *regimen, int ordinal)
+{
+	return feed_uid(regimen, ordinal, "-clinic");
 }
 
 /* A logged dose: timed, in UTC, where and when it was given. */
@@ -757,13 +770,16 @@ feed_add_overdue_alarm(icalcomponent *event, const DosedFeedOptions *options,
  * dose until given (SPEC 2.5) and a calendar shows today, not the past;
  * with the alarms of the reminders, due or overdue.  `clinic` puts the
  * patient's name in the summary and leaves out alarms, which would ring
- * for every patient on the staff's devices. */
+ * for every patient on the staff's devices; and it puts a dose already
+ * due but still within its window on today too, where a nurse looking at
+ * today sees it (the patient's feed keeps it on its due date, where its
+ * alarm rang). */
 static void
 feed_add_planned(FeedRender *render, const DosedRegimen *regimen, const DosedPlannedDose *dose,
 		 DosedDate today, const char *site, bool clinic)
 {
 	bool overdue = today > dose->latest;
-	DosedDate day = overdue ? today : dose->due;
+	DosedDate day = overdue || (clinic && today > dose->due) ? today : dose->due;
 	GString *what = g_string_new(NULL);
 	GString *summary = g_string_new(NULL);
 	GString *description = g_string_new(NULL);
@@ -776,6 +792,10 @@ feed_add_planned(FeedRender *render, const DosedRegimen *regimen, const DosedPla
 	g_string_append(summary, what->str);
 	if (overdue) {
 		g_string_append(summary, " OVERDUE (due since ");
+		feed_append_day_month(summary, dose->due);
+		g_string_append(summary, ")");
+	} else if (day != dose->due) {
+		g_string_append(summary, " due (since ");
 		feed_append_day_month(summary, dose->due);
 		g_string_append(summary, ")");
 	} else {
@@ -809,7 +829,8 @@ feed_add_planned(FeedRender *render, const DosedRegimen *regimen, const DosedPla
 		feed_add_alarms(event, render->options, what->str, dose->due);
 	else if (!clinic && overdue && render->options->alarms)
 		feed_add_overdue_alarm(event, render->options, regimen, today, summary->str);
-	uid = feed_event_uid(regimen, dose->ordinal);
+	uid = clinic ? feed_clinic_event_uid(regimen, dose->ordinal)
+		     : feed_event_uid(regimen, dose->ordinal);
 	feed_render_add_event(render, uid, event);
 	g_free(uid);
 	g_string_free(what, TRUE);

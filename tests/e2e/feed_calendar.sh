@@ -560,6 +560,27 @@ verdict "Evolution's libecal rings the overdue dose #2 at 09:00 on 26 Nov" $?
 	grep -qxF "$next_uid|20261126T090000Z|Hydroxocobalamin 1 mg due tomorrow" "$tmp/alarms"
 verdict "... and the lead alarm of dose #3, due tomorrow, at the same hour" $?
 
+# The clinic feed of the same day: its events have UIDs of their own, so a
+# nurse subscribed to it and to a patient's feed sees both (issue 12), and
+# every open dose is on today or later.
+code=$(fetch "$base$new_clinic")
+[ "$code" = 200 ] && cp "$tmp/body" "$tmp/clinic-overdue.ics"
+verdict "the clinic feed is served on 26 Nov ($code)" $?
+[ -f "$tmp/clinic-overdue.ics" ] || touch "$tmp/clinic-overdue.ics"
+check_feed "the clinic feed on 26 Nov" "$tmp/clinic-overdue.ics"
+cut -d '|' -f 1 "$tmp/clinic-overdue.ics.py" | sort >"$tmp/clinic-uids"
+cut -d '|' -f 1 "$tmp/p2-overdue.ics.py" | sort >"$tmp/patient-uids"
+fetch "$base$new_p1" >/dev/null && /usr/bin/python3 "$tools/check-ics.py" "$tmp/body" |
+	cut -d '|' -f 1 | sort >>"$tmp/patient-uids"
+shared=$(sort "$tmp/patient-uids" | comm -12 "$tmp/clinic-uids" -)
+[ -s "$tmp/clinic-uids" ] && [ -z "$shared" ] && grep -q . "$tmp/patient-uids"
+status=$?
+[ $status -eq 0 ] || diag "UIDs in both: $shared"
+verdict "the clinic feed's UIDs are none of P1's and P2's feeds' UIDs" $status
+early=$(cut -d '|' -f 2 "$tmp/clinic-overdue.ics.py" | awk '$1 < "20261126"')
+[ -s "$tmp/clinic-uids" ] && [ -z "$early" ]
+verdict "every event of the clinic feed is on 26 Nov or later" $?
+
 stop_dosed
 status=$?
 [ $status -eq 0 ] || sed 's/^/# /' "$log" | tail -n 40

@@ -334,6 +334,27 @@ static icalcomponent *event_of(icalcomponent *calendar, Fixture *fixture,
 	return event;
 }
 
+static char *clinic_uid_of(Fixture *fixture, const char *patient_id, int ordinal)
+{
+	DosedRegimen *regimen = load(fixture, patient_id);
+	char *uid = feed_clinic_event_uid(regimen, ordinal);
+
+	regimen_destroy(regimen);
+	return uid;
+}
+
+static icalcomponent *clinic_event_of(icalcomponent *calendar, Fixture *fixture,
+				      const char *patient_id, int ordinal)
+{
+	char *uid = clinic_uid_of(fixture, patient_id, ordinal);
+	icalcomponent *event = event_by_uid(calendar, uid);
+
+	if (!event)
+		fail_msg("no clinic event with UID %s", uid);
+	g_free(uid);
+	return event;
+}
+
 /* DTSTART as libical writes it: "20261123" for a date, "...T093000Z". */
 static void assert_start(icalcomponent *event, const char *expected)
 {
@@ -1304,20 +1325,20 @@ static void test_clinic_feed(void **state)
 	assert_string_equal(starts, "20261120 20261123");
 	g_free(starts);
 
-	event = event_of(calendar, fixture, "A", 1);
+	event = clinic_event_of(calendar, fixture, "A", 1);
 	expected = g_strdup_printf("%s: Hydroxocobalamin 1 mg OVERDUE (due since 2 Nov)",
 				   odd_name);
 	assert_string_equal(icalcomponent_get_summary(event), expected);
 	g_free(expected);
 	assert_contains(icalcomponent_get_description(event), "(A)");
 	assert_contains(icalcomponent_get_description(event), "Suggested site: left deltoid");
-	event = event_of(calendar, fixture, "C", 1);
+	event = clinic_event_of(calendar, fixture, "C", 1);
 	assert_string_equal(icalcomponent_get_summary(event), "Cara: Hydroxocobalamin 1 mg due");
 	assert_start(event, "20261123");
 	assert_end(event, "20261124");
 	assert_int_equal(sequence_of(event), 0);
 
-	uid = uid_of(fixture, "C", 1);
+	uid = clinic_uid_of(fixture, "C", 1);
 	key = g_strconcat("c:", uid, NULL);
 	assert_non_null(g_hash_table_lookup(fixture->states, key));
 	assert_non_null(g_hash_table_lookup(fixture->states, "c:"));
@@ -1331,13 +1352,103 @@ static void test_clinic_feed(void **state)
 	text = render_clinic(fixture, at("2026-11-23T12:00:00Z"), &modified);
 	assert_true(modified == at("2026-11-23T12:00:00Z"));
 	calendar = parse(text);
-	event = event_of(calendar, fixture, "C", 2);
+	event = clinic_event_of(calendar, fixture, "C", 2);
 	assert_start(event, "20261125");
 	assert_contains(icalcomponent_get_description(event), "Suggested site: left deltoid");
-	uid = uid_of(fixture, "C", 1);
+	uid = clinic_uid_of(fixture, "C", 1);
 	assert_null(event_by_uid(calendar, uid));
 	g_free(uid);
 	assert_int_equal(count_components(calendar, ICAL_VEVENT_COMPONENT), 2);
+	icalcomponent_free(calendar);
+	g_free(text);
+}
+
+/* A nurse subscribed to the clinic feed and to a patient's sees both
+ * (issue 12): the clinic's events have UIDs of their own, not the patient
+ * feed's, which say other things under another SEQUENCE; stable from one
+ * render to the next. */
+static void test_clinic_uids_of_their_own(void **state)
+{
+	Fixture *fixture = *state;
+	gint64 now = at("2026-11-20T12:00:00Z");
+	icalcomponent *patient, *clinic, *event;
+	char *patient_text, *clinic_text, *again, *uid, *clinic_uid;
+
+	enrol(fixture, "C", "Cara", "b12-standard", "2026-11-23", "Europe/London");
+	patient_text = render(fixture, "C", now, NULL);
+	clinic_text = render_clinic(fixture, now, NULL);
+	patient = parse(patient_text);
+	clinic = parse(clinic_text);
+	uid = uid_of(fixture, "C", 1);
+	clinic_uid = clinic_uid_of(fixture, "C", 1);
+	assert_string_equal(clinic_uid, "C-dose-1-1-clinic@dosed");
+	assert_string_not_equal(uid, clinic_uid);
+	/* Each feed has its own; neither has the other's. */
+	assert_non_null(event_by_uid(patient, uid));
+	assert_null(event_by_uid(patient, clinic_uid));
+	assert_null(event_by_uid(clinic, uid));
+	event = event_by_uid(clinic, clinic_uid);
+	assert_non_null(event);
+	assert_string_equal(icalcomponent_get_summary(event), "Cara: Hydroxocobalamin 1 mg due");
+	/* Stable: the next render has the same UID, and bytes. */
+	again = render_clinic(fixture, now, NULL);
+	assert_string_equal(again, clinic_text);
+	g_free(again);
+	g_free(uid);
+	g_free(clinic_uid);
+	icalcomponent_free(patient);
+	icalcomponent_free(clinic);
+	g_free(patient_text);
+	g_free(clinic_text);
+}
+
+/* A dose due but still within its window (maintenance: due from 4 Feb,
+ * overdue after 4 Mar) is shown on today in the clinic feed, where a nurse
+ * scanning today sees it, not on 4 Feb (issue 12); the patient's feed
+ * keeps it on its due date, where its alarm rang. */
+static void test_clinic_open_dose_on_today(void **state)
+{
+	Fixture *fixture = *state;
+	gint64 now = at("2027-02-10T12:00:00Z");
+	icalcomponent *calendar, *event;
+	char *text;
+
+	enrol(fixture, "C", "Cara", "b12-standard", "2026-11-23", "Europe/London");
+	log_dose(fixture, "C", "2026-11-23T09:00:00Z", NULL, NULL);
+	log_dose(fixture, "C", "2026-11-25T09:00:00Z", NULL, NULL);
+	log_dose(fixture, "C", "2026-11-27T09:00:00Z", NULL, NULL);
+	log_dose(fixture, "C", "2026-11-30T09:00:00Z", NULL, NULL);
+	log_dose(fixture, "C", "2026-12-02T09:00:00Z", NULL, NULL);
+	log_dose(fixture, "C", "2026-12-04T09:00:00Z", NULL, NULL);
+
+	text = render_clinic(fixture, now, NULL);
+	calendar = parse(text);
+	event = clinic_event_of(calendar, fixture, "C", 7);
+	assert_start(event, "20270210");
+	assert_end(event, "20270211");
+	assert_string_equal(icalcomponent_get_summary(event),
+			    "Cara: Hydroxocobalamin 1 mg due (since 4 Feb)");
+	assert_contains(icalcomponent_get_description(event),
+			"Due from Thu 4 Feb 2027; overdue after Thu 4 Mar 2027");
+	icalcomponent_free(calendar);
+	g_free(text);
+
+	/* Due today: today.  Not yet due (within clinic_days, 7): on its date. */
+	text = render_clinic(fixture, at("2027-02-04T12:00:00Z"), NULL);
+	calendar = parse(text);
+	assert_start(clinic_event_of(calendar, fixture, "C", 7), "20270204");
+	icalcomponent_free(calendar);
+	g_free(text);
+	text = render_clinic(fixture, at("2027-02-01T12:00:00Z"), NULL);
+	calendar = parse(text);
+	assert_start(clinic_event_of(calendar, fixture, "C", 7), "20270204");
+	icalcomponent_free(calendar);
+	g_free(text);
+
+	/* The patient's feed keeps it on 4 Feb. */
+	text = render(fixture, "C", now, NULL);
+	calendar = parse(text);
+	assert_start(event_of(calendar, fixture, "C", 7), "20270204");
 	icalcomponent_free(calendar);
 	g_free(text);
 }
@@ -1365,6 +1476,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_history_and_horizon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clinic_feed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clinic_feed_streamed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clinic_uids_of_their_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clinic_open_dose_on_today, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
