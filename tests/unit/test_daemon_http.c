@@ -23,6 +23,7 @@
 #include "protocol.h"
 #include "store.h"
 #include "timeutil.h"
+#include "token.h"
 
 /* The worked example of SPEC 2: b12-standard from Monday 2026-11-23. */
 static const char protocol_ini[] =
@@ -588,6 +589,65 @@ static void test_same_404_everywhere(void **state)
 	g_free(upper);
 }
 
+/* Tokens are looked up by the SHA-256 of what was sent, and by nothing
+ * else (feeds.c: why that lookup needs no constant-time compare): a token
+ * one digit off, anywhere, is unknown; a token whose stored form were the
+ * token itself would not be found. */
+static void test_token_lookup_by_hash(void **state)
+{
+	Fixture *fixture = *state;
+	char guess[DOSED_TOKEN_TEXT_LEN + 1];
+	char *path;
+	GPtrArray *tokens;
+	DosedFeedToken *entry;
+	FeedsDocument *document;
+	GError *error = NULL;
+
+	for (int i = 0; i < DOSED_TOKEN_TEXT_LEN; i++) {
+		Reply *reply;
+
+		g_strlcpy(guess, fixture->patient_token, sizeof guess);
+		guess[i] = guess[i] == 'f' ? '0' : guess[i] == '9' ? 'a' : (char)(guess[i] + 1);
+		path = g_strdup_printf("/feeds/%s.ics", guess);
+		reply = get(fixture, path);
+		if (reply->status != 404)
+			fail_msg("a token wrong in digit %d only: %d, expected 404", i + 1,
+				 reply->status);
+		assert_string_equal(reply->body, "Not Found\n");
+		reply_free(reply);
+		g_free(path);
+	}
+
+	/* The cache's own lookup: the token itself in place of its hash is
+	 * not found by that token; its hash is. */
+	tokens = g_ptr_array_new_with_free_func(g_free);
+	entry = g_new0(DosedFeedToken, 1);
+	g_strlcpy(entry->hash, fixture->patient_token, sizeof entry->hash);
+	entry->patient_id = (char *)"P1";
+	g_ptr_array_add(tokens, entry);
+	feeds_set_tokens(fixture->feeds, tokens);
+	document = feeds_get(fixture->feeds, ROUTE_PATIENT, fixture->patient_token, now_value(),
+			     &error);
+	assert_null(document);
+	assert_null(error);
+
+	tokens = g_ptr_array_new_with_free_func(g_free);
+	entry = g_new0(DosedFeedToken, 1);
+	token_hash(fixture->patient_token, strlen(fixture->patient_token), entry->hash);
+	entry->patient_id = (char *)"P1";
+	g_ptr_array_add(tokens, entry);
+	feeds_set_tokens(fixture->feeds, tokens);
+	document = feeds_get(fixture->feeds, ROUTE_PATIENT, fixture->patient_token, now_value(),
+			     &error);
+	assert_non_null(document);
+	assert_non_null(strstr(g_bytes_get_data(document->body, NULL), "Jo Patient"));
+	feeds_document_unref(document);
+	/* ... for its own kind of feed only. */
+	assert_null(feeds_get(fixture->feeds, ROUTE_CLINIC, fixture->patient_token, now_value(),
+			      &error));
+	assert_null(error);
+}
+
 static void test_query_is_ignored(void **state)
 {
 	Fixture *fixture = *state;
@@ -811,6 +871,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_if_modified_since, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_404_everywhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_token_lookup_by_hash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotated_token_404, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_methods_405, setup, teardown),
