@@ -2,9 +2,9 @@
 """check-ics-vobject.py [--name] FILE.ics - read a calendar with vobject
 (Debian package python3-vobject), the parser Radicale is built on.
 
-Run it with /usr/bin/python3 (TESTING-NOTES: a `python3` on PATH may not
-see Debian's modules).  Without the module it prints "SKIP: ..." and exits
-77.
+Run it with /usr/bin/python3: a `python3` found on PATH may be another
+Python that cannot see Debian's modules.  Without the module it prints
+"SKIP: ..." and exits 77.
 
 Fails (status 1, a message on stderr) when the file does not parse, holds
 more than one calendar, or a VEVENT lacks UID, DTSTAMP or DTSTART.
