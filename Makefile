@@ -49,7 +49,18 @@ TEST_LINK = $(if $(DAEMON_SRC),$(O)/libdosed-daemon.a) $(O)/libdosed.a
 $(O)/tests/%: $(O)/tests/%.o $(TEST_LINK)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(DAEMON_LIBS) $(TEST_LIBS)
 
-tests: $(UNIT_BIN)
+# Calendar checkers in C that the end-to-end tests run from
+# $(O)/tests/tools/ (tests/tools/*.c), each linked with its own packages.
+TOOL_SRC = $(wildcard tests/tools/*.c)
+TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(O)/tests/tools/%)
+TOOL_PKGS_check-ics-libical = glib-2.0 libical
+TOOL_PKGS_check-ics-evolution = libecal-2.0
+$(O)/tests/tools/%: tests/tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(STD_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(TOOL_PKGS_$*)) $(CFLAGS) -MMD -MP \
+	  $(LDFLAGS) -o $@ $< $(shell $(PKG_CONFIG) --libs $(TOOL_PKGS_$*))
+
+tests: $(UNIT_BIN) $(TOOL_BIN)
 
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
@@ -222,4 +233,4 @@ uninstall:
 	  echo "kept $(DESTDIR)$(SYSCONFDIR)/dosed/dosed.conf; remove it yourself if you wish"; \
 	fi
 
--include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(UNIT_BIN:=.d) $(TOOL_BIN:=.d)

@@ -23,6 +23,7 @@
 
 #include "error.h"
 #include "protocol.h"
+#include "remind.h"
 #include "schedule.h"
 #include "timeutil.h"
 
@@ -237,10 +238,38 @@ feed_add_x(icalcomponent *component, const char *name, const char *value)
 	icalcomponent_add_property(component, property);
 }
 
-/* An alarm `seconds` after the start of an all-day event: for a date,
- * local midnight where the subscriber is (SPEC 4: [reminders] at). */
+/* An X- property whose value is free text (X-WR-CALNAME: a patient's
+ * name), escaped as TEXT like SUMMARY (RFC 5545 3.3.11: backslash, comma,
+ * semicolon, newline).  libical 3.0.16 writes an X- value with backslashes
+ * and newlines escaped but commas and semicolons bare, whatever its value
+ * type (3.0.17 escapes a TEXT one), so vobject cut "O'Brien, Jr." at the
+ * comma.  So libical escapes the text as a TEXT value of its own, and the
+ * property is given that text to write as it is (a STRING value) under
+ * VALUE=TEXT, which libical writes in place of the value's own type.
+ * VALUE=TEXT is what makes ical.js (Thunderbird) unescape an X- property
+ * it does not know; vobject, python-icalendar and libical unescape it
+ * either way. */
 static void
-feed_add_alarm(icalcomponent *event, int seconds, const char *text)
+feed_add_x_text(icalcomponent *component, const char *name, const char *text)
+{
+	icalvalue *value = icalvalue_new_text(text);
+	char *escaped = icalvalue_as_ical_string_r(value);
+	icalproperty *property = icalproperty_new_x("");
+
+	icalproperty_set_x_name(property, name);
+	icalproperty_set_value(property, icalvalue_new_string(escaped));
+	icalproperty_add_parameter(property, icalparameter_new_value(ICAL_VALUE_TEXT));
+	icalcomponent_add_property(component, property);
+	icalmemory_free_buffer(escaped);
+	icalvalue_free(value);
+}
+
+/* An alarm `seconds` after the start of an all-day event: for a date,
+ * local midnight where the subscriber is (SPEC 4: [reminders] at); rung
+ * `repeat` more times, `interval` seconds apart. */
+static void
+feed_add_alarm_repeated(icalcomponent *event, int seconds, int repeat, int interval,
+			const char *text)
 {
 	icalcomponent *alarm = icalcomponent_new_valarm();
 	struct icaltriggertype trigger = {
@@ -251,7 +280,19 @@ feed_add_alarm(icalcomponent *event, int seconds, const char *text)
 	icalcomponent_add_property(alarm, icalproperty_new_action(ICAL_ACTION_DISPLAY));
 	icalcomponent_add_property(alarm, icalproperty_new_trigger(trigger));
 	icalcomponent_add_property(alarm, icalproperty_new_description(text));
+	/* RFC 5545 3.6.6: REPEAT and DURATION come together or not at all. */
+	if (repeat > 0 && interval > 0) {
+		icalcomponent_add_property(alarm, icalproperty_new_repeat(repeat));
+		icalcomponent_add_property(alarm, icalproperty_new_duration(
+			icaldurationtype_from_int(interval)));
+	}
 	icalcomponent_add_component(event, alarm);
+}
+
+static void
+feed_add_alarm(icalcomponent *event, int seconds, const char *text)
+{
+	feed_add_alarm_repeated(event, seconds, 0, 0, text);
 }
 
 /* libical's strings from the _r functions are its own malloc'd buffers. */
@@ -398,14 +439,14 @@ feed_render_init(FeedRender *render, const DosedFeedOptions *options, gint64 now
 	icalcomponent_add_property(calendar, icalproperty_new_prodid(FEED_PRODID));
 	icalcomponent_add_property(calendar, icalproperty_new_version("2.0"));
 	icalcomponent_add_property(calendar, icalproperty_new_calscale("GREGORIAN"));
-	icalcomponent_add_property(calendar, icalproperty_new_method(ICAL_METHOD_PUBLISH));
+	/* No METHOD (SPEC 4): a published feed is no iTIP message (METHOD
+	 * PUBLISH asks for an ORGANIZER in every event, and libical's
+	 * icalrestriction_check() failed every feed on it), and CalDAV,
+	 * where these events go too, does not allow METHOD at all. */
 	/* X-WR-CALNAME, which Apple, Google and Outlook read, and not RFC
 	 * 7986 NAME: ical.js (Thunderbird) does not know NAME and would show
-	 * its escapes ("Smith\, Jo").  libical writes X- values with
-	 * backslashes and newlines escaped but commas and semicolons as they
-	 * are: libical, python-icalendar and ical.js all read "Smith, Jo"
-	 * back exactly (ical.js leaves a backslash doubled). */
-	feed_add_x(calendar, "X-WR-CALNAME", calendar_name);
+	 * its escapes ("Smith\, Jo"). */
+	feed_add_x_text(calendar, "X-WR-CALNAME", calendar_name);
 	if (options->refresh_minutes > 0) {
 		/* RFC 7986 3.7.6: VALUE=DURATION is required, not a default. */
 		property = icalproperty_new_refreshinterval(
@@ -574,25 +615,38 @@ feed_event_new(const char *summary, const char *description, icalproperty_status
 	return event;
 }
 
-char *
-feed_event_uid(const DosedRegimen *regimen, int ordinal)
+/* UIDs are opaque to RFC 5545, but subscribers put them into URLs (CalDAV
+ * resource names) and file names (khal, vdirsyncer): the patient id is
+ * percent-encoded down to RFC 3986 unreserved characters.  The encoding is
+ * one-to-one, and the regimen id (never reused: nothing is deleted) and
+ * the ordinal are digits, so reading from the right the UID is unique; it
+ * depends on nothing else, so it is stable, and a projected dose and the
+ * dose later logged for it share it (SPEC 2.7).  A new regimen after
+ * `dosectl stop` starts new events.  The clinic's UIDs end "-clinic@dosed"
+ * where the patients' end in a digit, so the two never meet.  (The feed's
+ * own state key is "p:" + patient id, feed.h: only a patient id shaped
+ * exactly like another patient's UID could meet an event's key.) */
+static char *
+feed_uid(const DosedRegimen *regimen, int ordinal, const char *suffix)
 {
-	/* UIDs are opaque to RFC 5545, but subscribers put them into URLs
-	 * (CalDAV resource names) and file names (khal, vdirsyncer): the
-	 * patient id is percent-encoded down to RFC 3986 unreserved
-	 * characters.  The encoding is one-to-one, and the regimen id (never
-	 * reused: nothing is deleted) and the ordinal are digits, so the UID
-	 * is unique; it depends on nothing else, so it is stable, and a
-	 * projected dose and the dose later logged for it share it (SPEC 2.7).
-	 * A new regimen after `dosectl stop` starts new events.  (The feed's
-	 * own state key is "p:" + patient id, feed.h: only a patient id shaped
-	 * exactly like another patient's UID could meet an event's key.) */
 	char *patient = g_uri_escape_string(regimen->patient_id, NULL, FALSE);
-	char *uid = g_strdup_printf("%s-dose-%" G_GINT64_FORMAT "-%d@dosed", patient,
-				    regimen->regimen_id, ordinal);
+	char *uid = g_strdup_printf("%s-dose-%" G_GINT64_FORMAT "-%d%s@dosed", patient,
+				    regimen->regimen_id, ordinal, suffix);
 
 	g_free(patient);
 	return uid;
+}
+
+char *
+feed_event_uid(const DosedRegimen *regimen, int ordinal)
+{
+	return feed_uid(regimen, ordinal, "");
+}
+
+char *
+feed_clinic_event_uid(const DosedRegimen *regimen, int ordinal)
+{
+	return feed_uid(regimen, ordinal, "-clinic");
 }
 
 /* A logged dose: timed, in UTC, where and when it was given. */
@@ -661,17 +715,71 @@ feed_add_alarms(icalcomponent *event, const DosedFeedOptions *options, const cha
 	g_string_free(text, TRUE);
 }
 
+/* The overdue reminders (SPEC 4) as an alarm on an overdue dose's event,
+ * which sits on `today`: the moments of core/remind.h that fall on today
+ * (`at` on the first day overdue, then every overdue_every), as the first
+ * one and its repeats.  A missed dose is the reminder that matters most,
+ * and the event moves to the next day at midnight, taking the alarm with
+ * it; on a day no moment falls on (overdue_every of 2 days) it has none.
+ * The moments depend on the date alone, never on the time of day of
+ * `now`, so the feed stays byte-identical through the day. */
+static void
+feed_add_overdue_alarm(icalcomponent *event, const DosedFeedOptions *options,
+		       const DosedRegimen *regimen, DosedDate today, const char *text)
+{
+	const DosedReminderSettings settings = {
+		.at = options->reminder_at,
+		.before_ms = 0,
+		.overdue_every_ms = options->reminder_overdue_every_ms,
+		.snooze_ms = 1,         /* no snooze is recorded: unused */
+	};
+	const DosedReminderRecord record = { 0, 0 };
+	gint64 day_start = instant_of_local(today, 0, 0, 0, regimen->tz);
+	gint64 day_end = instant_of_local(date_add_days(today, 1), 0, 0, 0, regimen->tz);
+	gint64 first = 0, second = 0, interval = 0, repeat = 0;
+	DosedReminder owed;
+	GDateTime *utc, *local;
+	int offset;
+
+	if (settings.overdue_every_ms <= 0)
+		return;
+	/* The first moment of today, and the one after it. */
+	reminder_plan(&regimen->view, &settings, &record, day_start - 1, &owed, &first);
+	if (first < day_start || first >= day_end)
+		return;
+	reminder_plan(&regimen->view, &settings, &record, first, &owed, &second);
+	if (second > first && second < day_end) {
+		interval = second - first;
+		repeat = (day_end - 1 - first) / interval;
+	}
+	/* The trigger counts from the event's start, local midnight: the
+	 * moment's time of day on the patient's clock, as [reminders] at is
+	 * for the due date's alarm. */
+	utc = g_date_time_new_from_unix_utc(first);
+	local = g_date_time_to_timezone(utc, regimen->tz);
+	offset = g_date_time_get_hour(local) * 3600 + g_date_time_get_minute(local) * 60 +
+		 g_date_time_get_second(local);
+	g_date_time_unref(local);
+	g_date_time_unref(utc);
+	feed_add_alarm_repeated(event, offset, (int)MIN(repeat, G_MAXINT),
+				(int)MIN(interval, G_MAXINT), text);
+}
+
 /* A dose to come (or overdue): an all-day event on its due date in the
  * patient's calendar, or on today once overdue, since it stays the next
- * dose until given (SPEC 2.5) and a calendar shows today, not the past.
- * `clinic` puts the patient's name in the summary and leaves out alarms,
- * which would ring for every patient on the staff's devices. */
+ * dose until given (SPEC 2.5) and a calendar shows today, not the past;
+ * with the alarms of the reminders, due or overdue.  `clinic` puts the
+ * patient's name in the summary and leaves out alarms, which would ring
+ * for every patient on the staff's devices; and it puts a dose already
+ * due but still within its window on today too, where a nurse looking at
+ * today sees it (the patient's feed keeps it on its due date, where its
+ * alarm rang). */
 static void
 feed_add_planned(FeedRender *render, const DosedRegimen *regimen, const DosedPlannedDose *dose,
 		 DosedDate today, const char *site, bool clinic)
 {
 	bool overdue = today > dose->latest;
-	DosedDate day = overdue ? today : dose->due;
+	DosedDate day = overdue || (clinic && today > dose->due) ? today : dose->due;
 	GString *what = g_string_new(NULL);
 	GString *summary = g_string_new(NULL);
 	GString *description = g_string_new(NULL);
@@ -684,6 +792,10 @@ feed_add_planned(FeedRender *render, const DosedRegimen *regimen, const DosedPla
 	g_string_append(summary, what->str);
 	if (overdue) {
 		g_string_append(summary, " OVERDUE (due since ");
+		feed_append_day_month(summary, dose->due);
+		g_string_append(summary, ")");
+	} else if (day != dose->due) {
+		g_string_append(summary, " due (since ");
 		feed_append_day_month(summary, dose->due);
 		g_string_append(summary, ")");
 	} else {
@@ -715,7 +827,10 @@ feed_add_planned(FeedRender *render, const DosedRegimen *regimen, const DosedPla
 				   icalproperty_new_dtend(feed_ical_date(date_add_days(day, 1))));
 	if (!clinic && !overdue && render->options->alarms)
 		feed_add_alarms(event, render->options, what->str, dose->due);
-	uid = feed_event_uid(regimen, dose->ordinal);
+	else if (!clinic && overdue && render->options->alarms)
+		feed_add_overdue_alarm(event, render->options, regimen, today, summary->str);
+	uid = clinic ? feed_clinic_event_uid(regimen, dose->ordinal)
+		     : feed_event_uid(regimen, dose->ordinal);
 	feed_render_add_event(render, uid, event);
 	g_free(uid);
 	g_string_free(what, TRUE);
@@ -907,6 +1022,7 @@ void feed_options_from_config(DosedFeedOptions *options, const DosedConfig *conf
 	options->alarms = config->feed_alarms;
 	options->reminder_at = config->reminders_at;
 	options->reminder_before_ms = config->reminders_before_ms;
+	options->reminder_overdue_every_ms = config->reminders_overdue_every_ms;
 	/* Calendar apps poll at about this pace anyway; an hour keeps a
 	 * rescheduled dose from lagging long (RFC 7986 REFRESH-INTERVAL). */
 	options->refresh_minutes = 60;

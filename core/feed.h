@@ -36,6 +36,7 @@ typedef struct {
 	bool alarms;            /* VALARMs in projected events */
 	int reminder_at;        /* seconds after local midnight of the due date */
 	gint64 reminder_before_ms; /* lead reminder; 0 = none */
+	gint64 reminder_overdue_every_ms; /* while overdue, again after this; 0 = no alarm */
 	int refresh_minutes;    /* REFRESH-INTERVAL and X-PUBLISHED-TTL */
 	char *const *sites;     /* [rotation] sites, for the suggested site */
 } DosedFeedOptions;
@@ -47,6 +48,10 @@ void feed_options_from_config(DosedFeedOptions *options, const DosedConfig *conf
 /* The UID of a dose's event: the same for the projected dose and the dose
  * later logged for it (SPEC 2.7).  Newly allocated. */
 char *feed_event_uid(const DosedRegimen *regimen, int ordinal);
+/* The UID of the same dose's event in the clinic feed, which says other
+ * things (the patient's name, no alarms) and changes at other times: a
+ * UID of its own (SPEC 4), as stable.  Newly allocated. */
+char *feed_clinic_event_uid(const DosedRegimen *regimen, int ordinal);
 
 /* One patient's calendar.  `states` is read and updated (see above); its
  * keys are "p:" + UID for the events and "p:" + patient id for the feed as
@@ -58,7 +63,9 @@ char *feed_render_patient(const DosedRegimen *regimen, const DosedFeedOptions *o
 			  gint64 now, GHashTable *states, gint64 *last_modified,
 			  GError **error);
 /* The clinic's calendar: every active regimen's next dose when it is due
- * within options->clinic_days or overdue, one event each.  Keys "c:" + UID
+ * within options->clinic_days or overdue, one event each, on its due date
+ * or on the patient's today when that is later (a dose due and not yet
+ * given is never left on a past day).  Keys "c:" + UID (the clinic UID)
  * and "c:" for the feed as a whole. */
 char *feed_render_clinic(GPtrArray *regimens, const DosedFeedOptions *options, gint64 now,
 			 GHashTable *states, gint64 *last_modified, GError **error);

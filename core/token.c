@@ -1,8 +1,8 @@
 /* token.c - feed tokens (SPEC 4): 128 bits from the kernel's CSPRNG, shown
- * once as lower-case hex, kept only as a SHA-256, compared in constant
- * time.  A token is the only secret guarding a patient's schedule, so it
- * never leaves this file in any other form than the text handed to the one
- * person who asked for it. */
+ * once as lower-case hex, kept and looked up only as a SHA-256.  A token
+ * is the only secret guarding a patient's schedule, so it never leaves
+ * this file in any other form than the text handed to the one person who
+ * asked for it. */
 #include "token.h"
 
 #include <errno.h>
@@ -79,17 +79,4 @@ void token_hash(const char *token, size_t length, char *out)
 	/* GChecksum's hex digest is lower-case, DOSED_TOKEN_HASH_LEN digits. */
 	g_strlcpy(out, g_checksum_get_string(checksum), DOSED_TOKEN_HASH_LEN + 1);
 	g_checksum_free(checksum);
-}
-
-/* Every byte is looked at whatever the earlier ones were, and the branch is
- * taken once at the end: the time taken tells nothing about how much of a
- * guessed token was right.  volatile keeps the compiler from turning the
- * loop back into an early exit. */
-bool token_equal(const char *a, const char *b, size_t length)
-{
-	volatile unsigned char difference = 0;
-
-	for (size_t i = 0; i < length; i++)
-		difference |= (unsigned char)(a[i] ^ b[i]);
-	return difference == 0;
 }

@@ -12,8 +12,9 @@
  * Speed (issue 7): a poll of a cached feed costs two system calls (one
  * read, one write of headers and body together) on a connection kept open
  * between polls; besides libmicrohttpd's parsing, our work is the token's
- * hash and a table lookup, since the answers themselves, headers and all,
- * are made once per rendering (http_prepare()).
+ * hash, a table lookup and a look at Accept-Encoding, since the answers
+ * themselves, headers, gzip and all, are made once per rendering
+ * (http_prepare()).
  */
 #include "http.h"
 
@@ -25,6 +26,7 @@
 #include <microhttpd.h>
 
 #include "conditional.h"
+#include "encoding.h"
 #include "error.h"
 #include "log.h"
 #include "route.h"
@@ -55,6 +57,11 @@ static const char http_not_allowed_body[] = "Method Not Allowed\n";
 static const char http_failed_body[] = "Service Unavailable; try again later\n";
 
 #define HTTP_CALENDAR_TYPE "text/calendar; charset=utf-8"
+/* Revalidate before every use: without no-cache a client's cache may
+ * reuse a feed by heuristic freshness (RFC 9111 4.2.2) and show a changed
+ * schedule late; private keeps a patient's schedule out of shared caches
+ * (a proxy). */
+#define HTTP_CACHE_CONTROL "private, no-cache"
 
 /* ---- libmicrohttpd's callbacks ---------------------------------------- */
 
@@ -107,19 +114,54 @@ static struct MHD_Response *http_plain_response(const char *body)
 	return response;
 }
 
-/* The validators and cache policy, on 200 and 304 alike (RFC 9110 15.4.5).
- * False when out of memory. */
-static bool http_add_validators(struct MHD_Response *response, const FeedsDocument *document)
+/* The validators and cache policy, on 200 and 304 alike (RFC 9110 15.4.5):
+ * the representation's own ETag (gzip and identity differ), and Vary,
+ * since which one is sent depends on Accept-Encoding.  False when out of
+ * memory. */
+static bool http_add_validators(struct MHD_Response *response, const FeedsDocument *document,
+				const char *etag)
 {
 	char date[CONDITIONAL_DATE_BUF];
 
-	return MHD_add_response_header(response, MHD_HTTP_HEADER_ETAG, document->etag) == MHD_YES &&
+	return MHD_add_response_header(response, MHD_HTTP_HEADER_ETAG, etag) == MHD_YES &&
 	       MHD_add_response_header(response, MHD_HTTP_HEADER_LAST_MODIFIED,
 				       conditional_format_date(document->last_modified, date)) == MHD_YES &&
-	       /* A patient's schedule: no shared cache (a proxy) may keep it. */
-	       MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "private") == MHD_YES;
+	       MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL,
+				       HTTP_CACHE_CONTROL) == MHD_YES &&
+	       MHD_add_response_header(response, MHD_HTTP_HEADER_VARY,
+				       MHD_HTTP_HEADER_ACCEPT_ENCODING) == MHD_YES;
 }
 
+static ssize_t http_no_body(void *cls, uint64_t position, char *buffer, size_t size)
+{
+	return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+/* A 304 without Content-Length (SPEC 4; RFC 9110 8.6 allows only the
+ * 200's length there, and libmicrohttpd 0.9.75 writes the length of
+ * whatever body the response has, "0" for an empty one).  A response of
+ * unknown length that may not be chunked gets neither Content-Length nor
+ * Transfer-Encoding, at the price of "Connection: close": the client opens
+ * a new connection for its next poll, which an hourly poll does anyway
+ * (connections idle out after HTTP_CONNECTION_TIMEOUT_S).  (libmicrohttpd
+ * 0.9.76 has MHD_RF_HEAD_ONLY_RESPONSE for this; Debian 12 has 0.9.75.)
+ * No body is ever read: a 304 has none. */
+static struct MHD_Response *http_not_modified_response(void)
+{
+	struct MHD_Response *response =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64, http_no_body, NULL, NULL);
+
+	if (response &&
+	    MHD_set_response_options(response, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT,
+				     MHD_RO_END) != MHD_YES) {
+		MHD_destroy_response(response);
+		response = NULL;
+	}
+	return response;
+}
+
+/* The answers of a document that could not be prepared (out of memory):
+ * the text as it is, made per request. */
 static struct MHD_Response *http_document_response(FeedsDocument *document,
 						    bool not_modified)
 {
@@ -128,7 +170,7 @@ static struct MHD_Response *http_document_response(FeedsDocument *document,
 	const void *body;
 
 	if (not_modified) {
-		response = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		response = http_not_modified_response();
 	} else {
 		/* The body is sent from the document itself, which the response
 		 * holds a reference to: no copy, and a cache invalidation
@@ -144,27 +186,45 @@ static struct MHD_Response *http_document_response(FeedsDocument *document,
 					HTTP_CALENDAR_TYPE);
 	}
 	if (response)
-		http_add_validators(response, document);
+		http_add_validators(response, document, document->etag);
 	return response;
 }
 
-/* A document's two answers, made once when it is rendered and queued on
- * every connection that asks for it: libmicrohttpd counts the references
- * of a response under its own lock, so one response may be sent on any
- * number of connections, by any thread, at once. */
+/* One representation of a document (RFC 9110 3.2): the text as it is, or
+ * gzipped.  Its two answers are made once when the document is rendered
+ * and queued on every connection that asks for them: libmicrohttpd counts
+ * the references of a response under its own lock, so one response may be
+ * sent on any number of connections, by any thread, at once. */
 typedef struct {
+	char *etag;                         /* quoted hex SHA-256 of its bytes */
 	struct MHD_Response *ok;            /* 200 (and HEAD): the body */
 	struct MHD_Response *not_modified;  /* 304: the validators alone */
+} HttpRepresentation;
+
+/* A document's representations.  gzip's are compressed once here, per
+ * rendering, never per request. */
+typedef struct {
+	HttpRepresentation identity;
+	HttpRepresentation gzip;
 } HttpPrepared;
+
+static void http_representation_clear(HttpRepresentation *representation)
+{
+	/* Connections still sending them hold their own references:
+	 * libmicrohttpd frees each when its last one is done. */
+	if (representation->ok)
+		MHD_destroy_response(representation->ok);
+	if (representation->not_modified)
+		MHD_destroy_response(representation->not_modified);
+	g_free(representation->etag);
+}
 
 static void http_prepared_free(gpointer data)
 {
 	HttpPrepared *prepared = data;
 
-	/* Connections still sending them hold their own references:
-	 * libmicrohttpd frees each when its last one is done. */
-	MHD_destroy_response(prepared->ok);
-	MHD_destroy_response(prepared->not_modified);
+	http_representation_clear(&prepared->identity);
+	http_representation_clear(&prepared->gzip);
 	g_free(prepared);
 }
 
@@ -173,33 +233,62 @@ static void http_body_free(void *cls)
 	g_bytes_unref(cls);
 }
 
+/* Make a representation's answers for `body` and its `etag` (both taken),
+ * sent with Content-Encoding `coding` (NULL: none).  False when out of
+ * memory. */
+static bool http_representation_init(HttpRepresentation *representation,
+				     const FeedsDocument *document, GBytes *body, char *etag,
+				     const char *coding)
+{
+	gsize size;
+	const void *data = g_bytes_get_data(body, &size);
+
+	representation->etag = etag;
+	/* The 200 outlives the document when the document is replaced while
+	 * a connection still sends it: it holds the body itself. */
+	representation->ok = MHD_create_response_from_buffer_with_free_callback_cls(
+		size, (void *)data, http_body_free, body);
+	if (!representation->ok)
+		g_bytes_unref(body);
+	representation->not_modified = http_not_modified_response();
+	return representation->ok && representation->not_modified &&
+	       MHD_add_response_header(representation->ok, MHD_HTTP_HEADER_CONTENT_TYPE,
+				       HTTP_CALENDAR_TYPE) == MHD_YES &&
+	       (!coding || MHD_add_response_header(representation->ok,
+						    MHD_HTTP_HEADER_CONTENT_ENCODING,
+						    coding) == MHD_YES) &&
+	       http_add_validators(representation->ok, document, representation->etag) &&
+	       http_add_validators(representation->not_modified, document,
+				   representation->etag);
+}
+
 /* feeds.h's FeedsPrepareFunc. */
 static gpointer http_prepare(const FeedsDocument *document)
 {
 	HttpPrepared *prepared = g_new0(HttpPrepared, 1);
-	gsize size;
-	const void *body = g_bytes_get_data(document->body, &size);
+	GError *error = NULL;
+	GBytes *gzip = encoding_gzip(document->body, &error);
+	char *gzip_etag = NULL, *digest;
 
-	/* The 200 outlives the document when the document is replaced while
-	 * a connection still sends it: it holds the body itself. */
-	prepared->ok = MHD_create_response_from_buffer_with_free_callback_cls(
-		size, (void *)body, http_body_free, g_bytes_ref(document->body));
-	if (!prepared->ok)
-		g_bytes_unref(document->body);
-	prepared->not_modified = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-	if (!prepared->ok || !prepared->not_modified ||
-	    MHD_add_response_header(prepared->ok, MHD_HTTP_HEADER_CONTENT_TYPE,
-				    HTTP_CALENDAR_TYPE) != MHD_YES ||
-	    !http_add_validators(prepared->ok, document) ||
-	    !http_add_validators(prepared->not_modified, document)) {
+	if (gzip) {
+		/* A strong validator of its own bytes: the same text always
+		 * compresses to the same bytes (encoding.h). */
+		digest = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, gzip);
+		gzip_etag = g_strdup_printf("\"%s\"", digest);
+		g_free(digest);
+	} else {
+		/* Served as it is then: every client takes that. */
+		log_warnx("cannot gzip a feed: %s", error->message);
+		g_error_free(error);
+	}
+	if (!http_representation_init(&prepared->identity, document, g_bytes_ref(document->body),
+				      g_strdup(document->etag), NULL) ||
+	    (gzip && !http_representation_init(&prepared->gzip, document, gzip, gzip_etag,
+					       "gzip"))) {
 		/* Out of memory: this document's answers are made per request
 		 * (http_document_response()) rather than missing a header on
 		 * every one. */
-		if (prepared->ok)
-			MHD_destroy_response(prepared->ok);
-		if (prepared->not_modified)
-			MHD_destroy_response(prepared->not_modified);
-		g_free(prepared);
+		http_prepared_free(prepared);
 		return NULL;
 	}
 	return prepared;
@@ -259,10 +348,11 @@ static enum MHD_Result http_answer(void *cls, struct MHD_Connection *connection,
 	HttpServer *server = cls;
 	FeedsDocument *document;
 	const HttpPrepared *prepared;
+	const HttpRepresentation *representation = NULL;
 	GError *error = NULL;
 	struct MHD_Response *response;
 	enum MHD_Result result;
-	const char *if_none_match, *if_modified_since;
+	const char *if_none_match, *if_modified_since, *etag;
 	bool not_modified;
 	gint64 now;
 	Route route;
@@ -309,15 +399,23 @@ static enum MHD_Result http_answer(void *cls, struct MHD_Connection *connection,
 		return http_queue(connection, MHD_HTTP_NOT_FOUND, server->not_found, method,
 				  route.kind, true);
 
+	/* The representation first: the conditions compare its validators. */
+	prepared = document->prepared;
+	if (prepared)
+		representation = prepared->gzip.ok &&
+				 encoding_accepts_gzip(MHD_lookup_connection_value(
+					 connection, MHD_HEADER_KIND,
+					 MHD_HTTP_HEADER_ACCEPT_ENCODING))
+					 ? &prepared->gzip : &prepared->identity;
+	etag = representation ? representation->etag : document->etag;
 	if_none_match = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_IF_NONE_MATCH);
 	if_modified_since = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
 							MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
-	not_modified = conditional_not_modified(if_none_match, if_modified_since,
-						document->etag, document->last_modified);
-	prepared = document->prepared;
-	if (prepared)
-		response = not_modified ? prepared->not_modified : prepared->ok;
+	not_modified = conditional_not_modified(if_none_match, if_modified_since, etag,
+						document->last_modified);
+	if (representation)
+		response = not_modified ? representation->not_modified : representation->ok;
 	else
 		response = http_document_response(document, not_modified);
 	/* Queued before the document is let go: queueing takes the

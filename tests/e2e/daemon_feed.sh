@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # daemon_feed.sh - the real dosed on a free loopback port, with a temporary
 # config and database (SPEC 4): options, the same 404 for every dead end,
-# 405, HEAD, the feed at the URL dosectl prints, 304 on revalidation,
+# 405, HEAD, the feed at the URL dosectl prints, 304 on revalidation, gzip,
 # changes within a second, SIGHUP (a bad config keeps serving, a new port
 # moves), no wake-ups while idle, and a clean exit on SIGTERM.
 #
@@ -201,27 +201,53 @@ wait_for_log "with no change to show" "$from" &&
 verdict "the feed's own bookkeeping is not taken for a change" $?
 etag=$(header ETag)
 [[ $etag == '"'*'"' ]] && [ -n "$(header Last-Modified)" ] &&
-	[ "$(header Cache-Control)" = private ]
-verdict "with a quoted ETag, Last-Modified and Cache-Control: private" $?
+	[ "$(header Cache-Control)" = "private, no-cache" ] &&
+	[ "$(header Vary)" = Accept-Encoding ]
+verdict "with a quoted ETag, Last-Modified, Cache-Control: private, no-cache and Vary" $?
 code=$(fetch "$url" -H "If-None-Match: $etag")
-[ "$code" = 304 ] && [ ! -s "$tmp/body" ]
-verdict "revalidation with the ETag gets 304" $?
+[ "$code" = 304 ] && [ ! -s "$tmp/body" ] && [ "$(header ETag)" = "$etag" ] &&
+	! grep -qi '^content-length:' "$tmp/headers" &&
+	! grep -qi '^transfer-encoding:' "$tmp/headers"
+verdict "revalidation with the ETag gets 304, with no Content-Length (RFC 9110 8.6)" $?
 code=$(fetch "$url" -I)
 [ "$code" = 200 ] && [ "$(header ETag)" = "$etag" ]
 verdict "HEAD gets the same headers" $?
 
+# gzip, as calendar apps ask for it (issue 12): the same calendar, smaller,
+# under an ETag of its own that revalidates to 304 too.
+plain_size=$(fetch "$url" >/dev/null; wc -c <"$tmp/body")
+cp "$tmp/body" "$tmp/plain.ics"
+code=$(fetch "$url" -H "Accept-Encoding: gzip")
+gzip_etag=$(header ETag)
+[ "$code" = 200 ] && [ "$(header Content-Encoding)" = gzip ] &&
+	[ "$(header Vary)" = Accept-Encoding ] && [ -n "$gzip_etag" ] &&
+	[ "$gzip_etag" != "$etag" ] && gzip -dc "$tmp/body" | cmp -s - "$tmp/plain.ics"
+verdict "Accept-Encoding: gzip gets the same calendar gzipped, with its own ETag" $?
+echo "# the feed: $plain_size bytes, $(wc -c <"$tmp/body") gzipped"
+code=$(fetch "$url" -H "Accept-Encoding: gzip" -H "If-None-Match: $gzip_etag")
+[ "$code" = 304 ] && [ ! -s "$tmp/body" ] && [ "$(header ETag)" = "$gzip_etag" ] &&
+	! grep -qi '^content-length:' "$tmp/headers"
+verdict "... which revalidates to 304 with no Content-Length" $?
+code=$(fetch "$url" -H "Accept-Encoding: gzip;q=0, identity")
+[ "$code" = 200 ] && [ -z "$(header Content-Encoding)" ] && cmp -s "$tmp/body" "$tmp/plain.ics"
+verdict "Accept-Encoding: gzip;q=0 gets the text as it is" $?
+
 # A feed reader's polls may share one connection (HTTP/1.1 keep-alive): a
-# 200, a 304, a HEAD and a 404 one after another on it, each one whole (a
+# 200, a HEAD, a 404 and a 304 one after another on it, each one whole (a
 # HEAD that sent a body, or a 304 that did, would garble the next answer).
+# The 304 comes last: it closes the connection, the one way libmicrohttpd
+# 0.9.75 sends it without a Content-Length (http.c), and the next request
+# opens another.
 size=$(fetch "$url" >/dev/null; wc -c <"$tmp/body")
 each='%{http_code} %{num_connects} %{size_download}\n'
 out=$(curl -s --max-time 10 -o /dev/null -w "$each" "$url" \
-	--next -s --max-time 10 -o /dev/null -w "$each" -H "If-None-Match: $etag" "$url" \
 	--next -s --max-time 10 -o /dev/null -w "$each" -I "$url" \
-	--next -s --max-time 10 -o "$tmp/body" -w "$each" "$base/feeds/$token.ics")
-[ "$out" = "$(printf '200 1 %s\n304 0 0\n200 0 0\n404 0 10' "$size")" ] &&
+	--next -s --max-time 10 -o "$tmp/body" -w "$each" "$base/feeds/$token.ics" \
+	--next -s --max-time 10 -o /dev/null -w "$each" -H "If-None-Match: $etag" "$url" \
+	--next -s --max-time 10 -o /dev/null -w "$each" "$url")
+[ "$out" = "$(printf '200 1 %s\n200 0 0\n404 0 10\n304 0 0\n200 1 %s' "$size" "$size")" ] &&
 	[ "$(cat "$tmp/body")" = "Not Found" ]
-verdict "four requests on one connection: 200, 304, HEAD, 404, each whole" $?
+verdict "on one connection: 200, HEAD, 404, 304, each whole; then a new connection" $?
 [ "$size" -gt 0 ] && [ "$(fetch "$url")" = 200 ] && [ "$(header Connection)" = "" ]
 verdict "... and a feed's answer keeps the connection open (no Connection: close)" $?
 

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # feed_calendar.sh - the feeds dosed serves, read by calendar parsers that
-# are not ours (issue 3, SPEC 4): python-icalendar, khal and ical.js, plus
-# a byte-level check of the framing (tests/tools/check-ics*).  Through HTTP,
-# at the URLs dosectl feed prints: the parsers accept every feed and list
-# the same events, whose dates are the schedule engine's; a name and a note
-# full of characters that need escaping come back exactly; a logged dose
-# keeps its UID; ETag and Last-Modified revalidation; an unchanged feed is
-# byte-identical; --rotate kills the old URL at once; the time from
-# dosectl log to the changed feed, measured.
+# are not ours (issue 3, SPEC 4): python-icalendar, vobject, khal and
+# ical.js, plus a byte-level check of the framing and libical's restriction
+# check (tests/tools/check-ics*).  Through HTTP, at the URLs dosectl feed
+# prints: the parsers accept every feed and list the same events, whose
+# dates are the schedule engine's; a name and a note full of characters
+# that need escaping come back exactly; a logged dose keeps its UID; ETag
+# and Last-Modified revalidation; an unchanged feed is byte-identical;
+# --rotate kills the old URL at once; the time from dosectl log to the
+# changed feed, measured; an overdue dose's alarm, as Evolution's libecal
+# rings it.
 #
 # Gets $DOSED, $DOSECTL and $DOSED_TOP from tests/run; prints TAP lines.
 # The worked example's event list and the log-to-feed times are printed as
@@ -19,6 +21,8 @@ unset DBUS_SESSION_BUS_ADDRESS
 : "${DOSED:?}" "${DOSECTL:?}" "${DOSED_TOP:?}"
 
 tools=$DOSED_TOP/tests/tools
+# The checkers in C, built with the programs under test (make tests).
+built_tools=$(dirname "$DOSECTL")/tests/tools
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dosed-e2e-calendar.XXXXXX")
 pid=
 cleanup() {
@@ -171,14 +175,16 @@ if [ -z "$icaljs" ]; then
 fi
 
 # Runs a parser tool on FILE; its event list goes to OUT.  77 from a tool
-# means its parser is missing: khal and python3-icalendar are in
-# scripts/debian-packages, so that is a failure here.
-parse() { # TOOL OUT FILE
+# means its parser is missing: khal, python3-icalendar and python3-vobject
+# are in scripts/debian-packages, so that is a failure here.
+parse() { # TOOL OUT FILE [--name]
 	local tool=$1 out=$2 file=$3 status
+	shift 3
 	case $tool in
-	py) /usr/bin/python3 "$tools/check-ics.py" "$file" >"$out" 2>"$out.err" ;;
+	py) /usr/bin/python3 "$tools/check-ics.py" "$@" "$file" >"$out" 2>"$out.err" ;;
+	vobject) /usr/bin/python3 "$tools/check-ics-vobject.py" "$@" "$file" >"$out" 2>"$out.err" ;;
 	khal) sh "$tools/check-ics-khal.sh" "$file" >"$out" 2>"$out.err" ;;
-	js) NODE_PATH=$icaljs node "$tools/check-ics.js" "$file" >"$out" 2>"$out.err" ;;
+	js) NODE_PATH=$icaljs node "$tools/check-ics.js" "$@" "$file" >"$out" 2>"$out.err" ;;
 	esac
 	status=$?
 	if [ $status -ne 0 ]; then
@@ -194,8 +200,12 @@ check_feed() { # LABEL FILE
 	local label=$1 file=$2 tool status events
 	/usr/bin/python3 "$tools/check-ics-framing.py" "$file" >/dev/null 2>"$tmp/diag"
 	verdict "$label: framing (CRLF, lines of at most 75 octets, no split UTF-8, BEGIN/END balanced)" $?
+	"$built_tools/check-ics-libical" "$file" >/dev/null 2>"$tmp/diag"
+	verdict "$label: libical reads it and its icalrestriction_check passes" $?
 	parse py "$file.py" "$file"
 	verdict "$label: python-icalendar reads it; every VEVENT has UID, DTSTAMP, DTSTART" $?
+	parse vobject "$file.vobject" "$file"
+	verdict "$label: vobject reads it" $?
 	parse khal "$file.khal" "$file"
 	verdict "$label: khal reads it without a warning" $?
 	if [ -n "$icaljs" ]; then
@@ -203,7 +213,7 @@ check_feed() { # LABEL FILE
 		verdict "$label: ical.js reads it" $?
 	fi
 	status=0
-	for tool in khal js; do
+	for tool in vobject khal js; do
 		[ -f "$file.$tool" ] || continue
 		if ! cmp -s "$file.py" "$file.$tool"; then
 			status=1
@@ -354,8 +364,16 @@ verdict "the clinic feed has each patient's next due date ($(paste -sd ' ' "$tmp
 
 # ---- the name and the note round-trip --------------------------------
 
-EXPECT=$name HOW=endswith prop "$tmp/p2.ics" "" X-WR-CALNAME 2>"$tmp/diag"
-verdict "X-WR-CALNAME reads back as the patient's name, byte for byte" $?
+# X-WR-CALNAME is TEXT (issue 12): with its comma and semicolon bare,
+# vobject cut the name at the comma and ical.js kept the backslash doubled.
+for tool in py vobject js; do
+	[ $tool = js ] && [ -z "$icaljs" ] && continue
+	parse $tool "$tmp/p2.name.$tool" "$tmp/p2.ics" --name &&
+		[ "$(cat "$tmp/p2.name.$tool")" = "Injections: $name" ]
+	status=$?
+	[ $status -eq 0 ] || diag "read: $(cat "$tmp/p2.name.$tool")"
+	verdict "X-WR-CALNAME reads back in $tool as the patient's name, byte for byte" $status
+done
 logged_uid=$(grep 'T[0-9]*Z|' "$tmp/p2.ics.py" | cut -d '|' -f 1)
 EXPECT=$note HOW=contains prop "$tmp/p2.ics" "$logged_uid" DESCRIPTION 2>"$tmp/diag"
 verdict "the logged dose's DESCRIPTION holds the note, newline and all, byte for byte" $?
@@ -493,7 +511,7 @@ new_p1=$(ctl feed P1 --rotate | feed_path)
 gone_within_a_second "$p1"
 verdict "after dosectl feed P1 --rotate the old URL gets 404 within a second" $?
 [[ $new_p1 == /feeds/*.ics ]] && [ "$new_p1" != "$p1" ] && [ "$(fetch "$base$new_p1")" = 200 ] &&
-	grep -q $'^X-WR-CALNAME:Injections: Jo Patient\r$' "$tmp/body"
+	grep -q $'^X-WR-CALNAME;VALUE=TEXT:Injections: Jo Patient\r$' "$tmp/body"
 verdict "... and the new URL serves P1's feed" $?
 new_clinic=$(ctl feed --clinic --rotate | feed_path)
 gone_within_a_second "$clinic"
@@ -503,6 +521,65 @@ verdict "after dosectl feed --clinic --rotate the old clinic URL gets 404 within
 verdict "... and the new clinic URL serves the clinic feed" $?
 [ "$(fetch "$base$p2")" = 200 ]
 verdict "rotating P1's and the clinic's URLs leaves P2's working" $?
+
+stop_dosed
+status=$?
+[ $status -eq 0 ] || sed 's/^/# /' "$log" | tail -n 40
+verdict "dosed stops with status 0 on SIGTERM" $status
+
+# ---- an overdue dose rings (issue 12) ----------------------------------
+
+# Three days on, the dose due on Wednesday 25 Nov was missed: its event
+# sits on today, 26 Nov, and carries an alarm, which a client that keeps
+# alarms rings.  Evolution's libecal evaluates the VALARMs
+# (tests/tools/check-ics-evolution.c), for a subscriber in London.
+export DOSED_NOW=2026-11-26T08:00:00Z
+if ! start_dosed "$port"; then
+	not_ok "dosed starts again on 26 Nov"
+	sed 's/^/# /' "$log"
+	exit 1
+fi
+code=$(fetch "$base$p2")
+[ "$code" = 200 ] && cp "$tmp/body" "$tmp/p2-overdue.ics"
+verdict "$name's feed is served on 26 Nov ($code)" $?
+[ -f "$tmp/p2-overdue.ics" ] || touch "$tmp/p2-overdue.ics"
+check_feed "$name's feed with dose #2 overdue" "$tmp/p2-overdue.ics"
+overdue_uid=$(grep -F '|20261126|' "$tmp/p2-overdue.ics.py" | grep -F 'OVERDUE' | cut -d '|' -f 1)
+next_uid=$(grep -F '|20261127|' "$tmp/p2-overdue.ics.py" | cut -d '|' -f 1)
+"$built_tools/check-ics-evolution" "$tmp/p2-overdue.ics" 2026-11-26T00:00:00Z \
+	2026-11-27T00:00:00Z Europe/London >"$tmp/alarms" 2>"$tmp/diag"
+status=$?
+echo "# the alarms Evolution rings on 26 Nov (UID|WHEN|DESCRIPTION):"
+sed 's/^/# alarm: /' "$tmp/alarms"
+[ $status -eq 0 ] && [ -n "$overdue_uid" ] &&
+	grep -qxF "$overdue_uid|20261126T090000Z|Hydroxocobalamin 1 mg OVERDUE (due since 25 Nov)" \
+		"$tmp/alarms"
+verdict "Evolution's libecal rings the overdue dose #2 at 09:00 on 26 Nov" $?
+# The same reading finds the next dose's lead alarm: the check sees alarms.
+[ -n "$next_uid" ] &&
+	grep -qxF "$next_uid|20261126T090000Z|Hydroxocobalamin 1 mg due tomorrow" "$tmp/alarms"
+verdict "... and the lead alarm of dose #3, due tomorrow, at the same hour" $?
+
+# The clinic feed of the same day: its events have UIDs of their own, so a
+# nurse subscribed to it and to a patient's feed sees both (issue 12), and
+# every open dose is on today or later.
+code=$(fetch "$base$new_clinic")
+[ "$code" = 200 ] && cp "$tmp/body" "$tmp/clinic-overdue.ics"
+verdict "the clinic feed is served on 26 Nov ($code)" $?
+[ -f "$tmp/clinic-overdue.ics" ] || touch "$tmp/clinic-overdue.ics"
+check_feed "the clinic feed on 26 Nov" "$tmp/clinic-overdue.ics"
+cut -d '|' -f 1 "$tmp/clinic-overdue.ics.py" | sort >"$tmp/clinic-uids"
+cut -d '|' -f 1 "$tmp/p2-overdue.ics.py" | sort >"$tmp/patient-uids"
+fetch "$base$new_p1" >/dev/null && /usr/bin/python3 "$tools/check-ics.py" "$tmp/body" |
+	cut -d '|' -f 1 | sort >>"$tmp/patient-uids"
+shared=$(sort "$tmp/patient-uids" | comm -12 "$tmp/clinic-uids" -)
+[ -s "$tmp/clinic-uids" ] && [ -z "$shared" ] && grep -q . "$tmp/patient-uids"
+status=$?
+[ $status -eq 0 ] || diag "UIDs in both: $shared"
+verdict "the clinic feed's UIDs are none of P1's and P2's feeds' UIDs" $status
+early=$(cut -d '|' -f 2 "$tmp/clinic-overdue.ics.py" | awk '$1 < "20261126"')
+[ -s "$tmp/clinic-uids" ] && [ -z "$early" ]
+verdict "every event of the clinic feed is on 26 Nov or later" $?
 
 stop_dosed
 status=$?

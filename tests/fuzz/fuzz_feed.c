@@ -8,12 +8,12 @@
  * no run writes to the disk or grows the database.
  *
  * Whatever the bytes, both calendars must parse with libical into one
- * VCALENDAR without an X-LIC-ERROR, and every UID must be plain
- * (feed_event_uid()).  When the texts are UTF-8, the raw text must be
- * framed as RFC 5545 says (check_framing()).  When a text is one the CLI
- * lets through (UTF-8, not empty, no control character but newline and
- * tab: cli_check_text()), it must come back from the parsed calendar
- * exactly.
+ * VCALENDAR that passes icalrestriction_check() without an X-LIC-ERROR,
+ * and every UID must be plain (feed_event_uid()).  When the texts are
+ * UTF-8, the raw text must be framed as RFC 5545 says (check_framing()).
+ * When a text is one the CLI lets through (UTF-8, not empty, no control
+ * character but newline and tab: cli_check_text()), it must come back from
+ * the parsed calendar exactly.
  */
 #include "fuzz.h"
 
@@ -115,6 +115,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		.alarms = true,
 		.reminder_at = 9 * 3600,
 		.reminder_before_ms = 24 * 3600 * 1000,
+		.reminder_overdue_every_ms = 24 * 3600 * 1000,
 		.refresh_minutes = 60,
 		.sites = fuzz_sites,
 	};
@@ -229,6 +230,10 @@ static icalcomponent *parse_calendar(const char *text, const char *feed)
 	calendar = icalparser_parse_string(text);
 	if (calendar == NULL || icalcomponent_isa(calendar) != ICAL_VCALENDAR_COMPONENT)
 		fuzz_fail("the %s calendar is not one VCALENDAR:\n%s", feed, text);
+	/* libical's restriction check adds an X-LIC-ERROR where a component
+	 * lacks a property it must have, or has too many. */
+	if (!icalrestriction_check(calendar))
+		fuzz_fail("the %s calendar fails icalrestriction_check()", feed);
 	check_no_parse_error(calendar, feed);
 	return calendar;
 }
@@ -254,15 +259,23 @@ static void check_uids(icalcomponent *calendar, const char *feed, int expected_e
 		fuzz_fail("the %s calendar has %d events, not %d", feed, events, expected_events);
 }
 
+/* An X- property's value as libical reads it: its text under VALUE=TEXT
+ * (X-WR-CALNAME), else the value as written. */
 static const char *x_property(icalcomponent *calendar, const char *name)
 {
 	icalproperty *property;
 
 	for (property = icalcomponent_get_first_property(calendar, ICAL_X_PROPERTY);
 	     property != NULL;
-	     property = icalcomponent_get_next_property(calendar, ICAL_X_PROPERTY))
-		if (g_strcmp0(icalproperty_get_x_name(property), name) == 0)
-			return icalproperty_get_x(property);
+	     property = icalcomponent_get_next_property(calendar, ICAL_X_PROPERTY)) {
+		icalvalue *value = icalproperty_get_value(property);
+
+		if (g_strcmp0(icalproperty_get_x_name(property), name) != 0)
+			continue;
+		if (icalvalue_isa(value) == ICAL_TEXT_VALUE)
+			return icalvalue_get_text(value);
+		return icalproperty_get_x(property);
+	}
 	return NULL;
 }
 

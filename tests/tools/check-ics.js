@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// check-ics.js FILE.ics - read a calendar with ical.js, Mozilla's parser
+// check-ics.js [--name] FILE.ics - read a calendar with ical.js, Mozilla's parser
 // (the one Thunderbird uses).
 //
 // ical.js is an npm package, not a Debian one, and CI may not reach the npm
@@ -30,6 +30,10 @@
 // with the file's own VTIMEZONE), YYYYMMDDTHHMMSS for a floating one.  In
 // UID and SUMMARY a backslash is doubled, a line feed written as backslash-n
 // and a carriage return as backslash-r.
+//
+// With --name it prints the calendar's X-WR-CALNAME instead, as ical.js
+// reads it, with no newline added.  ical.js does not know the property: it
+// unescapes its TEXT only under VALUE=TEXT.
 'use strict';
 
 const fs = require('fs');
@@ -64,8 +68,11 @@ function formatStart(time) {
 }
 
 function main(argv) {
+	const nameOnly = argv[0] === '--name';
+	if (nameOnly)
+		argv = argv.slice(1);
 	if (argv.length !== 1) {
-		process.stderr.write('usage: check-ics.js FILE.ics\n');
+		process.stderr.write('usage: check-ics.js [--name] FILE.ics\n');
 		return 2;
 	}
 	const file = argv[0];
@@ -79,6 +86,15 @@ function main(argv) {
 	if (calendar.name !== 'vcalendar') {
 		process.stderr.write(`check-ics.js: ${file}: the top component is ${calendar.name}\n`);
 		return 1;
+	}
+	if (nameOnly) {
+		const name = calendar.getFirstPropertyValue('x-wr-calname');
+		if (name === null) {
+			process.stderr.write(`check-ics.js: ${file}: no X-WR-CALNAME\n`);
+			return 1;
+		}
+		process.stdout.write(String(name));
+		return 0;
 	}
 	// A TZID names a VTIMEZONE of the file: ical.js looks zones up in
 	// its TimezoneService, so register the file's own first.

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""check-ics.py FILE.ics - read a calendar with python-icalendar.
+"""check-ics.py [--name] FILE.ics - read a calendar with python-icalendar.
 
 Run it with /usr/bin/python3: a `python3` found on PATH may be a pyenv shim
 that cannot see Debian's python3-icalendar (TESTING-NOTES).  Without the
@@ -44,8 +44,11 @@ def format_start(value):
 
 
 def main(argv):
+    name_only = argv[1:2] == ["--name"]
+    if name_only:
+        argv = argv[:1] + argv[2:]
     if len(argv) != 2:
-        sys.stderr.write("usage: check-ics.py FILE.ics\n")
+        sys.stderr.write("usage: check-ics.py [--name] FILE.ics\n")
         return 2
     try:
         with open(argv[1], "rb") as f:
@@ -54,6 +57,13 @@ def main(argv):
     except (OSError, ValueError) as error:
         sys.stderr.write("check-ics.py: %s: does not parse: %s\n" % (argv[1], error))
         return 1
+    if name_only:
+        name = calendar.get("X-WR-CALNAME")
+        if name is None:
+            sys.stderr.write("check-ics.py: %s: no X-WR-CALNAME\n" % argv[1])
+            return 1
+        sys.stdout.buffer.write(str(name).encode("utf-8"))
+        return 0
 
     problems = []
     # python-icalendar keeps going past a property it cannot read and

@@ -23,6 +23,7 @@
 #include "protocol.h"
 #include "store.h"
 #include "timeutil.h"
+#include "token.h"
 
 /* The worked example of SPEC 2: b12-standard from Monday 2026-11-23. */
 static const char protocol_ini[] =
@@ -297,7 +298,12 @@ static void test_patient_feed(void **state)
 
 	assert_int_equal(reply->status, 200);
 	assert_string_equal(header(reply, "content-type"), "text/calendar; charset=utf-8");
-	assert_string_equal(header(reply, "cache-control"), "private");
+	/* No shared cache may keep it; a client's must ask before each use
+	 * (without no-cache it may reuse a stale feed by heuristic). */
+	assert_string_equal(header(reply, "cache-control"), "private, no-cache");
+	/* Gzip or not depends on Accept-Encoding; none was sent. */
+	assert_string_equal(header(reply, "vary"), "Accept-Encoding");
+	assert_null(header(reply, "content-encoding"));
 	/* Last-Modified is when the feed last changed: its first render. */
 	assert_string_equal(header(reply, "last-modified"), NOW_HTTP_DATE);
 	/* The ETag is the quoted SHA-256 of the body. */
@@ -360,7 +366,19 @@ static void test_if_none_match(void **state)
 	assert_int_equal(reply->body_length, 0);
 	assert_string_equal(header(reply, "etag"), etag);
 	assert_string_equal(header(reply, "last-modified"), NOW_HTTP_DATE);
-	assert_string_equal(header(reply, "cache-control"), "private");
+	assert_string_equal(header(reply, "cache-control"), "private, no-cache");
+	assert_string_equal(header(reply, "vary"), "Accept-Encoding");
+	/* RFC 9110 8.6: no length but the 200's; SPEC 4: none at all.  Nor
+	 * chunked framing, which would announce a body. */
+	assert_null(header(reply, "content-length"));
+	assert_null(header(reply, "transfer-encoding"));
+	reply_free(reply);
+
+	/* HEAD revalidates the same way. */
+	reply = request(fixture, "HEAD", fixture->patient_path, same);
+	assert_int_equal(reply->status, 304);
+	assert_int_equal(reply->body_length, 0);
+	assert_null(header(reply, "content-length"));
 	reply_free(reply);
 
 	reply = request(fixture, "GET", fixture->patient_path, weak_in_list);
@@ -391,6 +409,7 @@ static void test_if_modified_since(void **state)
 	reply = request(fixture, "GET", fixture->patient_path,
 			"If-Modified-Since: " NOW_HTTP_DATE "\r\n");
 	assert_int_equal(reply->status, 304);
+	assert_null(header(reply, "content-length"));
 	reply_free(reply);
 
 	reply = request(fixture, "GET", fixture->patient_path,
@@ -403,6 +422,133 @@ static void test_if_modified_since(void **state)
 			"If-Modified-Since: not a date\r\n");
 	assert_int_equal(reply->status, 200);
 	reply_free(reply);
+}
+
+/* gunzip with GIO's zlib decompressor, which checks gzip's CRC. */
+static char *gunzip(const Reply *reply, gsize *length)
+{
+	GZlibDecompressor *decompressor = g_zlib_decompressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+	GInputStream *memory = g_memory_input_stream_new_from_data(reply->body,
+								   (gssize)reply->body_length,
+								   NULL);
+	GInputStream *stream = g_converter_input_stream_new(memory, G_CONVERTER(decompressor));
+	GByteArray *out = g_byte_array_new();
+	GError *error = NULL;
+	guint8 buffer[8192];
+	gssize got;
+
+	while ((got = g_input_stream_read(stream, buffer, sizeof buffer, NULL, &error)) > 0)
+		g_byte_array_append(out, buffer, (guint)got);
+	if (got < 0)
+		fail_msg("gunzip: %s", error->message);
+	g_object_unref(stream);
+	g_object_unref(memory);
+	g_object_unref(decompressor);
+	*length = out->len;
+	g_byte_array_append(out, (const guint8 *)"", 1);
+	return (char *)g_byte_array_free(out, FALSE);
+}
+
+static char *quoted_sha256(const char *data, gsize length)
+{
+	char *digest = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, length);
+	char *etag = g_strdup_printf("\"%s\"", digest);
+
+	g_free(digest);
+	return etag;
+}
+
+/* Feeds are gzipped when the client accepts it (Evolution sends
+ * Accept-Encoding: gzip): the same calendar, a representation with an
+ * ETag of its own, and 304s right for both (issue 12). */
+static void test_gzip(void **state)
+{
+	Fixture *fixture = *state;
+	Reply *plain = get(fixture, fixture->patient_path);
+	Reply *gzip, *reply;
+	char *text, *gzip_etag, *line, *length;
+	gsize text_length;
+
+	gzip = request(fixture, "GET", fixture->patient_path, "Accept-Encoding: gzip\r\n");
+	assert_int_equal(gzip->status, 200);
+	assert_string_equal(header(gzip, "content-encoding"), "gzip");
+	assert_string_equal(header(gzip, "content-type"), "text/calendar; charset=utf-8");
+	assert_string_equal(header(gzip, "vary"), "Accept-Encoding");
+	assert_string_equal(header(gzip, "cache-control"), "private, no-cache");
+	assert_string_equal(header(gzip, "last-modified"), header(plain, "last-modified"));
+	text = gunzip(gzip, &text_length);
+	assert_int_equal(text_length, plain->body_length);
+	assert_memory_equal(text, plain->body, text_length);
+	assert_true(gzip->body_length * 4 < plain->body_length);
+	/* Its own strong ETag, of its own bytes. */
+	gzip_etag = quoted_sha256(gzip->body, gzip->body_length);
+	assert_string_equal(header(gzip, "etag"), gzip_etag);
+	assert_string_not_equal(header(gzip, "etag"), header(plain, "etag"));
+	g_free(text);
+
+	/* Revalidation of each representation, by its own ETag. */
+	line = g_strdup_printf("Accept-Encoding: gzip\r\nIf-None-Match: %s\r\n", gzip_etag);
+	reply = request(fixture, "GET", fixture->patient_path, line);
+	assert_int_equal(reply->status, 304);
+	assert_int_equal(reply->body_length, 0);
+	assert_string_equal(header(reply, "etag"), gzip_etag);
+	assert_string_equal(header(reply, "vary"), "Accept-Encoding");
+	assert_null(header(reply, "content-length"));
+	reply_free(reply);
+	g_free(line);
+	/* The gzip ETag from a client that no longer takes gzip: the text. */
+	line = g_strdup_printf("If-None-Match: %s\r\n", gzip_etag);
+	reply = request(fixture, "GET", fixture->patient_path, line);
+	assert_int_equal(reply->status, 200);
+	assert_null(header(reply, "content-encoding"));
+	assert_string_equal(header(reply, "etag"), header(plain, "etag"));
+	assert_int_equal(reply->body_length, plain->body_length);
+	reply_free(reply);
+	g_free(line);
+	/* The text's ETag from a client that now takes gzip: the gzip. */
+	line = g_strdup_printf("Accept-Encoding: gzip\r\nIf-None-Match: %s\r\n",
+			       header(plain, "etag"));
+	reply = request(fixture, "GET", fixture->patient_path, line);
+	assert_int_equal(reply->status, 200);
+	assert_string_equal(header(reply, "content-encoding"), "gzip");
+	assert_string_equal(header(reply, "etag"), gzip_etag);
+	reply_free(reply);
+	g_free(line);
+
+	/* HEAD announces the gzip's length. */
+	reply = request(fixture, "HEAD", fixture->patient_path, "Accept-Encoding: gzip\r\n");
+	length = g_strdup_printf("%zu", gzip->body_length);
+	assert_int_equal(reply->status, 200);
+	assert_int_equal(reply->body_length, 0);
+	assert_string_equal(header(reply, "content-length"), length);
+	assert_string_equal(header(reply, "etag"), gzip_etag);
+	reply_free(reply);
+	g_free(length);
+
+	/* q=0 refuses gzip; "*" accepts it; the clinic feed too. */
+	reply = request(fixture, "GET", fixture->patient_path,
+			"Accept-Encoding: gzip;q=0, deflate\r\n");
+	assert_int_equal(reply->status, 200);
+	assert_null(header(reply, "content-encoding"));
+	assert_int_equal(reply->body_length, plain->body_length);
+	reply_free(reply);
+	reply = request(fixture, "GET", fixture->patient_path, "Accept-Encoding: *\r\n");
+	assert_string_equal(header(reply, "content-encoding"), "gzip");
+	assert_int_equal(reply->body_length, gzip->body_length);
+	reply_free(reply);
+	reply = request(fixture, "GET", fixture->clinic_path, "Accept-Encoding: gzip\r\n");
+	assert_int_equal(reply->status, 200);
+	assert_string_equal(header(reply, "content-encoding"), "gzip");
+	text = gunzip(reply, &text_length);
+	assert_non_null(strstr(text, "Sam Patient"));
+	g_free(text);
+	reply_free(reply);
+
+	/* All of it from the one rendering. */
+	assert_int_equal(feeds_render_count(fixture->feeds), 2);
+	g_free(gzip_etag);
+	reply_free(gzip);
+	reply_free(plain);
 }
 
 /* Every dead end answers the same bytes: nothing tells a revoked token
@@ -441,6 +587,65 @@ static void test_same_404_everywhere(void **state)
 	g_free(encoded);
 	g_free(traversal);
 	g_free(upper);
+}
+
+/* Tokens are looked up by the SHA-256 of what was sent, and by nothing
+ * else (feeds.c: why that lookup needs no constant-time compare): a token
+ * one digit off, anywhere, is unknown; a token whose stored form were the
+ * token itself would not be found. */
+static void test_token_lookup_by_hash(void **state)
+{
+	Fixture *fixture = *state;
+	char guess[DOSED_TOKEN_TEXT_LEN + 1];
+	char *path;
+	GPtrArray *tokens;
+	DosedFeedToken *entry;
+	FeedsDocument *document;
+	GError *error = NULL;
+
+	for (int i = 0; i < DOSED_TOKEN_TEXT_LEN; i++) {
+		Reply *reply;
+
+		g_strlcpy(guess, fixture->patient_token, sizeof guess);
+		guess[i] = guess[i] == 'f' ? '0' : guess[i] == '9' ? 'a' : (char)(guess[i] + 1);
+		path = g_strdup_printf("/feeds/%s.ics", guess);
+		reply = get(fixture, path);
+		if (reply->status != 404)
+			fail_msg("a token wrong in digit %d only: %d, expected 404", i + 1,
+				 reply->status);
+		assert_string_equal(reply->body, "Not Found\n");
+		reply_free(reply);
+		g_free(path);
+	}
+
+	/* The cache's own lookup: the token itself in place of its hash is
+	 * not found by that token; its hash is. */
+	tokens = g_ptr_array_new_with_free_func(g_free);
+	entry = g_new0(DosedFeedToken, 1);
+	g_strlcpy(entry->hash, fixture->patient_token, sizeof entry->hash);
+	entry->patient_id = (char *)"P1";
+	g_ptr_array_add(tokens, entry);
+	feeds_set_tokens(fixture->feeds, tokens);
+	document = feeds_get(fixture->feeds, ROUTE_PATIENT, fixture->patient_token, now_value(),
+			     &error);
+	assert_null(document);
+	assert_null(error);
+
+	tokens = g_ptr_array_new_with_free_func(g_free);
+	entry = g_new0(DosedFeedToken, 1);
+	token_hash(fixture->patient_token, strlen(fixture->patient_token), entry->hash);
+	entry->patient_id = (char *)"P1";
+	g_ptr_array_add(tokens, entry);
+	feeds_set_tokens(fixture->feeds, tokens);
+	document = feeds_get(fixture->feeds, ROUTE_PATIENT, fixture->patient_token, now_value(),
+			     &error);
+	assert_non_null(document);
+	assert_non_null(strstr(g_bytes_get_data(document->body, NULL), "Jo Patient"));
+	feeds_document_unref(document);
+	/* ... for its own kind of feed only. */
+	assert_null(feeds_get(fixture->feeds, ROUTE_CLINIC, fixture->patient_token, now_value(),
+			      &error));
+	assert_null(error);
 }
 
 static void test_query_is_ignored(void **state)
@@ -664,7 +869,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_if_none_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_if_modified_since, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_404_everywhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_token_lookup_by_hash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotated_token_404, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_methods_405, setup, teardown),

@@ -93,6 +93,7 @@ static int setup(void **state)
 		.alarms = false,
 		.reminder_at = 9 * 3600,
 		.reminder_before_ms = 24 * 3600 * 1000,
+		.reminder_overdue_every_ms = 24 * 3600 * 1000,
 		.refresh_minutes = 60,
 		.sites = test_sites,
 	};
@@ -217,6 +218,44 @@ static void stop(Fixture *fixture, const char *patient_id, const char *when)
 	regimen_destroy(regimen);
 }
 
+/* Every X-LIC-ERROR libical put into a component and its children, one a
+ * line. */
+static void collect_errors(icalcomponent *component, GString *out)
+{
+	icalproperty *property;
+	icalcomponent *child;
+
+	for (property = icalcomponent_get_first_property(component, ICAL_XLICERROR_PROPERTY);
+	     property;
+	     property = icalcomponent_get_next_property(component, ICAL_XLICERROR_PROPERTY))
+		g_string_append_printf(out, "%s: %s\n",
+				       icalcomponent_kind_to_string(icalcomponent_isa(component)),
+				       icalproperty_get_xlicerror(property));
+	for (child = icalcomponent_get_first_component(component, ICAL_ANY_COMPONENT); child;
+	     child = icalcomponent_get_next_component(component, ICAL_ANY_COMPONENT))
+		collect_errors(child, out);
+}
+
+/* libical's own check of RFC 5545's (and, under a METHOD, iTIP's)
+ * restrictions on which properties each component has (issue 12: METHOD
+ * PUBLISH without ORGANIZER failed it).  Every feed a test renders passes
+ * through here. */
+static void assert_restrictions(const char *text)
+{
+	icalcomponent *calendar = icalparser_parse_string(text);
+	GString *errors = g_string_new(NULL);
+	int valid;
+
+	assert_non_null(calendar);
+	valid = icalrestriction_check(calendar);
+	collect_errors(calendar, errors);
+	if (!valid || errors->len > 0)
+		fail_msg("icalrestriction_check: %s\n%s", valid ? "valid" : "not valid",
+			 errors->str);
+	g_string_free(errors, TRUE);
+	icalcomponent_free(calendar);
+}
+
 static char *render(Fixture *fixture, const char *patient_id, gint64 now, gint64 *last_modified)
 {
 	DosedRegimen *regimen = load(fixture, patient_id);
@@ -227,6 +266,7 @@ static char *render(Fixture *fixture, const char *patient_id, gint64 now, gint64
 	if (!text)
 		fail_msg("feed_render_patient: %s", error->message);
 	assert_null(error);
+	assert_restrictions(text);
 	regimen_destroy(regimen);
 	return text;
 }
@@ -243,6 +283,7 @@ static char *render_clinic(Fixture *fixture, gint64 now, gint64 *last_modified)
 				  last_modified, &error);
 	if (!text)
 		fail_msg("feed_render_clinic: %s", error->message);
+	assert_restrictions(text);
 	g_ptr_array_unref(regimens);
 	return text;
 }
@@ -293,6 +334,27 @@ static icalcomponent *event_of(icalcomponent *calendar, Fixture *fixture,
 	return event;
 }
 
+static char *clinic_uid_of(Fixture *fixture, const char *patient_id, int ordinal)
+{
+	DosedRegimen *regimen = load(fixture, patient_id);
+	char *uid = feed_clinic_event_uid(regimen, ordinal);
+
+	regimen_destroy(regimen);
+	return uid;
+}
+
+static icalcomponent *clinic_event_of(icalcomponent *calendar, Fixture *fixture,
+				      const char *patient_id, int ordinal)
+{
+	char *uid = clinic_uid_of(fixture, patient_id, ordinal);
+	icalcomponent *event = event_by_uid(calendar, uid);
+
+	if (!event)
+		fail_msg("no clinic event with UID %s", uid);
+	g_free(uid);
+	return event;
+}
+
 /* DTSTART as libical writes it: "20261123" for a date, "...T093000Z". */
 static void assert_start(icalcomponent *event, const char *expected)
 {
@@ -334,14 +396,22 @@ static gint64 last_modified_of(icalcomponent *event)
 	return (gint64)icaltime_as_timet(icalproperty_get_lastmodified(property));
 }
 
+/* An X- property's value as libical reads it: its text (unescaped) under
+ * VALUE=TEXT, else the value as written. */
 static const char *x_property(icalcomponent *component, const char *name)
 {
 	icalproperty *property;
 
 	for (property = icalcomponent_get_first_property(component, ICAL_X_PROPERTY); property;
-	     property = icalcomponent_get_next_property(component, ICAL_X_PROPERTY))
-		if (strcmp(icalproperty_get_x_name(property), name) == 0)
-			return icalproperty_get_x(property);
+	     property = icalcomponent_get_next_property(component, ICAL_X_PROPERTY)) {
+		icalvalue *value = icalproperty_get_value(property);
+
+		if (strcmp(icalproperty_get_x_name(property), name) != 0)
+			continue;
+		if (icalvalue_isa(value) == ICAL_TEXT_VALUE)
+			return icalvalue_get_text(value);
+		return icalproperty_get_x(property);
+	}
 	return NULL;
 }
 
@@ -511,8 +581,9 @@ static void test_worked_example(void **state)
 	assert_non_null(strstr(text, "BEGIN:VCALENDAR\r\nPRODID:-//dosed//dosed "));
 	assert_string_equal(icalproperty_get_version(icalcomponent_get_first_property(
 				    calendar, ICAL_VERSION_PROPERTY)), "2.0");
-	assert_int_equal(icalproperty_get_method(icalcomponent_get_first_property(
-				 calendar, ICAL_METHOD_PROPERTY)), ICAL_METHOD_PUBLISH);
+	/* No METHOD: a published feed is no iTIP message (SPEC 4). */
+	assert_null(icalcomponent_get_first_property(calendar, ICAL_METHOD_PROPERTY));
+	assert_null(strstr(text, "METHOD"));
 	assert_non_null(strstr(text, "\r\nCALSCALE:GREGORIAN\r\n"));
 	assert_string_equal(x_property(calendar, "X-WR-CALNAME"), "Injections: Jo Smith");
 	assert_string_equal(x_property(calendar, "X-WR-TIMEZONE"), "Europe/London");
@@ -906,6 +977,33 @@ static void test_framing_and_round_trip(void **state)
 	g_string_free(note, TRUE);
 }
 
+/* X-WR-CALNAME is TEXT like any other (issue 12): vobject cut
+ * "Siobh\u00e1n O'Brien, Jr.; \"Sib\"" at its comma when the comma and
+ * the semicolon were bare.  Escaped, and marked VALUE=TEXT so that ical.js
+ * unescapes it too; libical reads the name back exactly (a backslash and
+ * a newline: test_framing_and_round_trip). */
+static void test_calendar_name_escaped(void **state)
+{
+	Fixture *fixture = *state;
+	static const char name[] = "Siobh\xc3\xa1n O'Brien, Jr.; \"Sib\"";
+	icalcomponent *calendar;
+	char *text, *expected;
+
+	enrol(fixture, "P1", name, "b12-standard", "2026-11-23", "Europe/London");
+	text = render(fixture, "P1", at("2026-11-20T12:00:00Z"), NULL);
+	assert_framing(text);
+	assert_contains(text, "\r\nX-WR-CALNAME;VALUE=TEXT:Injections: Siobh\xc3\xa1n "
+			      "O'Brien\\, Jr.\\; \"Sib\"\r\n");
+	calendar = parse(text);
+	expected = g_strdup_printf("Injections: %s", name);
+	assert_string_equal(x_property(calendar, "X-WR-CALNAME"), expected);
+	/* The zone's name is no free text: written as it is. */
+	assert_contains(text, "\r\nX-WR-TIMEZONE:Europe/London\r\n");
+	g_free(expected);
+	icalcomponent_free(calendar);
+	g_free(text);
+}
+
 /* libical 3.0.16 folds inside the CRLF when a value's last piece is 73
  * octets after a fold point, and writes an empty fold line at 74 (found by
  * tests/fuzz/fuzz_feed.c): names and patient ids of every length around
@@ -1012,12 +1110,41 @@ static void test_alarms(void **state)
 	g_free(text);
 }
 
+/* The alarms of the overdue event of P1's dose #1 rendered at `now`, as
+ * "TRIGGER/REPEAT/DURATION" in seconds, one per alarm, space-separated
+ * ("" for none); each one's text is the event's summary. */
+static char *overdue_alarms(Fixture *fixture, const char *now)
+{
+	GString *out = g_string_new(NULL);
+	icalcomponent *calendar, *event, *alarm;
+	icalproperty *repeat, *duration;
+	char *text = render(fixture, "P1", at(now), NULL);
+
+	calendar = parse(text);
+	event = event_of(calendar, fixture, "P1", 1);
+	for (alarm = icalcomponent_get_first_component(event, ICAL_VALARM_COMPONENT); alarm;
+	     alarm = icalcomponent_get_next_component(event, ICAL_VALARM_COMPONENT)) {
+		repeat = icalcomponent_get_first_property(alarm, ICAL_REPEAT_PROPERTY);
+		duration = icalcomponent_get_first_property(alarm, ICAL_DURATION_PROPERTY);
+		assert_true((repeat == NULL) == (duration == NULL));
+		assert_string_equal(alarm_text(alarm), icalcomponent_get_summary(event));
+		g_string_append_printf(out, "%s%d/%d/%d", out->len ? " " : "", alarm_seconds(alarm),
+				       repeat ? icalproperty_get_repeat(repeat) : 0,
+				       duration ? icaldurationtype_as_int(
+						     icalproperty_get_duration(duration)) : 0);
+	}
+	icalcomponent_free(calendar);
+	g_free(text);
+	return g_string_free(out, FALSE);
+}
+
 /* A missed dose stays the next dose (SPEC 2.5): shown today, saying since
- * when it was due, without alarms; the next one follows from today. */
+ * when it was due, with an alarm (issue 12: a missed dose is the reminder
+ * that matters most); the next one follows from today. */
 static void test_overdue(void **state)
 {
 	Fixture *fixture = *state;
-	icalcomponent *calendar, *event;
+	icalcomponent *calendar, *event, *alarm;
 	char *text, *starts;
 
 	fixture->options.alarms = true;
@@ -1031,7 +1158,13 @@ static void test_overdue(void **state)
 	assert_contains(icalcomponent_get_description(event),
 			"Due from Mon 23 Nov 2026; overdue after Mon 23 Nov 2026");
 	assert_contains(icalcomponent_get_description(event), "OVERDUE since Tue 24 Nov 2026");
-	assert_int_equal(count_components(event, ICAL_VALARM_COMPONENT), 0);
+	/* [reminders] at 09:00 on today, as the daemon reminds. */
+	assert_int_equal(count_components(event, ICAL_VALARM_COMPONENT), 1);
+	alarm = icalcomponent_get_first_component(event, ICAL_VALARM_COMPONENT);
+	assert_int_equal(alarm_seconds(alarm), 9 * 3600);
+	assert_int_equal(icalproperty_get_action(icalcomponent_get_first_property(
+				 alarm, ICAL_ACTION_PROPERTY)), ICAL_ACTION_DISPLAY);
+	assert_string_equal(alarm_text(alarm), "Hydroxocobalamin 1 mg OVERDUE (due since 23 Nov)");
 	event = event_of(calendar, fixture, "P1", 2);
 	assert_start(event, "20261127");
 	assert_string_equal(icalcomponent_get_summary(event), "Hydroxocobalamin 1 mg due");
@@ -1042,6 +1175,48 @@ static void test_overdue(void **state)
 	g_free(starts);
 	icalcomponent_free(calendar);
 	g_free(text);
+}
+
+/* The overdue alarm keeps to [reminders] overdue_every as the daemon does
+ * (core/remind.h: `at` on the first day overdue, then every
+ * overdue_every): the moments that fall on today, whatever the time of
+ * day of the render; none when alarms are off. */
+static void test_overdue_alarm_follows_settings(void **state)
+{
+	Fixture *fixture = *state;
+	char *alarms;
+
+	fixture->options.alarms = true;
+	/* Dose #1 due 23 Nov, overdue from 24 Nov (London is on UTC). */
+	enrol(fixture, "P1", "Jo", "b12-standard", "2026-11-23", "Europe/London");
+
+	/* Every 4 hours: 09, 13, 17, 21 on the first day; 01, 05, ... 21 on
+	 * the next. */
+	fixture->options.reminder_overdue_every_ms = G_GINT64_CONSTANT(4) * 3600 * 1000;
+	alarms = overdue_alarms(fixture, "2026-11-24T23:00:00Z");
+	assert_string_equal(alarms, "32400/3/14400");
+	g_free(alarms);
+	alarms = overdue_alarms(fixture, "2026-11-25T00:30:00Z");
+	assert_string_equal(alarms, "3600/5/14400");
+	g_free(alarms);
+
+	/* Every 2 days: 09:00 on 24 and 26 Nov, nothing on the 25th. */
+	fixture->options.reminder_overdue_every_ms = G_GINT64_CONSTANT(2) * 24 * 3600 * 1000;
+	alarms = overdue_alarms(fixture, "2026-11-24T06:00:00Z");
+	assert_string_equal(alarms, "32400/0/0");
+	g_free(alarms);
+	alarms = overdue_alarms(fixture, "2026-11-25T06:00:00Z");
+	assert_string_equal(alarms, "");
+	g_free(alarms);
+	alarms = overdue_alarms(fixture, "2026-11-26T20:00:00Z");
+	assert_string_equal(alarms, "32400/0/0");
+	g_free(alarms);
+
+	/* Alarms off: none. */
+	fixture->options.alarms = false;
+	alarms = overdue_alarms(fixture, "2026-11-26T20:00:00Z");
+	assert_string_equal(alarms, "");
+	g_free(alarms);
 }
 
 /* history_months and horizon_months bound the feed. */
@@ -1145,26 +1320,25 @@ static void test_clinic_feed(void **state)
 	assert_int_equal(count_components(calendar, ICAL_VTIMEZONE_COMPONENT), 0);
 	assert_null(strstr(text, "TZID"));
 	assert_null(strstr(text, "BEGIN:VALARM"));
-	assert_int_equal(icalproperty_get_method(icalcomponent_get_first_property(
-				 calendar, ICAL_METHOD_PROPERTY)), ICAL_METHOD_PUBLISH);
+	assert_null(icalcomponent_get_first_property(calendar, ICAL_METHOD_PROPERTY));
 	starts = starts_of(calendar);
 	assert_string_equal(starts, "20261120 20261123");
 	g_free(starts);
 
-	event = event_of(calendar, fixture, "A", 1);
+	event = clinic_event_of(calendar, fixture, "A", 1);
 	expected = g_strdup_printf("%s: Hydroxocobalamin 1 mg OVERDUE (due since 2 Nov)",
 				   odd_name);
 	assert_string_equal(icalcomponent_get_summary(event), expected);
 	g_free(expected);
 	assert_contains(icalcomponent_get_description(event), "(A)");
 	assert_contains(icalcomponent_get_description(event), "Suggested site: left deltoid");
-	event = event_of(calendar, fixture, "C", 1);
+	event = clinic_event_of(calendar, fixture, "C", 1);
 	assert_string_equal(icalcomponent_get_summary(event), "Cara: Hydroxocobalamin 1 mg due");
 	assert_start(event, "20261123");
 	assert_end(event, "20261124");
 	assert_int_equal(sequence_of(event), 0);
 
-	uid = uid_of(fixture, "C", 1);
+	uid = clinic_uid_of(fixture, "C", 1);
 	key = g_strconcat("c:", uid, NULL);
 	assert_non_null(g_hash_table_lookup(fixture->states, key));
 	assert_non_null(g_hash_table_lookup(fixture->states, "c:"));
@@ -1178,13 +1352,103 @@ static void test_clinic_feed(void **state)
 	text = render_clinic(fixture, at("2026-11-23T12:00:00Z"), &modified);
 	assert_true(modified == at("2026-11-23T12:00:00Z"));
 	calendar = parse(text);
-	event = event_of(calendar, fixture, "C", 2);
+	event = clinic_event_of(calendar, fixture, "C", 2);
 	assert_start(event, "20261125");
 	assert_contains(icalcomponent_get_description(event), "Suggested site: left deltoid");
-	uid = uid_of(fixture, "C", 1);
+	uid = clinic_uid_of(fixture, "C", 1);
 	assert_null(event_by_uid(calendar, uid));
 	g_free(uid);
 	assert_int_equal(count_components(calendar, ICAL_VEVENT_COMPONENT), 2);
+	icalcomponent_free(calendar);
+	g_free(text);
+}
+
+/* A nurse subscribed to the clinic feed and to a patient's sees both
+ * (issue 12): the clinic's events have UIDs of their own, not the patient
+ * feed's, which say other things under another SEQUENCE; stable from one
+ * render to the next. */
+static void test_clinic_uids_of_their_own(void **state)
+{
+	Fixture *fixture = *state;
+	gint64 now = at("2026-11-20T12:00:00Z");
+	icalcomponent *patient, *clinic, *event;
+	char *patient_text, *clinic_text, *again, *uid, *clinic_uid;
+
+	enrol(fixture, "C", "Cara", "b12-standard", "2026-11-23", "Europe/London");
+	patient_text = render(fixture, "C", now, NULL);
+	clinic_text = render_clinic(fixture, now, NULL);
+	patient = parse(patient_text);
+	clinic = parse(clinic_text);
+	uid = uid_of(fixture, "C", 1);
+	clinic_uid = clinic_uid_of(fixture, "C", 1);
+	assert_string_equal(clinic_uid, "C-dose-1-1-clinic@dosed");
+	assert_string_not_equal(uid, clinic_uid);
+	/* Each feed has its own; neither has the other's. */
+	assert_non_null(event_by_uid(patient, uid));
+	assert_null(event_by_uid(patient, clinic_uid));
+	assert_null(event_by_uid(clinic, uid));
+	event = event_by_uid(clinic, clinic_uid);
+	assert_non_null(event);
+	assert_string_equal(icalcomponent_get_summary(event), "Cara: Hydroxocobalamin 1 mg due");
+	/* Stable: the next render has the same UID, and bytes. */
+	again = render_clinic(fixture, now, NULL);
+	assert_string_equal(again, clinic_text);
+	g_free(again);
+	g_free(uid);
+	g_free(clinic_uid);
+	icalcomponent_free(patient);
+	icalcomponent_free(clinic);
+	g_free(patient_text);
+	g_free(clinic_text);
+}
+
+/* A dose due but still within its window (maintenance: due from 4 Feb,
+ * overdue after 4 Mar) is shown on today in the clinic feed, where a nurse
+ * scanning today sees it, not on 4 Feb (issue 12); the patient's feed
+ * keeps it on its due date, where its alarm rang. */
+static void test_clinic_open_dose_on_today(void **state)
+{
+	Fixture *fixture = *state;
+	gint64 now = at("2027-02-10T12:00:00Z");
+	icalcomponent *calendar, *event;
+	char *text;
+
+	enrol(fixture, "C", "Cara", "b12-standard", "2026-11-23", "Europe/London");
+	log_dose(fixture, "C", "2026-11-23T09:00:00Z", NULL, NULL);
+	log_dose(fixture, "C", "2026-11-25T09:00:00Z", NULL, NULL);
+	log_dose(fixture, "C", "2026-11-27T09:00:00Z", NULL, NULL);
+	log_dose(fixture, "C", "2026-11-30T09:00:00Z", NULL, NULL);
+	log_dose(fixture, "C", "2026-12-02T09:00:00Z", NULL, NULL);
+	log_dose(fixture, "C", "2026-12-04T09:00:00Z", NULL, NULL);
+
+	text = render_clinic(fixture, now, NULL);
+	calendar = parse(text);
+	event = clinic_event_of(calendar, fixture, "C", 7);
+	assert_start(event, "20270210");
+	assert_end(event, "20270211");
+	assert_string_equal(icalcomponent_get_summary(event),
+			    "Cara: Hydroxocobalamin 1 mg due (since 4 Feb)");
+	assert_contains(icalcomponent_get_description(event),
+			"Due from Thu 4 Feb 2027; overdue after Thu 4 Mar 2027");
+	icalcomponent_free(calendar);
+	g_free(text);
+
+	/* Due today: today.  Not yet due (within clinic_days, 7): on its date. */
+	text = render_clinic(fixture, at("2027-02-04T12:00:00Z"), NULL);
+	calendar = parse(text);
+	assert_start(clinic_event_of(calendar, fixture, "C", 7), "20270204");
+	icalcomponent_free(calendar);
+	g_free(text);
+	text = render_clinic(fixture, at("2027-02-01T12:00:00Z"), NULL);
+	calendar = parse(text);
+	assert_start(clinic_event_of(calendar, fixture, "C", 7), "20270204");
+	icalcomponent_free(calendar);
+	g_free(text);
+
+	/* The patient's feed keeps it on 4 Feb. */
+	text = render(fixture, "C", now, NULL);
+	calendar = parse(text);
+	assert_start(event_of(calendar, fixture, "C", 7), "20270204");
 	icalcomponent_free(calendar);
 	g_free(text);
 }
@@ -1204,11 +1468,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_uid_shape, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_framing_and_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_framing_at_every_length, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_calendar_name_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overdue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overdue_alarm_follows_settings, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_history_and_horizon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clinic_feed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clinic_feed_streamed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clinic_uids_of_their_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clinic_open_dose_on_today, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

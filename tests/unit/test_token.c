@@ -1,5 +1,5 @@
 /* test_token.c - feed tokens (SPEC 4): 128 random bits as 32 lower-case hex
- * digits, stored as SHA-256, compared in constant time. */
+ * digits, stored as SHA-256 (test_daemon_http.c: looked up by it). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -144,31 +144,6 @@ static void test_hash_of_generated_token(void **state)
 	assert_string_not_equal(hash, other);
 }
 
-/* ---- comparing ----------------------------------------------------------- */
-
-static void test_equal(void **state)
-{
-	static const char a[] = "5947d7c33d783f94b3b4c1a96ebc8991ed28f1b069b71e03376cba8caa98a720";
-	char b[sizeof a];
-
-	memcpy(b, a, sizeof a);
-	assert_true(token_equal(a, b, 64));
-	/* A difference anywhere, first byte, middle, last, one bit. */
-	b[0] = '6';
-	assert_false(token_equal(a, b, 64));
-	memcpy(b, a, sizeof a);
-	b[31] ^= 1;
-	assert_false(token_equal(a, b, 64));
-	memcpy(b, a, sizeof a);
-	b[63] = '1';
-	assert_false(token_equal(a, b, 64));
-	/* Only `length` bytes count. */
-	assert_true(token_equal(a, b, 63));
-	assert_true(token_equal("abc", "xyz", 0));
-	/* A byte that differs only in its high bit. */
-	assert_false(token_equal("\x80", "\x00", 1));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,7 +152,6 @@ int main(void)
 		cmocka_unit_test(test_well_formed),
 		cmocka_unit_test(test_hash_known_vectors),
 		cmocka_unit_test(test_hash_of_generated_token),
-		cmocka_unit_test(test_equal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
