@@ -99,6 +99,7 @@ static const char usage_text[] =
 	"\n"
 	"PATIENT may be left out when the database holds exactly one patient.\n"
 	"DATE is YYYY-MM-DD; TIME is RFC 3339 or 'YYYY-MM-DD HH:MM' in the patient's zone.\n"
+	"Numbers are decimal digits; no option's value may be empty.\n"
 	"DOSED_NOW (RFC 3339) in the environment replaces the clock.\n"
 	"\n"
 	"Exit status: 0 done, 1 refused or failed (nothing was changed), 2 usage error.\n";
@@ -155,11 +156,11 @@ int main(int argc, char **argv)
 			printf("dosectl %s\n", DOSED_VERSION);
 			return CLI_EXIT_OK;
 		} else if (take_value("--config", argc, argv, &i, &value)) {
-			if (!value)
+			if (!value || !*value)
 				return cli_fail(CLI_EXIT_USAGE, "--config needs a FILE; see 'dosectl --help'");
 			ctx.config_arg = value;
 		} else if (take_value("--db", argc, argv, &i, &value)) {
-			if (!value)
+			if (!value || !*value)
 				return cli_fail(CLI_EXIT_USAGE, "--db needs a FILE; see 'dosectl --help'");
 			ctx.db_arg = value;
 		} else if (strcmp(argv[i], "--") == 0) {

@@ -311,12 +311,14 @@ static bool parse_base_url(const char *text, void *field, const char *base_dir,
 	return true;
 }
 
+/* Numbers are decimal digits alone: g_ascii_string_to_unsigned() refuses a
+ * sign and "0x", and reads "010" as ten (issue 12: no base 0 anywhere). */
 static bool parse_months(const char *text, void *field, const char *base_dir, char **problem)
 {
 	int *months = field;
-	gint64 number;
+	guint64 number;
 
-	if (!g_ascii_string_to_signed(text, 10, 1, 120, &number, NULL)) {
+	if (!g_ascii_string_to_unsigned(text, 10, 1, 120, &number, NULL)) {
 		*problem = g_strdup_printf("\"%s\" is not a number from 1 to 120", text);
 		return false;
 	}
@@ -327,9 +329,9 @@ static bool parse_months(const char *text, void *field, const char *base_dir, ch
 static bool parse_days(const char *text, void *field, const char *base_dir, char **problem)
 {
 	int *days = field;
-	gint64 number;
+	guint64 number;
 
-	if (!g_ascii_string_to_signed(text, 10, 1, 366, &number, NULL)) {
+	if (!g_ascii_string_to_unsigned(text, 10, 1, 366, &number, NULL)) {
 		*problem = g_strdup_printf("\"%s\" is not a number from 1 to 366", text);
 		return false;
 	}

@@ -517,6 +517,14 @@ static void test_months(void **state)
 			     "\"121\" is not a number from 1 to 120");
 	assert_value_refused(fixture, "feed", "history_months", "12 months",
 			     "(expected a whole number of months from 1 to 120)");
+	/* Issue 12: decimal digits only, never base 0 ("010" is ten). */
+	config = load_value(fixture, "feed", "horizon_months", "010");
+	assert_int_equal(config->feed_horizon_months, 10);
+	config_destroy(config);
+	assert_value_refused(fixture, "feed", "horizon_months", "0x10", "\"0x10\" is not a number");
+	assert_value_refused(fixture, "feed", "horizon_months", "+12", "\"+12\" is not a number");
+	assert_value_refused(fixture, "feed", "clinic_days", "+7", "\"+7\" is not a number");
+	assert_value_refused(fixture, "feed", "clinic_days", "0x7", "\"0x7\" is not a number");
 
 	config = load_value(fixture, "feed", "clinic_days", "14");
 	assert_int_equal(config->feed_clinic_days, 14);
