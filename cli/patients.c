@@ -362,6 +362,7 @@ static void show_json(CliContext *ctx, const DosedRegimen *r, const DosedNextDos
 		json_builder_add_boolean_value(b, d->voided_at != 0);
 		cli_json_string(b, "void_reason", d->void_reason);
 		cli_json_instant(b, "voided_at", d->voided_at, r->tz);
+		cli_json_string(b, "voided_by", d->voided_by);
 		cli_json_string(b, "logged_by", d->logged_by);
 		cli_json_date(b, "due", o ? o->due : DOSED_DATE_NONE);
 		cli_json_date(b, "latest", o ? o->latest : DOSED_DATE_NONE);
@@ -434,8 +435,12 @@ static void show_text(CliContext *ctx, const DosedRegimen *r, const DosedNextDos
 		const DosedDose *d = g_ptr_array_index(r->doses, i);
 		const DosedDoseOutcome *o = d->voided_at ? NULL : &outcomes[event++];
 		GString *remark = g_string_new(NULL);
+		/* SPEC 5: a void is kept with who and when. */
+		char voided[DOSED_TIMESTAMP_BUF];
 		if (d->voided_at)
-			g_string_append_printf(remark, "VOID: %s", d->void_reason);
+			g_string_append_printf(remark, "VOID by %s at %s: %s", d->voided_by,
+					       cli_format_local_time(d->voided_at, r->tz, voided),
+					       d->void_reason);
 		else if (o->days_late > 0)
 			g_string_append_printf(remark, "%d day%s late", o->days_late,
 					       o->days_late == 1 ? "" : "s");
