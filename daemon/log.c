@@ -34,7 +34,7 @@ static bool stderr_is_journal(void)
 	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
 }
 
-static void log_write(int priority, const char *text);
+static void log_write(int priority, const char *level, const char *text);
 
 /* GLib's messages and those of the libraries on it (GIO, libnotify), which
  * GLib would print as "(dosed:123): GLib-GIO-WARNING **: ...": one line of
@@ -42,7 +42,7 @@ static void log_write(int priority, const char *text);
 static GLogWriterOutput log_glib_writer(GLogLevelFlags level, const GLogField *fields,
 					gsize n_fields, gpointer data)
 {
-	const char *message = NULL, *domain = NULL;
+	const char *message = NULL, *domain = NULL, *word = NULL;
 	int priority;
 	char *line;
 
@@ -53,9 +53,15 @@ static GLogWriterOutput log_glib_writer(GLogLevelFlags level, const GLogField *f
 		else if (strcmp(fields[i].key, "GLIB_DOMAIN") == 0 && fields[i].length < 0)
 			domain = fields[i].value;
 	}
-	if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+	/* A critical is a broken invariant in a library: named, where a
+	 * log line of dosed's own at that level is the one that ends it. */
+	if (level & G_LOG_LEVEL_ERROR) {
 		priority = LOG_CRIT;
-	else if (level & G_LOG_LEVEL_WARNING)
+		word = "error";
+	} else if (level & G_LOG_LEVEL_CRITICAL) {
+		priority = LOG_CRIT;
+		word = "critical";
+	} else if (level & G_LOG_LEVEL_WARNING)
 		priority = LOG_WARNING;
 	else if (level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO))
 		priority = LOG_INFO;
@@ -67,7 +73,7 @@ static GLogWriterOutput log_glib_writer(GLogLevelFlags level, const GLogField *f
 			       message ? message : "(no message)");
 	/* One message, one line. */
 	g_strdelimit(line, "\r\n", ' ');
-	log_write(priority, line);
+	log_write(priority, word, line);
 	g_free(line);
 	return G_LOG_WRITER_HANDLED;
 }
@@ -94,17 +100,21 @@ bool log_verbose(void)
  * main loop's never interleave.  To the journal, "<N>" and the text
  * (journald adds "dosed[PID]: " itself); elsewhere (a terminal, a file),
  * "dosed: " and the level when it is not plain information, so that each
- * line says whose and how serious it is. */
-static void log_write(int priority, const char *text)
+ * line says whose and how serious it is.  `level` names the level in place
+ * of the priority's own word (NULL: none for information and for the line
+ * fatal() ends with). */
+static void log_write(int priority, const char *level, const char *text)
 {
 	GString *line = g_string_sized_new(128);
 
+	if (level == NULL && priority == LOG_WARNING)
+		level = "warning";
+	else if (level == NULL && priority == LOG_DEBUG)
+		level = "debug";
 	if (log_to_journal)
 		g_string_append_printf(line, "<%d>", priority);
-	else if (priority == LOG_WARNING)
-		g_string_append(line, "dosed: warning: ");
-	else if (priority == LOG_DEBUG)
-		g_string_append(line, "dosed: debug: ");
+	else if (level != NULL)
+		g_string_append_printf(line, "dosed: %s: ", level);
 	else
 		g_string_append(line, "dosed: ");
 	g_string_append(line, text);
@@ -122,7 +132,7 @@ static void log_vwrite(int priority, int errnum, const char *format, va_list arg
 	g_string_append_vprintf(text, format, args);
 	if (errnum >= 0)
 		g_string_append_printf(text, ": %s", g_strerror(errnum));
-	log_write(priority, text->str);
+	log_write(priority, NULL, text->str);
 	g_string_free(text, TRUE);
 }
 

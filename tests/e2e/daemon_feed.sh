@@ -392,5 +392,5 @@ status=$?
 pid=
 [ $status -eq 0 ]
 verdict "SIGTERM stops dosed with status 0" $?
-tail -n 1 "$log" | grep -qx 'stopped'
+tail -n 1 "$log" | grep -qx 'dosed: stopped'
 verdict "... and it says so last" $?

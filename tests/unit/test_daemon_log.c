@@ -191,11 +191,13 @@ static void test_glib_messages(void **state)
 	g_log("libnotify", G_LOG_LEVEL_WARNING, "no server: %s", "ServiceUnknown");
 	g_log("GLib-GIO", G_LOG_LEVEL_MESSAGE, "a message\nin two lines");
 	g_log("GLib", G_LOG_LEVEL_DEBUG, "hidden without -v");
+	g_log("GLib-GObject", G_LOG_LEVEL_CRITICAL, "assertion '%s' failed", "x");
 	log_init(true);
 	g_log("GLib", G_LOG_LEVEL_DEBUG, "shown with -v");
 	text = captured(*state);
 	assert_string_equal(text, "dosed: warning: libnotify: no server: ServiceUnknown\n"
 			    "dosed: GLib-GIO: a message in two lines\n"
+			    "dosed: critical: GLib-GObject: assertion 'x' failed\n"
 			    "dosed: debug: GLib: shown with -v\n");
 	g_free(text);
 }
