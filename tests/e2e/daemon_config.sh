@@ -24,15 +24,24 @@ all_prefixed() { # FILE
 # in $pid, kept for cleanup), 1 when it exited instead.
 start_dosed() {
   local i
+  # A fresh file: the background shell truncates it only once it runs, and
+  # a line of the last run must not be read as this one's.
+  rm -f "$2"
   "$DOSED" -c "$1" 2>"$2" &
   pid=$!
   E2E_PIDS+=("$pid")
-  for ((i = 0; i < 200; i++)); do
-    grep -q 'serving feeds on' "$2" && return 0
-    kill -0 "$pid" 2>/dev/null || return 1
+  wait_for_line "$2" 'serving feeds on' "$pid"
+}
+# wait_for_line FILE ERE PID: 0 once a line of FILE matches, 1 when PID
+# ended first or after 30 s (a loaded machine starts dosed slowly).
+wait_for_line() {
+  local i
+  for ((i = 0; i < 600; i++)); do
+    grep -qE -- "$2" "$1" 2>/dev/null && return 0
+    kill -0 "$3" 2>/dev/null || break
     sleep 0.05
   done
-  return 1
+  grep -qE -- "$2" "$1" 2>/dev/null
 }
 stop_dosed() { # PID: SIGTERM and its exit status
   kill -TERM "$1" 2>/dev/null
@@ -174,18 +183,14 @@ report $? "make run PORT=$port where the port is taken: fails, saying 'make run 
 stop_dosed "$blocker"
 
 # A free port: dosed serves there, and the kept configuration says so.
+rm -f "$E2E_TMP/run.out" "$E2E_TMP/run.err"
 "$DOSED_TOP/scripts/dev-run" "$build" "$port" >"$E2E_TMP/run.out" 2>"$E2E_TMP/run.err" &
 runner=$!
 E2E_PIDS+=("$runner")
-for ((i = 0; i < 200; i++)); do
-  grep -q "serving feeds on 127.0.0.1:$port" "$E2E_TMP/run.err" && break
-  kill -0 "$runner" 2>/dev/null || break
-  sleep 0.05
-done
-grep -q "serving feeds on 127.0.0.1:$port" "$E2E_TMP/run.err" &&
+wait_for_line "$E2E_TMP/run.err" "serving feeds on 127.0.0.1:$port" "$runner" &&
   grep -qx "listen = 127.0.0.1:$port" "$dev_conf"
 report $? "make run PORT=$port: dosed serves on $port, kept in dosed-dev.conf" \
-  "stderr: $(cat "$E2E_TMP/run.err")"
+  "stdout: $(cat "$E2E_TMP/run.out")" "stderr: $(cat "$E2E_TMP/run.err")"
 run_dosectl_bare --config "$dev_conf" enrol D1 --name "Dev" --protocol b12-standard \
   --start 2026-11-23 --tz UTC
 run_dosectl_bare --config "$dev_conf" --json feed D1
@@ -201,17 +206,15 @@ report $? "make run: SIGTERM reaches dosed, which stops cleanly (status $status)
 # The configuration is kept: an edit stays, and without PORT the port too.
 printf '[reminders]\nenabled = false\n' >>"$dev_conf"
 cp "$dev_conf" "$E2E_TMP/dev-before.conf"
+rm -f "$E2E_TMP/run.out" "$E2E_TMP/run.err"
 "$DOSED_TOP/scripts/dev-run" "$build" >"$E2E_TMP/run.out" 2>"$E2E_TMP/run.err" &
 runner=$!
 E2E_PIDS+=("$runner")
-for ((i = 0; i < 200; i++)); do
-  grep -q "serving feeds on" "$E2E_TMP/run.err" && break
-  kill -0 "$runner" 2>/dev/null || break
-  sleep 0.05
-done
+wait_for_line "$E2E_TMP/run.err" "serving feeds on" "$runner"
 cmp -s "$dev_conf" "$E2E_TMP/dev-before.conf" &&
   grep -q "serving feeds on 127.0.0.1:$port" "$E2E_TMP/run.err" &&
   grep -q "reminders are off" "$E2E_TMP/run.err"
 report $? "make run again: dosed-dev.conf is kept as edited, port and all" \
-  "$(diff "$E2E_TMP/dev-before.conf" "$dev_conf"); stderr: $(cat "$E2E_TMP/run.err")"
+  "$(diff "$E2E_TMP/dev-before.conf" "$dev_conf")" "running: $(kill -0 "$runner" 2>&1 && echo yes)" \
+  "stdout: $(cat "$E2E_TMP/run.out")" "stderr: $(cat "$E2E_TMP/run.err")"
 stop_dosed "$runner"
