@@ -330,9 +330,13 @@ int main(int argc, char **argv)
 		"Keeps injection regimens: serves each patient's schedule as an iCalendar\n"
 		"feed and notices the changes dosectl makes.  See dosed(8).");
 	g_option_context_add_main_entries(context, entries, NULL);
-	if (!g_option_context_parse(context, &argc, &argv, &error) || argc > 1) {
+	if (!g_option_context_parse(context, &argc, &argv, &error) || argc > 1 ||
+	    (config_arg && !*config_arg) || (db_arg && !*db_arg)) {
+		/* An empty FILE is a slip (an unset variable), as in dosectl. */
 		fprintf(stderr, "dosed: %s; see 'dosed --help'\n",
-			error ? error->message : "unexpected argument");
+			error ? error->message : argc > 1 ? "unexpected argument" :
+			config_arg && !*config_arg ? "--config is empty; give a FILE" :
+			"--db is empty; give a FILE");
 		g_clear_error(&error);
 		g_option_context_free(context);
 		g_free(config_arg);

@@ -134,6 +134,17 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$url")
 [ "$code" = 200 ]
 report $? "feed with a wildcard listen: the URL issued before still works (status $code)"
 
+# An empty FILE is a usage error, as in dosectl (issue 12.15).  With
+# --check-config, so that a dosed that took it would not stay running.
+for args in "--config= --check-config" "-c '' --check-config" "--db= --check-config" "--check-config --db ''"; do
+  eval "\"\$DOSED\" $args" >"$E2E_TMP/empty.out" 2>"$E2E_TMP/empty.err" </dev/null
+  status=$?
+  [ "$status" = 2 ] && [ "$(wc -l <"$E2E_TMP/empty.err")" = 1 ] &&
+    grep -q "^dosed: --\(config\|db\) is empty" "$E2E_TMP/empty.err"
+  report $? "dosed $args: a usage error (2), one line" \
+    "status $status; stderr: $(cat "$E2E_TMP/empty.err")"
+done
+
 # ---- item 6: the prefix on every line, "Address already in use" too ----
 
 write_daemon_config "$port"
