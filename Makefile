@@ -103,14 +103,13 @@ deps:
 
 # Build, then run dosed from this tree in the foreground, with a
 # configuration that reads the catalogue from conf/ and keeps its database
-# in the build directory.  dosectl --config $(DEV_CONF) works beside it.
-DEV_CONF = $(O)/dosed-dev.conf
+# in the build directory: $(O)/dosed-dev.conf, written once and kept
+# (dosectl --config it works beside).  PORT=N serves on 127.0.0.1:N
+# instead of 8645, and is kept too; see scripts/dev-run.
+PORT ?=
 run: deps
 	$(MAKE) all
-	printf '[store]\npath = %s\n[protocols]\npaths = %s\n' \
-	  "$(abspath $(O))/dosed.db" "$(CURDIR)/conf/protocols.ini" >$(DEV_CONF)
-	@echo "dosed is starting; in another terminal: $(O)/dosectl --config $(DEV_CONF) --help"
-	$(O)/dosed --config $(DEV_CONF)
+	@scripts/dev-run $(O) $(PORT)
 
 clean:
 	rm -rf $(BUILDDIR) $(BUILDDIR)-asan build-fuzz

@@ -52,9 +52,18 @@ int cli_usage_error(CliContext *ctx, const char *format, ...) G_GNUC_PRINTF(2, 3
 
 /* Parse the command's own options (GOptionEntry, help disabled) and leave
  * the positional arguments in argc/argv (argv[0] is the command).  Returns
- * -1 on success, else the exit status (usage error or --help printed). */
+ * -1 on success, else the exit status (usage error or --help printed).  An
+ * option given an empty value, and an empty positional argument, are usage
+ * errors for every command. */
 int cli_parse_options(CliContext *ctx, const CliCommand *command, GOptionEntry *entries,
 		      int *argc, char ***argv);
+
+/* A number given to an option (--count, --within): decimal digits only, from
+ * min to max (min >= 0).  GOption's own G_OPTION_ARG_INT reads "010" as 8
+ * and "0x10" as 16, so no option takes one.  Else a usage error naming
+ * `option`, *status set. */
+bool cli_parse_number(CliContext *ctx, const char *option, const char *text, int min,
+		      int max, int *value, int *status);
 
 bool cli_load_config(CliContext *ctx, GError **error);
 DosedCatalogue *cli_load_catalogue(CliContext *ctx, GError **error);

@@ -50,6 +50,37 @@ int cli_usage_error(CliContext *ctx, const char *format, ...)
 	return CLI_EXIT_USAGE;
 }
 
+bool cli_parse_number(CliContext *ctx, const char *option, const char *text, int min,
+		      int max, int *value, int *status)
+{
+	guint64 number;
+
+	/* Digits only: g_ascii_string_to_unsigned() refuses a sign, blanks
+	 * and "0x", and reads "010" in base 10. */
+	if (!g_ascii_string_to_unsigned(text, 10, (guint64)min, (guint64)max, &number, NULL)) {
+		*status = cli_usage_error(ctx, "%s must be a whole number from %d to %d in "
+					  "decimal digits, not '%s'", option, min, max, text);
+		return false;
+	}
+	*value = (int)number;
+	return true;
+}
+
+/* The first option of `entries` given an empty value (--tz '', --tz=),
+ * or NULL.  Every option's value means something: an empty one is a slip
+ * (a shell variable that was not set), never "the default". */
+static const GOptionEntry *empty_option(const GOptionEntry *entries)
+{
+	for (const GOptionEntry *e = entries; e && e->long_name; e++) {
+		if (e->arg != G_OPTION_ARG_FILENAME && e->arg != G_OPTION_ARG_STRING)
+			continue;
+		const char *value = *(char **)e->arg_data;
+		if (value && value[0] == '\0')
+			return e;
+	}
+	return NULL;
+}
+
 int cli_parse_options(CliContext *ctx, const CliCommand *command, GOptionEntry *entries,
 		      int *argc, char ***argv)
 {
@@ -73,12 +104,21 @@ int cli_parse_options(CliContext *ctx, const CliCommand *command, GOptionEntry *
 	g_option_context_add_main_entries(context, global, NULL);
 	if (entries)
 		g_option_context_add_main_entries(context, entries, NULL);
+	const GOptionEntry *empty = NULL;
 	if (!g_option_context_parse(context, argc, argv, &error)) {
 		status = cli_usage_error(ctx, "%s", error->message);
 		g_error_free(error);
 	} else if (help) {
 		printf("usage: dosectl %s\n\n%s", command->synopsis, command->help);
 		status = CLI_EXIT_OK;
+	} else if ((empty = empty_option(global)) || (empty = empty_option(entries))) {
+		status = cli_usage_error(ctx, "--%s is empty; give a value, or leave the option "
+					 "out", empty->long_name);
+	} else {
+		/* An empty PATIENT, ID, FILE or DOSE_ID: the same slip. */
+		for (int i = 1; i < *argc && status < 0; i++)
+			if ((*argv)[i][0] == '\0')
+				status = cli_usage_error(ctx, "argument %d is empty ('')", i);
 	}
 	g_option_context_free(context);
 	if (json)

@@ -10,10 +10,13 @@
 #include "cli.h"
 #include "timeutil.h"
 
+static int cmd_help(CliContext *ctx, int argc, char **argv);
+
 static const CliCommand commands[] = {
 	{ "protocols", cmd_protocols, "protocols [ID]",
-	  "List the protocol catalogue, or show one protocol in full: its drug, dose,\n"
-	  "route, each phase in words, and the clinical source it follows.\n" },
+	  "List the protocol catalogue, each protocol with its phases and the\n"
+	  "clinical source it follows, or show one protocol in full: its drug,\n"
+	  "dose, route, each phase in words, when a dose is overdue, and its source.\n" },
 	{ "enrol", cmd_enrol,
 	  "enrol PATIENT --name NAME --protocol ID [--start DATE] [--tz ZONE] [--days DAYS]",
 	  "Enrol a patient on a protocol.  The regimen keeps its own copy of the\n"
@@ -43,7 +46,7 @@ static const CliCommand commands[] = {
 	  "The next N projected doses (default 10), each assuming the one before\n"
 	  "is given on its due date, or today if that has passed.\n"
 	  "\n"
-	  "  --count N        how many doses, 1 to 1000\n" },
+	  "  -n, --count N    how many doses, 1 to 1000\n" },
 	{ "log", cmd_log, "log [PATIENT] [--at TIME] [--site SITE] [--note TEXT] [--force]",
 	  "Record a dose given.  A dose sooner than the protocol allows (a second\n"
 	  "dose the same day, or before half the interval has passed) is refused\n"
@@ -68,7 +71,8 @@ static const CliCommand commands[] = {
 	{ "due", cmd_due, "due [--within DAYS]",
 	  "The worklist: doses due and overdue, soonest first.\n"
 	  "\n"
-	  "  --within DAYS    also doses due in the next DAYS days (default 0)\n" },
+	  "  -w, --within DAYS  also doses due in the next DAYS days, 0 to 3660\n"
+	  "                   (default 0)\n" },
 	{ "feed", cmd_feed, "feed [PATIENT] [--rotate] | feed --clinic [--rotate]",
 	  "Print a calendar subscription URL for a patient, or with --clinic for\n"
 	  "the whole clinic, as https:// (or http://, from [feed] base_url) and\n"
@@ -80,6 +84,9 @@ static const CliCommand commands[] = {
 	{ "export", cmd_export, "export [PATIENT]",
 	  "Write the patient's calendar (iCalendar, as the feed serves it) on\n"
 	  "standard output.\n" },
+	{ "help", cmd_help, "help [COMMAND]",
+	  "Show the commands and the global options (as dosectl --help does), or\n"
+	  "one command's help (as dosectl COMMAND --help does).\n" },
 };
 
 static const char usage_text[] =
@@ -101,6 +108,7 @@ static const char usage_text[] =
 	"\n"
 	"PATIENT may be left out when the database holds exactly one patient.\n"
 	"DATE is YYYY-MM-DD; TIME is RFC 3339 or 'YYYY-MM-DD HH:MM' in the patient's zone.\n"
+	"Numbers are decimal digits; no option's value may be empty.\n"
 	"DOSED_NOW (RFC 3339) in the environment replaces the clock.\n"
 	"\n"
 	"Exit status: 0 done, 1 refused or failed (nothing was changed), 2 usage error.\n";
@@ -120,6 +128,27 @@ static void print_usage(FILE *out)
 		g_string_append_printf(list, "  %s\n", commands[i].synopsis);
 	fprintf(out, usage_text, list->str);
 	g_string_free(list, TRUE);
+}
+
+/* help [COMMAND]: needs no configuration, database or clock. */
+static int cmd_help(CliContext *ctx, int argc, char **argv)
+{
+	int status = cli_parse_options(ctx, cli_find_command("help"), NULL, &argc, &argv);
+
+	if (status >= 0)
+		return status;
+	if (argc > 2)
+		return cli_usage_error(ctx, "unexpected argument '%s'", argv[2]);
+	if (argc < 2) {
+		print_usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	const CliCommand *command = cli_find_command(argv[1]);
+	if (!command)
+		return cli_fail(CLI_EXIT_USAGE, "unknown command '%s'; see 'dosectl --help'",
+				argv[1]);
+	printf("usage: dosectl %s\n\n%s", command->synopsis, command->help);
+	return CLI_EXIT_OK;
 }
 
 /* "--opt VALUE" or "--opt=VALUE" at argv[*i]; advances *i past the value. */
@@ -157,11 +186,11 @@ int main(int argc, char **argv)
 			printf("dosectl %s\n", DOSED_VERSION);
 			return CLI_EXIT_OK;
 		} else if (take_value("--config", argc, argv, &i, &value)) {
-			if (!value)
+			if (!value || !*value)
 				return cli_fail(CLI_EXIT_USAGE, "--config needs a FILE; see 'dosectl --help'");
 			ctx.config_arg = value;
 		} else if (take_value("--db", argc, argv, &i, &value)) {
-			if (!value)
+			if (!value || !*value)
 				return cli_fail(CLI_EXIT_USAGE, "--db needs a FILE; see 'dosectl --help'");
 			ctx.db_arg = value;
 		} else if (strcmp(argv[i], "--") == 0) {
@@ -177,24 +206,13 @@ int main(int argc, char **argv)
 				"commands");
 
 	const char *name = argv[i];
-	if (strcmp(name, "help") == 0) {
-		if (i + 1 >= argc) {
-			print_usage(stdout);
-			return CLI_EXIT_OK;
-		}
-		const CliCommand *command = cli_find_command(argv[i + 1]);
-		if (!command)
-			return cli_fail(CLI_EXIT_USAGE, "unknown command '%s'; see 'dosectl --help'",
-					argv[i + 1]);
-		printf("usage: dosectl %s\n\n%s", command->synopsis, command->help);
-		return CLI_EXIT_OK;
-	}
 	const CliCommand *command = cli_find_command(name);
 	if (!command)
 		return cli_fail(CLI_EXIT_USAGE, "unknown command '%s'; see 'dosectl --help'", name);
 	ctx.command = command->name;
 
-	if (!now_from_environment(&ctx.now, &error))
+	/* Help works whatever DOSED_NOW holds. */
+	if (command->run != cmd_help && !now_from_environment(&ctx.now, &error))
 		return cli_fail_error(error);
 	ctx.actor = g_get_user_name();
 

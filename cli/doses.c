@@ -252,6 +252,9 @@ int cmd_void(CliContext *ctx, int argc, char **argv)
 		json_builder_add_boolean_value(b, TRUE);
 		json_builder_set_member_name(b, "void_reason");
 		json_builder_add_string_value(b, reason);
+		/* As the database holds them, like show --json. */
+		cli_json_instant(b, "voided_at", voided ? voided->voided_at : 0, after->tz);
+		cli_json_string(b, "voided_by", voided ? voided->voided_by : NULL);
 		json_builder_end_object(b);
 		json_builder_set_member_name(b, "advances_kept");
 		json_builder_begin_array(b);

@@ -33,6 +33,17 @@ int cmd_feed(CliContext *ctx, int argc, char **argv)
 		return status;
 	if (clinic && argc > 1)
 		return cli_usage_error(ctx, "give PATIENT or --clinic, not both");
+	if (!cli_load_config(ctx, &error))
+		return cli_fail_error(error);
+	/* A URL is shown once: one that names no reachable address would
+	 * have to be rotated at once.  Refused before any token is made. */
+	if (!ctx->config->feed_base_url)
+		return cli_fail(CLI_EXIT_REFUSED, "[feed] listen = %s takes every address, so "
+				"which one phones reach is unknown; set [feed] base_url in %s "
+				"(such as http://%s:%s) and run this again",
+				ctx->config->feed_listen,
+				ctx->config->path ? ctx->config->path : "the configuration",
+				g_get_host_name(), strrchr(ctx->config->feed_listen, ':') + 1);
 	if (!cli_open_store(ctx, false, &error) || !store_begin(ctx->store, true, &error))
 		return cli_fail_error(error);
 	if (!clinic && !(patient_id = cli_patient_argument(ctx, argc, argv, &status)))

@@ -362,6 +362,7 @@ static void show_json(CliContext *ctx, const DosedRegimen *r, const DosedNextDos
 		json_builder_add_boolean_value(b, d->voided_at != 0);
 		cli_json_string(b, "void_reason", d->void_reason);
 		cli_json_instant(b, "voided_at", d->voided_at, r->tz);
+		cli_json_string(b, "voided_by", d->voided_by);
 		cli_json_string(b, "logged_by", d->logged_by);
 		cli_json_date(b, "due", o ? o->due : DOSED_DATE_NONE);
 		cli_json_date(b, "latest", o ? o->latest : DOSED_DATE_NONE);
@@ -434,8 +435,12 @@ static void show_text(CliContext *ctx, const DosedRegimen *r, const DosedNextDos
 		const DosedDose *d = g_ptr_array_index(r->doses, i);
 		const DosedDoseOutcome *o = d->voided_at ? NULL : &outcomes[event++];
 		GString *remark = g_string_new(NULL);
+		/* SPEC 5: a void is kept with who and when. */
+		char voided[DOSED_TIMESTAMP_BUF];
 		if (d->voided_at)
-			g_string_append_printf(remark, "VOID: %s", d->void_reason);
+			g_string_append_printf(remark, "VOID by %s at %s: %s", d->voided_by,
+					       cli_format_local_time(d->voided_at, r->tz, voided),
+					       d->void_reason);
 		else if (o->days_late > 0)
 			g_string_append_printf(remark, "%d day%s late", o->days_late,
 					       o->days_late == 1 ? "" : "s");
@@ -494,15 +499,16 @@ static const char *const weekday_names[] = { "Mon", "Tue", "Wed", "Thu", "Fri", 
 int cmd_schedule(CliContext *ctx, int argc, char **argv)
 {
 	int count = 10;
+	g_autofree char *count_arg = NULL;
 	GOptionEntry entries[] = {
-		{ "count", 'n', 0, G_OPTION_ARG_INT, &count, NULL, NULL },
+		{ "count", 'n', 0, G_OPTION_ARG_FILENAME, &count_arg, NULL, NULL },
 		{ NULL },
 	};
 	int status = cli_parse_options(ctx, cli_find_command("schedule"), entries, &argc, &argv);
 	if (status >= 0)
 		return status;
-	if (count < 1 || count > 1000)
-		return cli_usage_error(ctx, "--count must be from 1 to 1000, not %d", count);
+	if (count_arg && !cli_parse_number(ctx, "--count", count_arg, 1, 1000, &count, &status))
+		return status;
 	DosedRegimen *r = cli_load_patient(ctx, argc, argv, false, &status);
 	if (!r)
 		return status;
@@ -851,8 +857,9 @@ static bool due_load(CliContext *ctx, DueScan *scan, int within, GError **error)
 int cmd_due(CliContext *ctx, int argc, char **argv)
 {
 	int within = 0;
+	g_autofree char *within_arg = NULL;
 	GOptionEntry entries[] = {
-		{ "within", 'w', 0, G_OPTION_ARG_INT, &within, NULL, NULL },
+		{ "within", 'w', 0, G_OPTION_ARG_FILENAME, &within_arg, NULL, NULL },
 		{ NULL },
 	};
 	GError *error = NULL;
@@ -863,8 +870,9 @@ int cmd_due(CliContext *ctx, int argc, char **argv)
 		return status;
 	if (argc > 1)
 		return cli_usage_error(ctx, "unexpected argument '%s'", argv[1]);
-	if (within < 0 || within > 3660)
-		return cli_usage_error(ctx, "--within must be from 0 to 3660 days, not %d", within);
+	if (within_arg &&
+	    !cli_parse_number(ctx, "--within", within_arg, 0, 3660, &within, &status))
+		return status;
 	if (!cli_open_store(ctx, false, &error) || !store_begin(ctx->store, false, &error))
 		return cli_fail_error(error);
 

@@ -95,6 +95,9 @@ int cmd_protocols(CliContext *ctx, int argc, char **argv)
 				       description);
 				g_free(description);
 			}
+			/* What a clinician checks the plan against, in the
+			 * list too (dosed-protocols(5) says it is there). */
+			printf("%-*s    source: %s\n", (int)width, "", p->source);
 		}
 		if (n == 0)
 			printf("No protocols: check [protocols] paths in the configuration.\n");

@@ -20,7 +20,11 @@ typedef struct {
 
 	/* [feed] */
 	char *feed_listen;           /* "127.0.0.1:8645" */
-	char *feed_base_url;         /* "http://127.0.0.1:8645" */
+	/* What dosectl feed prints.  Default: the listen address as a URL
+	 * (config_listen_url()), "http://127.0.0.1:8645"; NULL when listen
+	 * takes every address (0.0.0.0, [::]) and base_url is not set, since
+	 * then no default can name the one clients reach. */
+	char *feed_base_url;
 	int feed_horizon_months;     /* 12 */
 	int feed_history_months;     /* 12 */
 	bool feed_alarms;            /* alarms = true: VALARMs in feeds */
@@ -74,5 +78,15 @@ DosedConfig *config_create_defaults(bool system);
  * protocol paths given relative are relative to the file's directory. */
 DosedConfig *config_load(const char *path, bool system, GError **error);
 void config_destroy(DosedConfig *config); /* NULL is a no-op */
+
+/* The URL of a listen value config_load() accepted: "http://HOST:PORT",
+ * an IPv6 address in brackets; NULL for a wildcard (0.0.0.0, [::]), which
+ * names no address a client could use.  Newly allocated. */
+char *config_listen_url(const char *listen);
+/* What dosed --check-config warns of in [feed] base_url, or NULL: none set
+ * while listen takes every address, or a base_url naming another port of
+ * the machine dosed listens on (listen changed, base_url left behind).
+ * Newly allocated. */
+char *config_base_url_warning(const DosedConfig *config);
 
 #endif

@@ -34,10 +34,61 @@ static bool stderr_is_journal(void)
 	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
 }
 
+static void log_write(int priority, const char *level, const char *text);
+
+/* GLib's messages and those of the libraries on it (GIO, libnotify), which
+ * GLib would print as "(dosed:123): GLib-GIO-WARNING **: ...": one line of
+ * this log like any other, "DOMAIN: message". */
+static GLogWriterOutput log_glib_writer(GLogLevelFlags level, const GLogField *fields,
+					gsize n_fields, gpointer data)
+{
+	const char *message = NULL, *domain = NULL, *word = NULL;
+	int priority;
+	char *line;
+
+	(void)data;
+	for (gsize i = 0; i < n_fields; i++) {
+		if (strcmp(fields[i].key, "MESSAGE") == 0 && fields[i].length < 0)
+			message = fields[i].value;
+		else if (strcmp(fields[i].key, "GLIB_DOMAIN") == 0 && fields[i].length < 0)
+			domain = fields[i].value;
+	}
+	/* A critical is a broken invariant in a library: named, where a
+	 * log line of dosed's own at that level is the one that ends it. */
+	if (level & G_LOG_LEVEL_ERROR) {
+		priority = LOG_CRIT;
+		word = "error";
+	} else if (level & G_LOG_LEVEL_CRITICAL) {
+		priority = LOG_CRIT;
+		word = "critical";
+	} else if (level & G_LOG_LEVEL_WARNING)
+		priority = LOG_WARNING;
+	else if (level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO))
+		priority = LOG_INFO;
+	else
+		priority = LOG_DEBUG;
+	if (priority == LOG_DEBUG && !log_debug_enabled)
+		return G_LOG_WRITER_HANDLED;
+	line = g_strdup_printf("%s%s%s", domain ? domain : "", domain ? ": " : "",
+			       message ? message : "(no message)");
+	/* One message, one line. */
+	g_strdelimit(line, "\r\n", ' ');
+	log_write(priority, word, line);
+	g_free(line);
+	return G_LOG_WRITER_HANDLED;
+}
+
 void log_init(bool verbose)
 {
+	static gsize glib_writer_set;
+
 	log_debug_enabled = verbose;
 	log_to_journal = stderr_is_journal();
+	/* GLib takes a writer once per process. */
+	if (g_once_init_enter(&glib_writer_set)) {
+		g_log_set_writer_func(log_glib_writer, NULL, NULL);
+		g_once_init_leave(&glib_writer_set, 1);
+	}
 }
 
 bool log_verbose(void)
@@ -46,20 +97,43 @@ bool log_verbose(void)
 }
 
 /* One line, written with one call so that the HTTP thread's lines and the
- * main loop's never interleave.  errnum >= 0 appends its strerror. */
-static void log_vwrite(int priority, int errnum, const char *format, va_list args)
+ * main loop's never interleave.  To the journal, "<N>" and the text
+ * (journald adds "dosed[PID]: " itself); elsewhere (a terminal, a file),
+ * "dosed: " and the level when it is not plain information, so that each
+ * line says whose and how serious it is.  `level` names the level in place
+ * of the priority's own word (NULL: none for information and for the line
+ * fatal() ends with). */
+static void log_write(int priority, const char *level, const char *text)
 {
 	GString *line = g_string_sized_new(128);
 
+	if (level == NULL && priority == LOG_WARNING)
+		level = "warning";
+	else if (level == NULL && priority == LOG_DEBUG)
+		level = "debug";
 	if (log_to_journal)
 		g_string_append_printf(line, "<%d>", priority);
-	g_string_append_vprintf(line, format, args);
-	if (errnum >= 0)
-		g_string_append_printf(line, ": %s", g_strerror(errnum));
+	else if (level != NULL)
+		g_string_append_printf(line, "dosed: %s: ", level);
+	else
+		g_string_append(line, "dosed: ");
+	g_string_append(line, text);
 	g_string_append_c(line, '\n');
 	fputs(line->str, stderr);
 	fflush(stderr);
 	g_string_free(line, TRUE);
+}
+
+/* errnum >= 0 appends its strerror. */
+static void log_vwrite(int priority, int errnum, const char *format, va_list args)
+{
+	GString *text = g_string_sized_new(128);
+
+	g_string_append_vprintf(text, format, args);
+	if (errnum >= 0)
+		g_string_append_printf(text, ": %s", g_strerror(errnum));
+	log_write(priority, NULL, text->str);
+	g_string_free(text, TRUE);
 }
 
 void log_debug(const char *format, ...)

@@ -2,7 +2,9 @@
  *
  * Lines go to stderr, where journald (or the terminal) picks them up.  When
  * stderr is the journal stream systemd gave us ($JOURNAL_STREAM), each line
- * starts with the syslog "<N>" priority, so the journal keeps the levels.
+ * starts with the syslog "<N>" priority, so the journal keeps the levels;
+ * elsewhere with "dosed: ", then "warning: " or "debug: " for those levels.
+ * log_init() sends GLib's own messages (GIO's, libnotify's) here too.
  *
  * Never pass a feed token, or a request path that may hold one, to these
  * functions (SPEC 4: tokens never appear in logs): log "/feeds/<token>.ics",

@@ -73,6 +73,17 @@ static const char *daemon_config_name(const DosedConfig *config)
 	return config->path ? config->path : "(no file: built-in defaults)";
 }
 
+/* What is allowed but most likely a mistake: at --check-config, at start
+ * and at each reload (a unit's only reader may be the journal). */
+static void daemon_warn_config(const DosedConfig *config)
+{
+	char *warning = config_base_url_warning(config);
+
+	if (warning)
+		log_warnx("%s: %s", daemon_config_name(config), warning);
+	g_free(warning);
+}
+
 /* ---- changes in the database ----------------------------------------- */
 
 /* The change watch saw the database's files written.  PRAGMA data_version
@@ -206,6 +217,7 @@ static gboolean daemon_on_reload(gpointer data)
 	daemon->catalogue = catalogue;
 	log_info("configuration reloaded from %s (%zu protocols)", daemon_config_name(config),
 		 catalogue_size(catalogue));
+	daemon_warn_config(config);
 	/* [reminders] may have changed: `at`, `enabled`... */
 	reminders_update(daemon->reminders);
 	daemon_notify_ready(daemon);
@@ -261,6 +273,7 @@ static bool daemon_start(Daemon *daemon, GError **error)
 	daemon->signal_sources[2] = g_unix_signal_add(SIGHUP, daemon_on_reload, daemon);
 	log_info("dosed %s: database %s, serving feeds on %s", DOSED_VERSION, path,
 		 daemon->config->feed_listen);
+	daemon_warn_config(daemon->config);
 	/* Reminders owed while dosed was stopped are delivered now, once
 	 * each (the newest per dose); then the alarm waits for the next. */
 	if (!daemon->config->reminders_enabled)
@@ -317,9 +330,13 @@ int main(int argc, char **argv)
 		"Keeps injection regimens: serves each patient's schedule as an iCalendar\n"
 		"feed and notices the changes dosectl makes.  See dosed(8).");
 	g_option_context_add_main_entries(context, entries, NULL);
-	if (!g_option_context_parse(context, &argc, &argv, &error) || argc > 1) {
+	if (!g_option_context_parse(context, &argc, &argv, &error) || argc > 1 ||
+	    (config_arg && !*config_arg) || (db_arg && !*db_arg)) {
+		/* An empty FILE is a slip (an unset variable), as in dosectl. */
 		fprintf(stderr, "dosed: %s; see 'dosed --help'\n",
-			error ? error->message : "unexpected argument");
+			error ? error->message : argc > 1 ? "unexpected argument" :
+			config_arg && !*config_arg ? "--config is empty; give a FILE" :
+			"--db is empty; give a FILE");
 		g_clear_error(&error);
 		g_option_context_free(context);
 		g_free(config_arg);
@@ -344,7 +361,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (check_config) {
-		printf("configuration OK: %s\n", daemon_config_name(daemon.config));
+		/* Warnings on stderr in the log's format; the verdict on
+		 * stdout, "dosed: " like every line dosed prints. */
+		daemon_warn_config(daemon.config);
+		printf("dosed: configuration OK: %s\n", daemon_config_name(daemon.config));
 		status = 0;
 		goto out;
 	}

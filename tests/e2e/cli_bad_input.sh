@@ -97,3 +97,65 @@ E2E_CONF=$E2E_TMP/bad-protocol.conf check_refused 1 "bad-protocol\\.ini:8" \
   "a protocol file with a malformed phase" enrol p4 --name "Pat Four" --protocol b12-standard
 E2E_CONF=$E2E_TMP/no-such.conf check_refused 1 "no-such\\.conf" \
   "a configuration file that does not exist" patients
+
+# Issue 12: numbers are decimal.  GLib's own integer options read "010" as 8
+# and "0x10" as 16 (base 0); every other spelling is a usage error.
+at_time 2026-11-23T18:00:00Z
+for count in 0x10 0X10 +5 " 5" "5 " 1e3 ５ 99999999999999999999; do
+  check_refused 2 "--count.*decimal" "schedule --count '$count'" schedule p1 --count "$count"
+done
+run_dosectl schedule p1 --count 010 --json
+expect_status 0 "schedule --count 010: exit 0"
+expect_json 'length == 10' "schedule --count 010: ten doses, not eight"
+run_dosectl schedule p1 -n 012 --json
+expect_json 'length == 12' "schedule -n 012: twelve doses, not ten"
+for within in 0x1 -1 +1 1.5 ten; do
+  check_refused 2 "--within.*decimal" "due --within '$within'" due --within "$within"
+done
+check_refused 2 "--within.*3661" "due --within 3661" due --within 3661
+for id in 0x1 +1 -1 " 1"; do
+  check_refused 2 "dose id|Unknown option" "void '$id'" void "$id" --reason "typo"
+done
+# A dose due in exactly 10 days: in "--within 010", and not in 8.
+DB=$E2E_TMP/within.db
+at_time 2026-11-23T12:00:00Z
+check_ok "enrol w1, first dose due in 10 days" enrol w1 --name "Wyn" --protocol b12-bariatric \
+  --start 2026-12-03 --tz UTC
+run_dosectl due --within 010 --json
+expect_json '[.[].patient] == ["w1"]' "due --within 010: ten days, the dose due in ten"
+run_dosectl due -w 8 --json
+expect_json 'length == 0' "due --within 8: not the dose due in ten"
+DB=$E2E_TMP/dosed.db
+
+# An empty value is a usage error for every option of every command, in
+# both spellings (--opt '' and --opt=): an unset shell variable is a slip,
+# never "the default" (enrol --tz '' used the machine's zone).  The options
+# are read from each command's --help, so a new one is checked too.
+at_time 2026-11-23T18:00:00Z
+checked=
+for command in $("$DOSECTL" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF && !/^Commands:/ { print $1 }'); do
+  for option in $("$DOSECTL" "$command" --help | sed -n 1p |
+    grep -oE -- '--[a-z-]+ [A-Z][A-Z_]*' | cut -d ' ' -f 1 | sort -u); do
+    check_refused 2 "$option is empty" "$command $option ''" "$command" "$option" ""
+    check_refused 2 "$option is empty" "$command $option=" "$command" "$option="
+    checked="$checked $command$option"
+  done
+done
+# Every option with a value of SPEC 3 was found (the loop above is not empty).
+missing=
+for want in enrol--name enrol--protocol enrol--start enrol--tz enrol--days schedule--count \
+  log--at log--site log--note void--reason due--within; do
+  [[ " $checked " == *" $want "* ]] || missing="$missing $want"
+done
+[ -z "$missing" ]
+report $? "every option with a value was checked with an empty one" "not checked:$missing"
+check_refused 2 "--tz is empty" "enrol --tz '' with everything else right" enrol p5 \
+  --name "Pat Five" --protocol b12-standard --start 2026-11-23 --tz ""
+check_refused 2 "--config" "--config ''" --config "" patients
+check_refused 2 "--db" "--db=" --db= patients
+check_refused 2 "--config is empty" "--config '' after the command" patients --config ""
+check_refused 2 "--db is empty" "--db '' after the command" patients --db ""
+for command in show protocols import export; do
+  check_refused 2 "empty" "$command ''" "$command" ""
+done
+check_refused 2 "empty" "void ''" void "" --reason "typo"

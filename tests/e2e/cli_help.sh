@@ -3,7 +3,8 @@
 # where the global options may stand, and the one-line hint of a usage error.
 . "$(dirname "$0")/lib.sh"
 
-commands="protocols enrol patients show schedule log void advance stop due"
+# Every command: SPEC 3's, import (issue 7) and help.
+commands="protocols enrol import patients show schedule log void advance stop due feed export help"
 
 # Help needs no database and must not create one.
 DB=$E2E_TMP/help/dosed.db
@@ -13,42 +14,52 @@ for form in --help -h help; do
   expect_status 0 "dosectl $form: exit 0"
   expect_stdout_matches '^usage: dosectl' "dosectl $form: usage on stdout"
   expect_no_stderr "dosectl $form: nothing on stderr"
-  missing=
-  for command in $commands; do
-    grep -qE "^ +$command( |\$)" "$E2E_OUT" || missing="$missing $command"
-  done
-  [ -z "$missing" ]
-  report $? "dosectl $form: lists every command" "not listed:$missing"
+  listed=$(sed -n '/^Commands:/,/^$/p' "$E2E_OUT" | awk 'NF && !/^Commands:/ { print $1 }' |
+    sort -u | tr '\n' ' ')
+  expected=$(printf '%s\n' $commands | sort -u | tr '\n' ' ')
+  [ "$listed" = "$expected" ]
+  report $? "dosectl $form: lists every command, and no other" "listed:   $listed" \
+    "expected: $expected"
 done
 
 run_dosectl --help
 expect_stdout_contains "--json" "dosectl --help: names the global option --json"
 expect_stdout_contains "DOSED_NOW" "dosectl --help: names DOSED_NOW"
 
-# The options each command's help must name (SPEC 3's synopsis).
-declare -A options=(
+# The arguments and options each command's synopsis names (SPEC 3's),
+# exactly: none missing, none more ("patients" takes none, and must say
+# so by naming none).
+declare -A synopsis=(
   [protocols]="ID"
-  [enrol]="PATIENT --name --protocol --start --tz --days"
+  [enrol]="PATIENT --name NAME --protocol ID --start DATE --tz ZONE --days DAYS"
+  [import]="FILE"
   [patients]=""
   [show]="PATIENT"
-  [schedule]="PATIENT --count"
-  [log]="PATIENT --at --site --note --force"
-  [void]="DOSE_ID --reason"
+  [schedule]="PATIENT --count N"
+  [log]="PATIENT --at TIME --site SITE --note TEXT --force"
+  [void]="DOSE_ID --reason TEXT"
   [advance]="PATIENT"
   [stop]="PATIENT"
-  [due]="--within"
+  [due]="--within DAYS"
+  [feed]="PATIENT --rotate --clinic"
+  [export]="PATIENT"
+  [help]="COMMAND"
 )
+# The words of a usage line: its options and its UPPER-CASE arguments.
+synopsis_words() {
+  sed -n '1s/^usage: dosectl [a-z]*//p' "$1" | grep -oE -- '--[a-z-]+|\<[A-Z][A-Z_]*\>' | sort -u |
+    tr '\n' ' '
+}
 for command in $commands; do
   run_dosectl "$command" --help
   expect_status 0 "$command --help: exit 0"
   expect_stdout_matches "^usage: dosectl $command( |\$)" "$command --help: its synopsis on stdout"
   expect_no_stderr "$command --help: nothing on stderr"
-  missing=
-  for option in ${options[$command]}; do
-    grep -qF -- "$option" "$E2E_OUT" || missing="$missing $option"
-  done
-  [ -z "$missing" ]
-  report $? "$command --help: names its arguments" "not named:$missing"
+  got=$(synopsis_words "$E2E_OUT")
+  want=$(printf '%s\n' ${synopsis[$command]} | sed '/^$/d' | sort -u | tr '\n' ' ')
+  [ "$got" = "$want" ]
+  report $? "$command --help: names its arguments and options, and no others" \
+    "named:    $got" "expected: $want"
   cp "$E2E_OUT" "$E2E_TMP/command-help"
 
   run_dosectl help "$command"

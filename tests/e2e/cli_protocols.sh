@@ -20,6 +20,37 @@ for id in b12-standard b12-neuro b12-cyano-label b12-ileal-resection b12-bariatr
 done
 [ -z "$missing" ]
 report $? "protocols: lists the five built-in protocols" "not listed:$missing"
+cp "$E2E_OUT" "$E2E_TMP/list"
+
+# Issue 12: dosed-protocols(5) says the list shows each protocol's source;
+# and a source is the clinical one, never a file of the developers'
+# ("via seeds/004_....txt" was in every built-in one).
+run_dosectl protocols --json
+jq -r '.[].source' "$E2E_OUT" >"$E2E_TMP/sources"
+missing=
+while IFS= read -r source; do
+  grep -qF -- "source: $source" "$E2E_TMP/list" || missing="$missing
+$source"
+done <"$E2E_TMP/sources"
+[ -s "$E2E_TMP/sources" ] && [ -z "$missing" ]
+report $? "protocols: lists each protocol's source" "not listed:$missing"
+! grep -qiE 'seeds?/|\.txt' "$E2E_TMP/list" "$E2E_OUT"
+report $? "protocols: no source names a file" "$(grep -ihE 'seeds?/|\.txt' "$E2E_TMP/list" "$E2E_OUT")"
+for id in b12-standard b12-neuro; do
+  run_dosectl protocols "$id" --json
+  expect_json '.source | startswith("NICE CKS (Anaemia - B12 and folate deficiency)")' \
+    "protocols $id: cites NICE CKS by name"
+done
+run_dosectl protocols b12-cyano-label --json
+expect_json '.source | startswith("FDA drug label")' "protocols b12-cyano-label: cites the drug label"
+
+# Nor does any page, the README, the shipped files or a test name a seed
+# file (the patterns are written so as not to match this line).
+seed_file='seeds/[0-9]{3}_[0-9a-f]{16}'
+found=$(cd "$DOSED_TOP" && grep -rlE "$seed_file" README.md man conf docs completion systemd \
+  cli core daemon tests/e2e tests/unit tests/fuzz 2>/dev/null)
+[ -z "$found" ]
+report $? "no page, README, shipped file or test names a seed file" "named in: $found"
 
 # SPEC 1's table, one protocol at a time.
 run_dosectl protocols b12-standard --json

@@ -28,6 +28,8 @@ expect_status 0 "void: exit 0"
 expect_json '.dose.id == ($id | tonumber) and .dose.ordinal == 2 and .dose.void == true' \
   "void --json: the dose, #2, void" --arg id "$dose_id"
 expect_json_text .dose.void_reason "$reason" "void --json: the reason exactly"
+expect_json '.dose.voided_by == $me and .dose.voided_at == "2026-11-25T12:00:00+00:00"' \
+  "void --json: who voided it, and when" --arg me "$(id -un)"
 expect_json '(.patient | if type == "object" then .id else . end) == "v1"' "void --json: its patient"
 
 run_dosectl show v1 --json
@@ -45,6 +47,15 @@ expect_json '.next.site == "left deltoid"' "show after void: the suggestion foll
 run_dosectl show v1
 grep -qi void "$E2E_OUT"
 report $? "show after void: marks the dose void"
+# Issue 12: who voided it, beside when (SPEC 5: marked with who and when).
+me=$(id -un)
+grep -qF "VOID by $me at 2026-11-25 12:00 GMT: " "$E2E_OUT"
+report $? "show after void: says who voided the dose, and when"
+run_dosectl show v1 --json
+expect_json '.doses[] | select(.id == ($id | tonumber)) | .voided_by == $me
+  and .voided_at == "2026-11-25T12:00:00+00:00"' \
+  "show --json after void: voided_by and voided_at" --arg id "$dose_id" --arg me "$me"
+expect_json '.doses[0].voided_by == null' "show --json after void: no voided_by on a dose not void"
 
 check_refused 1 "already void" "void a dose already void" void "$dose_id" --reason "again"
 

@@ -90,7 +90,7 @@ out=$("$DOSED" --version)
 verdict "--version prints the version" $?
 
 out=$("$DOSED" -c "$conf" --check-config 2>&1)
-[ $? -eq 0 ] && [ "$out" = "configuration OK: $conf" ]
+[ $? -eq 0 ] && [ "$out" = "dosed: configuration OK: $conf" ]
 verdict "--check-config accepts a good config" $?
 
 cp "$conf" "$tmp/bad.conf"
@@ -418,5 +418,5 @@ status=$?
 pid=
 [ $status -eq 0 ]
 verdict "SIGTERM stops dosed with status 0" $?
-tail -n 1 "$log" | grep -qx 'stopped'
+tail -n 1 "$log" | grep -qx 'dosed: stopped'
 verdict "... and it says so last" $?

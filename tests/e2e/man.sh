@@ -75,35 +75,87 @@ wide() { # PAGE
   MANWIDTH=2000 "$MAN" -l "$BUILD/man/$1" 2>/dev/null
 }
 
-# 2. dosectl(1): every command of dosectl --help, with every option of its
-# own --help in its entry's heading.
-dosectl_documented() {
-  local text commands command options option heading missing=
-  text=$(wide dosectl.1)
-  commands=$("$DOSECTL" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF { print $1 }' |
-    grep -v '^Commands:')
-  if [ -z "$commands" ]; then
-    DIAG="no commands found in dosectl --help"
-    return 1
-  fi
-  for command in $commands; do
-    heading=$(printf '%s\n' "$text" | grep -E "^       $command( |$)")
-    if [ -z "$heading" ]; then
-      missing="$missing
-command $command"
-      continue
-    fi
-    options=$("$DOSECTL" "$command" --help | head -n 1 | grep -oE -- '--[a-z-]+')
-    for option in $options; do
-      grep -qF -- "$option" <<<"$heading" || missing="$missing
-$command $option"
-    done
-  done
-  [ -z "$missing" ] && return 0
-  DIAG="dosectl(1) lacks:$missing"
+# 2. dosectl(1) and dosectl --help agree, both ways (issue 12): the same
+# commands, the same global options, and for each command the same options
+# (its synopsis and option lines in --help; its heading and option entries in
+# the page).  Options are words starting '-' or '--' at the start of a
+# line or after a blank, '[', '|' or ','; "YYYY-MM-DD" is no option.
+
+# The options among the lines on stdin, one a line, sorted.
+options_in() {
+  grep -oE -- '(^|[][ |,])--?[a-zA-Z][a-z-]*' | sed 's/^[][ |,]*//' | sort -u
+}
+# The section of the page (one paragraph a line) from heading $1 to the next.
+page_section() { # TEXT HEADING
+  printf '%s\n' "$1" | awk -v h="$2" '/^[A-Z]/ { on = ($0 == h); next } on'
+}
+# dosectl --help: the commands, and the global options.
+help_commands() {
+  "$DOSECTL" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF && !/^Commands:/ { print $1 }' |
+    sort -u
+}
+help_global_options() {
+  "$DOSECTL" --help | sed -n '/^Options:/,/^$/p' | grep -E '^  -' |
+    sed -E 's/^  ((-[a-zA-Z], )?--?[a-z-]+).*/\1/' | options_in
+}
+# dosectl COMMAND --help: its usage line and its option lines.
+help_options() { # COMMAND
+  "$DOSECTL" "$1" --help | grep -E '^(usage: |  -)' |
+    sed -E 's/^  ((-[a-zA-Z], )?--?[a-z-]+).*/\1/' | options_in
+}
+# The page: command headings in COMMANDS are indented 7 columns, their
+# option entries 11; the global options are OPTIONS' entries.
+page_commands() { # TEXT
+  page_section "$1" COMMANDS | grep -E '^ {7}[a-z]+( |$)' | awk '{ print $1 }' | sort -u
+}
+page_global_options() { # TEXT
+  page_section "$1" OPTIONS | grep -E '^ {7}-' | options_in
+}
+page_options() { # TEXT COMMAND
+  # (Debian's awk, mawk, knows no {7}: the blanks are written out.)
+  page_section "$1" COMMANDS | awk -v c="$2" '
+    /^       [^ ]/ { split($0, w, " "); on = (w[1] == c); if (on) print; next }
+    on && /^           -/ { print }' | options_in
+}
+# "only in A: ...; only in B: ..." for two sorted lists, or nothing.
+differ() { # NAME-A LIST-A NAME-B LIST-B
+  local a b
+  a=$(comm -23 <(sed '/^$/d' <<<"$2") <(sed '/^$/d' <<<"$4") | tr '\n' ' ')
+  b=$(comm -13 <(sed '/^$/d' <<<"$2") <(sed '/^$/d' <<<"$4") | tr '\n' ' ')
+  [ -z "$a$b" ] && return 0
+  printf '%s' "${a:+only in $1: $a}${a:+${b:+; }}${b:+only in $3: $b}"
   return 1
 }
-check "dosectl(1) has every command and option of dosectl --help" dosectl_documented
+dosectl_documented() {
+  local text commands command found diff problems=
+  text=$(wide dosectl.1)
+  commands=$(help_commands)
+  found=$(page_commands "$text")
+  # Sanity: the parsing found the commands of SPEC 3 on both sides.
+  for command in protocols enrol log due feed help; do
+    grep -qx "$command" <<<"$commands" || problems="$problems
+dosectl --help lists no '$command' (or the test reads it wrong)"
+    grep -qx "$command" <<<"$found" || problems="$problems
+dosectl(1) has no '$command' entry (or the test reads it wrong)"
+  done
+  diff=$(differ "dosectl --help" "$commands" "dosectl(1)" "$found") ||
+    problems="$problems
+commands: $diff"
+  diff=$(differ "dosectl --help" "$(help_global_options)" "dosectl(1) OPTIONS" \
+    "$(page_global_options "$text")") || problems="$problems
+global options: $diff"
+  for command in $(printf '%s\n%s\n' "$commands" "$found" | sort -u); do
+    diff=$(differ "dosectl $command --help" "$(help_options "$command")" \
+      "dosectl(1) $command" "$(page_options "$text" "$command")") ||
+      problems="$problems
+$command: $diff"
+  done
+  [ -z "$problems" ] && return 0
+  DIAG="dosectl --help and dosectl(1) disagree:$problems"
+  return 1
+}
+check "dosectl(1) and dosectl --help have the same commands and options, both ways" \
+  dosectl_documented
 
 dosed_documented() {
   local text options option missing=

@@ -80,11 +80,19 @@ static void check_config(const DosedConfig *config)
 		fuzz_fail("busy_timeout %d ms", config->busy_timeout_ms);
 	if (config->feed_listen == NULL || strchr(config->feed_listen, ':') == NULL)
 		fuzz_fail("listen \"%s\" has no port", config->feed_listen);
-	if (config->feed_base_url == NULL ||
-	    !(g_ascii_strncasecmp(config->feed_base_url, "http://", 7) == 0 ||
-	      g_ascii_strncasecmp(config->feed_base_url, "https://", 8) == 0) ||
-	    g_str_has_suffix(config->feed_base_url, "/"))
+	/* No base_url only where listen names no address to default to. */
+	char *listen_url = config_listen_url(config->feed_listen);
+	if (config->feed_base_url == NULL && listen_url != NULL)
+		fuzz_fail("no base_url, though listen \"%s\" is %s", config->feed_listen,
+			  listen_url);
+	g_free(listen_url);
+	if (config->feed_base_url != NULL &&
+	    (!(g_ascii_strncasecmp(config->feed_base_url, "http://", 7) == 0 ||
+	       g_ascii_strncasecmp(config->feed_base_url, "https://", 8) == 0) ||
+	     g_str_has_suffix(config->feed_base_url, "/")))
 		fuzz_fail("base_url \"%s\"", config->feed_base_url);
+	/* The warning check-config prints must not trip on any accepted file. */
+	g_free(config_base_url_warning(config));
 	if (config->feed_horizon_months < 1 || config->feed_horizon_months > 120 ||
 	    config->feed_history_months < 1 || config->feed_history_months > 120)
 		fuzz_fail("months %d / %d out of 1-120", config->feed_horizon_months,

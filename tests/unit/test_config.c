@@ -187,7 +187,7 @@ static void assert_same_settings(const DosedConfig *a, const DosedConfig *b)
 	assert_string_equal(a->store_path, b->store_path);
 	assert_int_equal(a->busy_timeout_ms, b->busy_timeout_ms);
 	assert_string_equal(a->feed_listen, b->feed_listen);
-	assert_string_equal(a->feed_base_url, b->feed_base_url);
+	assert_true(g_strcmp0(a->feed_base_url, b->feed_base_url) == 0);
 	assert_int_equal(a->feed_horizon_months, b->feed_horizon_months);
 	assert_int_equal(a->feed_history_months, b->feed_history_months);
 	assert_int_equal(a->feed_alarms, b->feed_alarms);
@@ -504,6 +504,113 @@ static void test_base_url(void **state)
 	assert_value_refused(fixture, "feed", "base_url", "http://my clinic", "holds a blank");
 }
 
+/* Issue 12: listen = 127.0.0.1:18641 with the default base_url printed
+ * http://127.0.0.1:8645/feeds/... in dosectl feed.  The default is the
+ * listen address; a wildcard has none. */
+static void test_base_url_follows_listen(void **state)
+{
+	Fixture *fixture = *state;
+	static const struct {
+		const char *listen, *url;
+	} cases[] = {
+		{ "127.0.0.1:18641", "http://127.0.0.1:18641" },
+		{ "localhost:80", "http://localhost:80" },
+		{ "192.0.2.7:8645", "http://192.0.2.7:8645" },
+		{ "[::1]:9000", "http://[::1]:9000" },
+		{ "[2001:db8::7]:8645", "http://[2001:db8::7]:8645" },
+		{ "0.0.0.0:8645", NULL },
+		{ "[::]:8645", NULL },
+		{ "[0:0::0]:8645", NULL },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		DosedConfig *config = load_value(fixture, "feed", "listen", cases[i].listen);
+		char *url = config_listen_url(cases[i].listen);
+
+		if (g_strcmp0(config->feed_base_url, cases[i].url) != 0)
+			fail_msg("listen = %s: base_url %s, not %s", cases[i].listen,
+				 config->feed_base_url, cases[i].url);
+		assert_true(g_strcmp0(url, cases[i].url) == 0);
+		g_free(url);
+		config_destroy(config);
+	}
+
+	/* Set, base_url is what it says, whatever listen is. */
+	GError *error = NULL;
+	DosedConfig *config = load_text(fixture, "[feed]\nbase_url = https://dosed.example.org\n"
+					"listen = 0.0.0.0:18641\n", &error);
+	assert_non_null(config);
+	assert_string_equal(config->feed_base_url, "https://dosed.example.org");
+	config_destroy(config);
+}
+
+/* config_base_url_warning(): what dosed --check-config says. */
+static char *base_url_warning(const Fixture *fixture, const char *listen, const char *base_url)
+{
+	char *text = base_url ? g_strdup_printf("[feed]\nlisten = %s\nbase_url = %s\n", listen,
+						base_url)
+			      : g_strdup_printf("[feed]\nlisten = %s\n", listen);
+	GError *error = NULL;
+	DosedConfig *config = load_text(fixture, text, &error);
+	char *warning;
+
+	if (config == NULL)
+		fail_msg("%s refused: %s", text, error->message);
+	warning = config_base_url_warning(config);
+	config_destroy(config);
+	g_free(text);
+	return warning;
+}
+
+static void assert_no_base_url_warning(const Fixture *fixture, const char *listen,
+				       const char *base_url)
+{
+	char *warning = base_url_warning(fixture, listen, base_url);
+
+	if (warning)
+		fail_msg("listen %s, base_url %s: unexpected warning \"%s\"", listen,
+			 base_url ? base_url : "(none)",
+			 warning);
+}
+
+static void assert_base_url_warning(const Fixture *fixture, const char *listen,
+				    const char *base_url, const char *fragment)
+{
+	char *warning = base_url_warning(fixture, listen, base_url);
+
+	if (!warning)
+		fail_msg("listen %s, base_url %s: no warning", listen, base_url);
+	if (!strstr(warning, fragment))
+		fail_msg("warning \"%s\" lacks \"%s\"", warning, fragment);
+	g_free(warning);
+}
+
+static void test_base_url_warning(void **state)
+{
+	Fixture *fixture = *state;
+
+	/* The issue's case: listen moved, base_url left on the old port. */
+	assert_base_url_warning(fixture, "127.0.0.1:18641", "http://127.0.0.1:8645",
+				"names port 8645 of this machine, but dosed listens on "
+				"127.0.0.1:18641");
+	/* Loopback under another name is the same machine. */
+	assert_base_url_warning(fixture, "127.0.0.1:18641", "http://localhost:8645/", "port 8645");
+	assert_base_url_warning(fixture, "[::1]:18641", "http://127.0.0.1:8645", "port 8645");
+	/* No port: the scheme's. */
+	assert_base_url_warning(fixture, "127.0.0.1:8645", "https://127.0.0.1/dosed", "port 443");
+	assert_base_url_warning(fixture, "0.0.0.0:18641", "http://127.0.0.1:8645", "port 8645");
+	assert_base_url_warning(fixture, "0.0.0.0:18641", NULL, "set [feed] base_url");
+
+	assert_no_base_url_warning(fixture, "127.0.0.1:18641", NULL);
+	assert_no_base_url_warning(fixture, "127.0.0.1:18641", "http://127.0.0.1:18641");
+	assert_no_base_url_warning(fixture, "127.0.0.1:18641", "http://localhost:18641/x");
+	assert_no_base_url_warning(fixture, "[::1]:443", "https://[::1]");
+	/* Another host: a proxy's address, any port. */
+	assert_no_base_url_warning(fixture, "127.0.0.1:18641", "https://dosed.example.org");
+	assert_no_base_url_warning(fixture, "127.0.0.1:18641", "http://192.0.2.7:8645");
+	assert_no_base_url_warning(fixture, "0.0.0.0:8645", "https://dosed.example.org");
+}
+
 static void test_months(void **state)
 {
 	Fixture *fixture = *state;
@@ -517,6 +624,14 @@ static void test_months(void **state)
 			     "\"121\" is not a number from 1 to 120");
 	assert_value_refused(fixture, "feed", "history_months", "12 months",
 			     "(expected a whole number of months from 1 to 120)");
+	/* Issue 12: decimal digits only, never base 0 ("010" is ten). */
+	config = load_value(fixture, "feed", "horizon_months", "010");
+	assert_int_equal(config->feed_horizon_months, 10);
+	config_destroy(config);
+	assert_value_refused(fixture, "feed", "horizon_months", "0x10", "\"0x10\" is not a number");
+	assert_value_refused(fixture, "feed", "horizon_months", "+12", "\"+12\" is not a number");
+	assert_value_refused(fixture, "feed", "clinic_days", "+7", "\"+7\" is not a number");
+	assert_value_refused(fixture, "feed", "clinic_days", "0x7", "\"0x7\" is not a number");
 
 	config = load_value(fixture, "feed", "clinic_days", "14");
 	assert_int_equal(config->feed_clinic_days, 14);
@@ -879,6 +994,8 @@ int main(void)
 		TEST(test_booleans),
 		TEST(test_listen),
 		TEST(test_base_url),
+		TEST(test_base_url_follows_listen),
+		TEST(test_base_url_warning),
 		TEST(test_months),
 		TEST(test_clock_time),
 		TEST(test_durations),

@@ -88,7 +88,9 @@ static void test_plain_lines(void **state)
 	log_info("serving feeds on %s", "127.0.0.1:8645");
 	log_warnx("reload failed: %d", 3);
 	text = captured(*state);
-	assert_string_equal(text, "serving feeds on 127.0.0.1:8645\nreload failed: 3\n");
+	/* Issue 12: every line says whose it is, and a warning says so. */
+	assert_string_equal(text, "dosed: serving feeds on 127.0.0.1:8645\n"
+			    "dosed: warning: reload failed: 3\n");
 	g_free(text);
 }
 
@@ -103,7 +105,7 @@ static void test_debug_only_when_verbose(void **state)
 	assert_true(log_verbose());
 	log_debug("shown %d", 1);
 	text = captured(*state);
-	assert_string_equal(text, "shown 1\n");
+	assert_string_equal(text, "dosed: debug: shown 1\n");
 	g_free(text);
 }
 
@@ -117,7 +119,7 @@ static void test_warn_adds_strerror(void **state)
 	/* errno survives, for a caller that looks at it after logging. */
 	assert_int_equal(errno, ENOENT);
 	text = captured(*state);
-	expected = g_strdup_printf("cannot open x.db: %s\n", g_strerror(ENOENT));
+	expected = g_strdup_printf("dosed: warning: cannot open x.db: %s\n", g_strerror(ENOENT));
 	assert_string_equal(text, expected);
 	g_free(expected);
 	g_free(text);
@@ -145,7 +147,7 @@ static void test_journal_stream_elsewhere(void **state)
 	char *text;
 
 	/* Inherited from a parent whose stderr was the journal, while ours
-	 * is a file: no prefix. */
+	 * is a file: no "<N>", the plain prefix. */
 	g_setenv("JOURNAL_STREAM", "8:12345", TRUE);
 	log_init(false);
 	log_info("plain");
@@ -153,7 +155,7 @@ static void test_journal_stream_elsewhere(void **state)
 	log_init(false);
 	log_info("still plain");
 	text = captured(*state);
-	assert_string_equal(text, "plain\nstill plain\n");
+	assert_string_equal(text, "dosed: plain\ndosed: still plain\n");
 	g_free(text);
 }
 
@@ -175,7 +177,40 @@ static void test_fatal_exits(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 1);
 	text = captured(capture);
-	assert_string_equal(text, "broken invariant 7\n");
+	assert_string_equal(text, "dosed: broken invariant 7\n");
+	g_free(text);
+}
+
+/* GLib's own messages, and those of GIO and libnotify on it, are lines of
+ * this log too (issue 12), not "(dosed:123): GLib-WARNING **: ...". */
+static void test_glib_messages(void **state)
+{
+	char *text;
+
+	log_init(false);
+	g_log("libnotify", G_LOG_LEVEL_WARNING, "no server: %s", "ServiceUnknown");
+	g_log("GLib-GIO", G_LOG_LEVEL_MESSAGE, "a message\nin two lines");
+	g_log("GLib", G_LOG_LEVEL_DEBUG, "hidden without -v");
+	g_log("GLib-GObject", G_LOG_LEVEL_CRITICAL, "assertion '%s' failed", "x");
+	log_init(true);
+	g_log("GLib", G_LOG_LEVEL_DEBUG, "shown with -v");
+	text = captured(*state);
+	assert_string_equal(text, "dosed: warning: libnotify: no server: ServiceUnknown\n"
+			    "dosed: GLib-GIO: a message in two lines\n"
+			    "dosed: critical: GLib-GObject: assertion 'x' failed\n"
+			    "dosed: debug: GLib: shown with -v\n");
+	g_free(text);
+}
+
+static void test_glib_messages_to_journal(void **state)
+{
+	char *text;
+
+	set_journal_stream_to_stderr();
+	log_init(false);
+	g_log("GLib-GIO", G_LOG_LEVEL_CRITICAL, "broken %d", 1);
+	text = captured(*state);
+	assert_string_equal(text, "<2>GLib-GIO: broken 1\n");
 	g_free(text);
 }
 
@@ -222,6 +257,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_journal_levels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_stream_elsewhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fatal_exits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_glib_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_glib_messages_to_journal, setup, teardown),
 		cmocka_unit_test(test_redact_token),
 		cmocka_unit_test(test_redact_near_tokens),
 		cmocka_unit_test(test_redact_one_line),
