@@ -28,7 +28,7 @@ set -u
 . "$DOSED_TOP/tests/e2e/lib-desktop.sh"
 desktop_start
 
-# The doses in the database, one line per dose: "PATIENT ORDINAL".
+# The doses in the database, one line per dose: "PATIENT|ORDINAL".
 doses() { # [DB]
 	sqlite3 -readonly "${1:-$db}" "SELECT r.patient_id, d.ordinal FROM dose d
 		JOIN regimen r ON r.id = d.regimen_id WHERE d.voided_at IS NULL
@@ -44,7 +44,10 @@ await_reminder() { # MS SINCE_US NAME
 }
 # Part N starts afresh: a new database and a new dunst (ids from the start).
 fresh() { # NAME
-	[ -n "$dosed" ] && stop_dosed
+	if [ -n "$dosed" ]; then
+		stop_dosed
+		verdict "dosed stops with status 0 (before '$1')" $?
+	fi
 	db=$tmp/db/$1.db
 	write_config "$port" 00:00:00
 	dunst_restart
@@ -98,7 +101,8 @@ p4_ok=$?
 p4_nid=$NID
 enrol P5 "Pat Five"
 await_reminder 5000 "$since" "Pat Five"
-[ $p4_ok -eq 0 ] && [ $? -eq 0 ]
+p5_ok=$?
+[ $p4_ok -eq 0 ] && [ $p5_ok -eq 0 ]
 verdict "P4's and P5's reminders are shown on the new server" $?
 p5_nid=$NID
 dosed_name=$(msg .sender)
