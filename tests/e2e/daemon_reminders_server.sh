@@ -64,6 +64,21 @@ foreign_notification() {
 		--method org.freedesktop.Notifications.Notify \
 		other-app 0 "" "Something else" "" '[]' '{}' 0 >/dev/null
 }
+# dunst restarts; the reminders open before for the patients named are
+# awaited on the new server, in any order: their ids in AGAIN[NAME].
+declare -A AGAIN
+restart_and_await_again() { # NAME...
+	local restart_us i name
+	restart_us=$(now_us)
+	dunst_restart
+	AGAIN=()
+	for i in "$@"; do
+		await_notify 3000 "$restart_us" 'due today' || break
+		for name in "$@"; do
+			[[ $(msg '.payload.data[4]') == "$name"$'\n'* ]] && AGAIN[$name]=$NID
+		done
+	done
+}
 # No NotificationClosed for ID within MS milliseconds.
 stays_open() { # ID MS
 	! await_message "$2" ".type == \"signal\" and .member == \"NotificationClosed\"
@@ -85,12 +100,11 @@ await_reminder 5000 "$since" "Al Three"
 verdict "P3's reminder is shown" $?
 p3_nid=$NID
 
-restart_us=$(now_us)
-dunst_restart
 # P3's reminder went with the old server; it is still owed: shown again.
-await_reminder 3000 "$restart_us" "Al Three"
+restart_and_await_again "Al Three"
+p3_again=${AGAIN["Al Three"]:-}
+[ -n "$p3_again" ]
 verdict "after the server restarts, P3's open reminder is shown on the new one" $?
-p3_again=$NID
 [ -z "$(doses)" ]
 verdict "... and showing it again logged nothing" $?
 
@@ -172,35 +186,31 @@ fi
 
 # ---- 2. two patients due at the same moment -----------------------------
 
+# Two patients enrolled at once (one import, one transaction), so owed
+# at the same moment: their reminders' ids in $NID1 and $NID2.
+import_two() { # ID1 NAME1 ID2 NAME2
+	local since
+	printf 'id,name,protocol,start,tz,days\n%s,%s,b12-neuro,%s,UTC,\n%s,%s,b12-neuro,%s,UTC,\n' \
+		"$1" "$2" "$today" "$3" "$4" "$today" >"$tmp/two.csv"
+	NID1= NID2=
+	since=$(now_us)
+	ctl import "$tmp/two.csv" >/dev/null &&
+		await_reminder 5000 "$since" "$2" && NID1=$NID &&
+		await_reminder 5000 "$since" "$4" && NID2=$NID
+}
+
 fresh same-moment
-printf 'id,name,protocol,start,tz,days\nP6,Bo Six,b12-neuro,%s,UTC,\nP7,Cy Seven,b12-neuro,%s,UTC,\n' \
-	"$today" "$today" >"$tmp/two.csv"
-since=$(now_us)
-ctl import "$tmp/two.csv" >/dev/null
-await_reminder 5000 "$since" "Bo Six" && p6_nid=$NID &&
-	await_reminder 5000 "$since" "Cy Seven" && p7_nid=$NID
+import_two P6 "Bo Six" P7 "Cy Seven"
 verdict "two patients imported at once: a reminder each" $?
 
-restart_us=$(now_us)
-dunst_restart
-p6_nid= p7_nid=
-for i in 1 2; do
-	await_notify 3000 "$restart_us" 'due today' || break
-	case $(msg '.payload.data[4]') in
-	"Bo Six"*) p6_nid=$NID ;;
-	"Cy Seven"*) p7_nid=$NID ;;
-	esac
-done
+restart_and_await_again "Bo Six" "Cy Seven"
+p6_nid=${AGAIN["Bo Six"]:-} p7_nid=${AGAIN["Cy Seven"]:-}
 [ -n "$p6_nid" ] && [ -n "$p7_nid" ]
 verdict "after the server restarts, both are shown again" $?
 
-printf 'id,name,protocol,start,tz,days\nP8,Ed Eight,b12-neuro,%s,UTC,\nP9,Flo Nine,b12-neuro,%s,UTC,\n' \
-	"$today" "$today" >"$tmp/two.csv"
-since=$(now_us)
-ctl import "$tmp/two.csv" >/dev/null
-await_reminder 5000 "$since" "Ed Eight" && p8_nid=$NID &&
-	await_reminder 5000 "$since" "Flo Nine" && p9_nid=$NID
+import_two P8 "Ed Eight" P9 "Flo Nine"
 verdict "two more imported at once on the new server: a reminder each" $?
+p8_nid=$NID1 p9_nid=$NID2
 echo "# ids on the second server: P6 ${p6_nid:-none}, P7 ${p7_nid:-none}," \
 	"P8 ${p8_nid:-none}, P9 ${p9_nid:-none}"
 
@@ -229,16 +239,8 @@ p10_nid=$NID
 enrol P14 "Kay Fourteen"
 await_reminder 5000 "$since" "Kay Fourteen"
 p14_nid=$NID
-restart_us=$(now_us)
-dunst_restart
-p10_again= p14_again=
-for i in 1 2; do
-	await_notify 3000 "$restart_us" 'due today' || break
-	case $(msg '.payload.data[4]') in
-	"Gus Ten"*) p10_again=$NID ;;
-	"Kay Fourteen"*) p14_again=$NID ;;
-	esac
-done
+restart_and_await_again "Gus Ten" "Kay Fourteen"
+p10_again=${AGAIN["Gus Ten"]:-} p14_again=${AGAIN["Kay Fourteen"]:-}
 since=$(now_us)
 enrol P11 "Hal Eleven"
 await_reminder 5000 "$since" "Hal Eleven"
@@ -316,10 +318,8 @@ since=$(now_us)
 ctl_b enrol Q1 --name "Ida One" --protocol b12-neuro --start "$today" --tz UTC >/dev/null
 await_reminder 5000 "$since" "Ida One"
 q1_nid=$NID
-restart_us=$(now_us)
-dunst_restart
-q1_again=
-await_reminder 3000 "$restart_us" "Ida One" && q1_again=$NID
+restart_and_await_again "Ida One"
+q1_again=${AGAIN["Ida One"]:-}
 since=$(now_us)
 enrol P12 "Jon Twelve"
 await_reminder 5000 "$since" "Jon Twelve"
