@@ -131,8 +131,9 @@ static gint64 overdue_first_after(const Moments *m, gint64 t)
 	return overdue_moment(m, k);
 }
 
-/* What a snooze ending at `moment` reminds of: the dose's state then. */
-static DosedReminderKind snooze_kind(const Moments *m, gint64 moment)
+/* What a reminder at a moment of no fixed kind (a snooze's end, one shown
+ * again) says: the dose's state then. */
+static DosedReminderKind state_kind(const Moments *m, gint64 moment)
 {
 	if (moment < m->due)
 		return DOSED_REMINDER_LEAD;
@@ -148,7 +149,7 @@ static void consider_owed(gint64 moment, DosedReminderKind kind, gint64 after, g
 	if (moment == 0 || moment <= after || moment > now)
 		return;
 	/* A tie (a snooze ending on a fixed moment) keeps the first kind
-	 * seen; snooze_kind() agrees with it anyway. */
+	 * seen; state_kind() agrees with it anyway. */
 	if (owed->kind == DOSED_REMINDER_NONE || moment > owed->moment) {
 		owed->kind = kind;
 		owed->moment = moment;
@@ -209,7 +210,7 @@ void reminder_plan(const DosedRegimenView *regimen, const DosedReminderSettings 
 	consider_owed(m.due, DOSED_REMINDER_DUE, owed_after, now, owed);
 	consider_owed(overdue_newest_until(&m, now), DOSED_REMINDER_OVERDUE, owed_after, now, owed);
 	if (m.snooze != 0)
-		consider_owed(m.snooze, snooze_kind(&m, m.snooze), owed_after, now, owed);
+		consider_owed(m.snooze, state_kind(&m, m.snooze), owed_after, now, owed);
 
 	/* Next: the first moment after both now and the newest delivered
 	 * one, so that nothing delivered comes round again. */
@@ -218,6 +219,26 @@ void reminder_plan(const DosedRegimenView *regimen, const DosedReminderSettings 
 	consider_next(m.due, after, next_moment);
 	consider_next(overdue_first_after(&m, after), after, next_moment);
 	consider_next(m.snooze, after, next_moment);
+}
+
+void reminder_again(const DosedRegimenView *regimen, const DosedReminderSettings *settings,
+		    gint64 now, DosedReminder *again)
+{
+	static const DosedReminderRecord none = { 0 };
+	DosedNextDose next;
+	Moments m;
+
+	memset(again, 0, sizeof *again);
+	again->kind = DOSED_REMINDER_NONE;
+	schedule_next_dose(regimen, now, &next);
+	if (next.state != DOSED_STATE_ACTIVE)
+		return;
+	moments_init(&m, &next.dose, settings, &none, regimen->tz);
+	again->kind = state_kind(&m, now);
+	again->moment = now;
+	again->ordinal = next.dose.ordinal;
+	again->due = next.dose.due;
+	again->latest = next.dose.latest;
 }
 
 /* ---- the summary ------------------------------------------------------ */

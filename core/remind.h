@@ -63,6 +63,15 @@ void reminder_plan(const DosedRegimenView *regimen, const DosedReminderSettings 
 		   const DosedReminderRecord *record, gint64 now, DosedReminder *owed,
 		   gint64 *next_moment);
 
+/* The reminder to show again at `now` for the regimen's next dose, when
+ * the one delivered was lost (its notification server went away with it
+ * on screen): not a new moment, nothing to record, said as the dose stands
+ * now (lead before the due moment, due until its last day ends, overdue
+ * after), as a snooze ending now would be.  kind NONE when the regimen has
+ * no next dose. */
+void reminder_again(const DosedRegimenView *regimen, const DosedReminderSettings *settings,
+		    gint64 now, DosedReminder *again);
+
 /* The notification's summary, e.g. "Hydroxocobalamin 1 mg due today",
  * "... due tomorrow", "... due on Thu 4 Feb", "... overdue since 5 Mar";
  * English day and month names.  Newly allocated. */

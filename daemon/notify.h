@@ -10,11 +10,23 @@
  * the dose with dosectl.  Notifications are shown with synchronous D-Bus
  * calls, so "shown" means the server answered with an id.
  *
+ * A notification id means something only to the server instance that gave
+ * it (issue 12): a restarted server numbers from the start again, and
+ * several clients share one server.  So every open reminder is kept with
+ * the unique bus name of the server instance that gave its id, an action
+ * or a close is taken only from that instance for that id, and anything
+ * sent about an open reminder goes to that instance or nowhere.  When the
+ * instance goes away (it loses the name org.freedesktop.Notifications),
+ * its reminders are gone from the screen with it but still owed: they are
+ * "lost", kept with their dose, until they are shown again
+ * (notifier_lost_patients()) or closed; when a server takes the name the
+ * NotifierServerFunc says so.  notify.c explains why this is free of races.
+ *
  * Without a session bus or a notification server (a clinic server) a show
  * fails: the first failure is logged once at warning level, later ones
  * are silent, and a success after them logs that notifications work again.
  *
- * Main loop only: libnotify delivers its signals on the main context.
+ * Main loop only: the bus's signals are delivered on the main context.
  */
 #ifndef DOSED_NOTIFY_H
 #define DOSED_NOTIFY_H
@@ -42,33 +54,50 @@ typedef struct {
 	int ordinal;
 } NotifierReminder;
 
-/* An action the user took on a reminder.  Called from an idle source on
- * the main loop, after libnotify's own callback has returned, so the
- * callee may show, replace and close notifications freely.  The patient's
- * reminder is still open; the callee closes or replaces it. */
+/* An action the user took on a reminder: the server instance that showed
+ * the patient's open reminder said it was chosen on that very
+ * notification.  Called on the main loop from the bus's signal, outside
+ * libnotify, so the callee may show, replace and close notifications
+ * freely.  The patient's reminder is still open; the callee closes or
+ * replaces it. */
 typedef void (*NotifierActionFunc)(NotifierAction action, const char *patient_id,
 				   gint64 regimen_id, int ordinal, void *data);
+/* A notification server took the name org.freedesktop.Notifications (the
+ * first, or a new one after a restart): lost reminders, and owed ones that
+ * could not be shown, can be shown now.  Called from an idle source on the
+ * main loop. */
+typedef void (*NotifierServerFunc)(void *data);
 
 /* notify_init("dosed") (which does not touch the bus: that happens at the
  * first show).  Free with notifier_destroy(). */
-Notifier *notifier_create(NotifierActionFunc func, void *data);
+Notifier *notifier_create(NotifierActionFunc func, NotifierServerFunc server_func, void *data);
 /* Closes every open reminder (its buttons would do nothing once dosed is
- * gone), then notify_uninit().  NULL is a no-op.  Logs nothing. */
+ * gone) on the server that showed it, then notify_uninit().  NULL is a
+ * no-op.  Logs nothing. */
 void notifier_destroy(Notifier *notifier);
 
-/* Show a reminder, replacing the patient's open one.  false when it could
- * not be shown (logged as described above). */
+/* Show a reminder, replacing the patient's open one when the server that
+ * showed it is still the one in place (else that one is closed there, and
+ * this one shown anew).  false when it could not be shown (logged as
+ * described above); a lost reminder then stays lost. */
 bool notifier_show_reminder(Notifier *notifier, const NotifierReminder *reminder);
-/* The dose the patient's open reminder is about; false when none is open. */
+/* The dose the patient's open (or lost) reminder is about; false when none
+ * is. */
 bool notifier_open_dose(Notifier *notifier, const char *patient_id, gint64 *regimen_id,
 			int *ordinal);
-/* The patients with an open reminder.  Newly allocated (g_strfreev). */
+/* The patients with an open reminder, lost ones included.  Newly
+ * allocated (g_strfreev). */
 char **notifier_open_patients(Notifier *notifier);
-/* Close the patient's open reminder, if any. */
+/* The patients whose open reminder went away with its server and is not
+ * yet shown again.  Newly allocated (g_strfreev). */
+char **notifier_lost_patients(Notifier *notifier);
+/* Close the patient's open reminder, if any, on the server that showed it
+ * (a lost one is only forgotten). */
 void notifier_close(Notifier *notifier, const char *patient_id);
 /* A short message in place of the patient's reminder (or on its own when
- * none is open): the confirmation of a logged dose, or why it was not
- * logged (warning).  It has no actions and expires as the server likes. */
+ * none is open, or it is lost): the confirmation of a logged dose, or why
+ * it was not logged (warning).  It has no actions and expires as the
+ * server likes. */
 void notifier_show_message(Notifier *notifier, const char *patient_id, const char *summary,
 			   const char *body, bool warning);
 

@@ -39,6 +39,7 @@ struct Reminders {
 static void reminders_on_alarm(AlarmReason reason, void *data);
 static void reminders_on_action(NotifierAction action, const char *patient_id,
 				gint64 regimen_id, int ordinal, void *data);
+static void reminders_on_server(void *data);
 
 /* ---- text ------------------------------------------------------------ */
 
@@ -60,6 +61,13 @@ char *reminders_logged_summary(const char *drug, const char *dose, int ordinal,
 	if (site)
 		g_string_append_printf(out, ", %s", site);
 	return g_string_free(out, FALSE);
+}
+
+char *reminders_patient_label(const char *name, const char *patient_id)
+{
+	if (name && *name)
+		return g_strdup_printf("%s (%s)", name, patient_id);
+	return g_strdup(patient_id);
 }
 
 /* ---- settings -------------------------------------------------------- */
@@ -147,6 +155,42 @@ static void reminders_record(Reminders *reminders, const DosedRegimen *regimen,
 	g_error_free(error);
 }
 
+/* Show the patient's reminder `reminder` of dose `next` (`again`: one
+ * shown before, which went away with its notification server): false when
+ * it could not be shown. */
+static bool reminders_show(Reminders *reminders, const DosedRegimen *regimen,
+			   const DosedNextDose *next, const DosedReminder *reminder, bool again,
+			   gint64 now)
+{
+	const DosedProtocol *protocol = regimen->protocol;
+	const DosedPhase *phase = &protocol->phases[next->dose.phase_index];
+	NotifierReminder content = { 0 };
+	char *summary;
+	bool shown;
+
+	summary = reminder_summary(reminder, protocol->drug, phase_dose(phase, protocol), now,
+				   regimen->tz);
+	content.summary = summary;
+	content.patient_id = regimen->patient_id;
+	content.patient_name = regimen->name;
+	content.phase_name = phase->name;
+	content.dose_in_phase = next->dose.dose_in_phase;
+	content.site = schedule_suggest_site(&regimen->view, reminders->sites);
+	content.overdue = reminder->kind == DOSED_REMINDER_OVERDUE;
+	content.regimen_id = regimen->regimen_id;
+	content.ordinal = reminder->ordinal;
+
+	if (!reminders->notifier)
+		reminders->notifier = notifier_create(reminders_on_action, reminders_on_server,
+						      reminders);
+	shown = notifier_show_reminder(reminders->notifier, &content);
+	if (shown)
+		log_info("reminded %s%s of dose #%d: %s", regimen->patient_id, again ? " again" : "",
+			 reminder->ordinal, summary);
+	g_free(summary);
+	return shown;
+}
+
 /* Show one owed reminder, then record it.  false when it could not be
  * shown (no session bus, no server): it stays owed, and is tried again at
  * the next computation.
@@ -160,35 +204,48 @@ static void reminders_record(Reminders *reminders, const DosedRegimen *regimen,
  * show, and record once the server has answered with an id. */
 static bool reminders_deliver(Reminders *reminders, const RemindersOwed *owed, gint64 now)
 {
-	const DosedRegimen *regimen = owed->regimen;
-	const DosedProtocol *protocol = regimen->protocol;
-	const DosedPhase *phase = &protocol->phases[owed->next.dose.phase_index];
-	NotifierReminder content = { 0 };
-	char *summary;
-	bool shown;
+	if (!reminders_show(reminders, owed->regimen, &owed->next, &owed->reminder, false, now))
+		return false;
+	reminders_record(reminders, owed->regimen, &owed->reminder, now);
+	return true;
+}
 
-	summary = reminder_summary(&owed->reminder, protocol->drug, phase_dose(phase, protocol),
-				   now, regimen->tz);
-	content.summary = summary;
-	content.patient_id = regimen->patient_id;
-	content.patient_name = regimen->name;
-	content.phase_name = phase->name;
-	content.dose_in_phase = owed->next.dose.dose_in_phase;
-	content.site = schedule_suggest_site(&regimen->view, reminders->sites);
-	content.overdue = owed->reminder.kind == DOSED_REMINDER_OVERDUE;
-	content.regimen_id = regimen->regimen_id;
-	content.ordinal = owed->reminder.ordinal;
+/* Show again the reminders that went away with their notification server
+ * while open (reminders_close_settled() has forgotten those whose dose is
+ * settled since).  They were delivered and recorded: nothing is recorded
+ * now, so this is no repeat across dosed's restarts (SPEC 4) - it puts
+ * back what the new server never had.  Those that cannot be shown stay
+ * lost, for the next computation or the next server. */
+static void reminders_show_lost(Reminders *reminders, GPtrArray *regimens, gint64 now)
+{
+	char **lost;
+	bool shown = true;
 
 	if (!reminders->notifier)
-		reminders->notifier = notifier_create(reminders_on_action, reminders);
-	shown = notifier_show_reminder(reminders->notifier, &content);
-	if (shown) {
-		reminders_record(reminders, regimen, &owed->reminder, now);
-		log_info("reminded %s of dose #%d: %s", regimen->patient_id,
-			 owed->reminder.ordinal, summary);
+		return;
+	lost = notifier_lost_patients(reminders->notifier);
+	for (char **id = lost; *id && shown; id++) {
+		gint64 regimen_id;
+		int ordinal;
+
+		if (!notifier_open_dose(reminders->notifier, *id, &regimen_id, &ordinal))
+			continue;
+		for (guint i = 0; i < regimens->len; i++) {
+			const DosedRegimen *regimen = regimens->pdata[i];
+			DosedReminder again;
+			DosedNextDose next;
+
+			if (regimen->regimen_id != regimen_id)
+				continue;
+			schedule_next_dose(&regimen->view, now, &next);
+			reminder_again(&regimen->view, &reminders->settings, now, &again);
+			if (next.state != DOSED_STATE_ACTIVE || again.ordinal != ordinal)
+				break;
+			shown = reminders_show(reminders, regimen, &next, &again, true, now);
+			break;
+		}
 	}
-	g_free(summary);
-	return shown;
+	g_strfreev(lost);
 }
 
 /* Close the open reminders whose dose is settled: logged (by any route:
@@ -332,6 +389,7 @@ void reminders_update(Reminders *reminders)
 	gint64 now, next_moment;
 	char **open = NULL;
 	guint n_read = 0;
+	bool reachable;
 
 	if (!reminders->enabled) {
 		alarm_disarm(reminders->alarm);
@@ -362,12 +420,16 @@ void reminders_update(Reminders *reminders)
 		return;
 	}
 	reminders_close_settled(reminders, regimens, now);
-	for (guint i = 0; i < owed->len; i++) {
+	reachable = true;
+	for (guint i = 0; i < owed->len && reachable; i++) {
 		/* One failure says the server is out of reach: the others
 		 * would fail the same way, each after a round trip. */
-		if (!reminders_deliver(reminders, &g_array_index(owed, RemindersOwed, i), now))
-			break;
+		reachable = reminders_deliver(reminders, &g_array_index(owed, RemindersOwed, i),
+					      now);
 	}
+	/* After the owed ones: a patient owed a newer reminder has it now. */
+	if (reachable)
+		reminders_show_lost(reminders, regimens, now);
 	reminders_arm(reminders, next_moment, now);
 	g_array_unref(owed);
 	g_ptr_array_unref(regimens);
@@ -424,7 +486,8 @@ static void reminders_action_log(Reminders *reminders, const char *patient_id,
 	DosedPlannedDose logged_as;
 	const char *site = NULL;
 	GError *error = NULL;
-	char *summary;
+
+	char *summary, *who, *body;
 
 	if (!store_begin(reminders->store, true, &error) ||
 	    !(regimen = store_load_regimen(reminders->store, patient_id, &error)) ||
@@ -434,8 +497,13 @@ static void reminders_action_log(Reminders *reminders, const char *patient_id,
 		store_rollback(reminders->store);
 		log_info("the dose of %s was not logged from the notification: %s", patient_id,
 			 error->message);
-		notifier_show_message(reminders->notifier, patient_id, "Dose not logged",
-				      error->message, true);
+		/* The message names the patient acted on, as the confirmation does. */
+		who = reminders_patient_label(regimen ? regimen->name : NULL, patient_id);
+		body = g_strdup_printf("%s\n%s", who, error->message);
+		notifier_show_message(reminders->notifier, patient_id, "Dose not logged", body,
+				      true);
+		g_free(body);
+		g_free(who);
 		g_error_free(error);
 		regimen_destroy(regimen);
 		return;
@@ -447,7 +515,10 @@ static void reminders_action_log(Reminders *reminders, const char *patient_id,
 	log_info("logged dose #%d of %s from the notification", logged_as.ordinal, patient_id);
 	if (reminders->logged)
 		reminders->logged(reminders->logged_data);
-	notifier_show_message(reminders->notifier, patient_id, summary, regimen->name, false);
+	/* Exactly the patient whose dose was logged: the name and the id. */
+	who = reminders_patient_label(regimen->name, patient_id);
+	notifier_show_message(reminders->notifier, patient_id, summary, who, false);
+	g_free(who);
 	g_free(summary);
 	regimen_destroy(regimen);
 }
@@ -487,5 +558,14 @@ static void reminders_on_action(NotifierAction action, const char *patient_id,
 		reminders_action_log(reminders, patient_id, regimen_id, ordinal, now);
 	else
 		reminders_action_snooze(reminders, patient_id, regimen_id, ordinal, now);
+	reminders_update(reminders);
+}
+
+/* A notification server took the name: show what it does not have. */
+static void reminders_on_server(void *data)
+{
+	Reminders *reminders = data;
+
+	log_debug("a notification server is on the bus: computing the reminders again");
 	reminders_update(reminders);
 }

@@ -9,6 +9,8 @@
  * Owed reminders are delivered one per patient and dose, the newest state
  * only; each is recorded in the database once shown, so a restart never
  * repeats one.  A dose logged by any route closes its open notification.
+ * An open reminder that went away with its notification server is shown
+ * again on the next one (not recorded again: it is the same reminder).
  * `[reminders] enabled = false` turns all of it off.
  */
 #ifndef DOSED_REMINDERS_H
@@ -64,6 +66,10 @@ typedef struct {
 GPtrArray *reminders_plan_all(DosedStore *store, const DosedReminderSettings *settings,
 			      gint64 now, const char *const *keep_patients, GArray *owed,
 			      gint64 *next_moment, guint *n_read, GError **error);
+
+/* Who a message about a dose is for: "Jo Patient (P1)", or the id alone
+ * when there is no name.  Newly allocated. */
+char *reminders_patient_label(const char *name, const char *patient_id);
 
 /* The confirmation after the "log" action, "Logged: Hydroxocobalamin 1 mg,
  * dose #3, left thigh" (no site: no last part).  Newly allocated. */

@@ -1,9 +1,10 @@
 /* test_daemon_reminders.c - what the daemon's reminders say and which it
  * owes (SPEC 4, Reminders): the notification body with and without
- * actions, the confirmation of a logged dose, and reminders_plan_all() on
- * a real database: one reminder per patient (the newest moment, not a
- * backlog), the earliest next moment across patients and zones, and
- * nothing for what was delivered, snoozed, logged or stopped. */
+ * actions, the confirmation of a logged dose and whom it names, and
+ * reminders_plan_all() on a real database: one reminder per patient (the
+ * newest moment, not a backlog), the earliest next moment across patients
+ * and zones, and nothing for what was delivered, snoozed, logged or
+ * stopped. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -144,6 +145,22 @@ static void test_logged_summary(void **state)
 	/* A non-ASCII first letter is capitalised too. */
 	text = reminders_logged_summary("\xc3\xa9tude", "1 mg", 1, NULL);
 	assert_string_equal(text, "Logged: \xc3\x89tude 1 mg, dose #1");
+	g_free(text);
+}
+
+/* A confirmation names the patient acted on, by name and id (two patients
+ * may share a name), or by id alone. */
+static void test_patient_label(void **state)
+{
+	char *text = reminders_patient_label("Pat Five", "P5");
+
+	assert_string_equal(text, "Pat Five (P5)");
+	g_free(text);
+	text = reminders_patient_label("", "P5");
+	assert_string_equal(text, "P5");
+	g_free(text);
+	text = reminders_patient_label(NULL, "P5");
+	assert_string_equal(text, "P5");
 	g_free(text);
 }
 
@@ -423,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_body_without_site),
 		cmocka_unit_test(test_body_escaped_for_markup),
 		cmocka_unit_test(test_logged_summary),
+		cmocka_unit_test(test_patient_label),
 		cmocka_unit_test_setup_teardown(test_plan_each_zone, setup_store, teardown_store),
 		cmocka_unit_test_setup_teardown(test_plan_delivered_not_again, setup_store,
 						teardown_store),

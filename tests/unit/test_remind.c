@@ -473,6 +473,65 @@ static void test_snooze_kind_follows_the_dose(void **state)
 	regimen_free(r);
 }
 
+/* A reminder shown again (its notification server went away with it
+ * open) says where the dose stands then, whatever the one shown said:
+ * the lead shown yesterday is "due today" once the due moment has come. */
+static void test_again_says_the_dose_as_it_stands(void **state)
+{
+	Regimen *r = regimen_new(fortnightly_ini, "Europe/London", 2026, 11, 25);
+	Regimen *window = regimen_new(window_ini, "Europe/London", 2026, 9, 25);
+	Regimen *stopped = regimen_new(fortnightly_ini, "Europe/London", 2026, 11, 25);
+	DosedReminderSettings settings = defaults();
+	gint64 due = utc(2026, 11, 25, 9, 0);
+	DosedReminder again;
+	g_autofree char *tomorrow = NULL;
+	g_autofree char *today = NULL;
+	g_autofree char *overdue = NULL;
+	g_autofree char *in_window = NULL;
+
+	memset(&again, 0xa5, sizeof again);     /* every field must be written */
+	reminder_again(&r->view, &settings, utc(2026, 11, 24, 15, 0), &again);
+	assert_int_equal(again.kind, DOSED_REMINDER_LEAD);
+	assert_int_equal(again.ordinal, 1);
+	assert_int_equal(again.due, date_from_ymd(2026, 11, 25));
+	assert_int_equal(again.latest, date_from_ymd(2026, 11, 25));
+	assert_true(again.moment == utc(2026, 11, 24, 15, 0));
+	tomorrow = summary(&again, r, utc(2026, 11, 24, 15, 0));
+	assert_string_equal(tomorrow, "Hydroxocobalamin 1 mg due tomorrow");
+
+	/* The due day before `at`: a lead by kind, "due today" by its words. */
+	reminder_again(&r->view, &settings, due - HOUR, &again);
+	assert_int_equal(again.kind, DOSED_REMINDER_LEAD);
+	today = summary(&again, r, due - HOUR);
+	assert_string_equal(today, "Hydroxocobalamin 1 mg due today");
+	reminder_again(&r->view, &settings, due, &again);
+	assert_int_equal(again.kind, DOSED_REMINDER_DUE);
+	reminder_again(&r->view, &settings, utc(2026, 11, 25, 23, 59) + 59, &again);
+	assert_int_equal(again.kind, DOSED_REMINDER_DUE);
+	/* Overdue from midnight after the last day, not from the first
+	 * overdue moment at 09:00. */
+	reminder_again(&r->view, &settings, utc(2026, 11, 26, 0, 0), &again);
+	assert_int_equal(again.kind, DOSED_REMINDER_OVERDUE);
+	overdue = summary(&again, r, utc(2026, 11, 26, 0, 0));
+	assert_string_equal(overdue, "Hydroxocobalamin 1 mg overdue since 26 Nov");
+
+	/* A window: due all through it. */
+	give(window, utc(2026, 9, 25, 10, 0));
+	reminder_again(&window->view, &settings, utc(2026, 12, 10, 13, 0), &again);
+	assert_int_equal(again.kind, DOSED_REMINDER_DUE);
+	assert_int_equal(again.ordinal, 2);
+	in_window = summary(&again, window, utc(2026, 12, 10, 13, 0));
+	assert_string_equal(in_window, "Hydroxocobalamin 1 mg due today");
+
+	/* Nothing to show again for a regimen with no next dose. */
+	stopped->view.stopped_at = utc(2026, 11, 20, 12, 0);
+	reminder_again(&stopped->view, &settings, due, &again);
+	assert_int_equal(again.kind, DOSED_REMINDER_NONE);
+	regimen_free(r);
+	regimen_free(window);
+	regimen_free(stopped);
+}
+
 /* While a snooze runs, the repeats it spans stay quiet: the patient asked
  * for an hour's peace.  Overdue every 20 min, snoozed at +0 until +50. */
 static void test_snooze_covers_repeats(void **state)
@@ -837,6 +896,7 @@ int main(void)
 		cmocka_unit_test(test_no_lead_when_before_is_zero),
 		cmocka_unit_test(test_snooze_brings_it_back),
 		cmocka_unit_test(test_snooze_kind_follows_the_dose),
+		cmocka_unit_test(test_again_says_the_dose_as_it_stands),
 		cmocka_unit_test(test_snooze_covers_repeats),
 		cmocka_unit_test(test_dst_days),
 		cmocka_unit_test(test_whole_days_follow_the_wall_clock),
