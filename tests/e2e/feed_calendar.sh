@@ -360,7 +360,8 @@ verdict "$name's logged dose is an event at the time it was given ($given)" $?
 ctl --json show P1 | jq -r '.next.due | gsub("-"; "")' >"$tmp/next"
 ctl --json show P2 | jq -r '.next.due | gsub("-"; "")' >>"$tmp/next"
 cut -d '|' -f 2 "$tmp/clinic.ics.py" | sort | cmp -s - <(sort "$tmp/next")
-verdict "the clinic feed has each patient's next due date ($(paste -sd ' ' "$tmp/next"))" $?
+status=$?  # before the description's $(...) resets it
+verdict "the clinic feed has each patient's next due date ($(paste -sd ' ' "$tmp/next"))" "$status"
 
 # ---- the name and the note round-trip --------------------------------
 

@@ -180,7 +180,8 @@ cmp -s "$E2E_TMP/said-doses" "$E2E_TMP/db-doses"
 verdict "no dose lost or doubled: the $logged doses the workers reported are exactly those in the database" $? \
 	"$(diff "$E2E_TMP/said-doses" "$E2E_TMP/db-doses" | head -n 10)"
 cmp -s "$E2E_TMP/said-enrols" "$E2E_TMP/db-enrols"
-verdict "every enrolment reported is in the database, and no other ($(wc -l <"$E2E_TMP/said-enrols"))" $? \
+status=$?  # before the description's $(...) resets it
+verdict "every enrolment reported is in the database, and no other ($(wc -l <"$E2E_TMP/said-enrols"))" "$status" \
 	"$(diff "$E2E_TMP/said-enrols" "$E2E_TMP/db-enrols" | head -n 10)"
 gaps=$(sql "SELECT r.patient_id || ': ' || group_concat(ordinal)
 	FROM (SELECT regimen_id, ordinal FROM dose WHERE voided_at IS NULL

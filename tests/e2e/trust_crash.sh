@@ -193,7 +193,8 @@ while read -r kind a b c; do
 	esac
 done <"$ledger"
 [ ${#missing[@]} -eq 0 ]
-verdict "every command that reported success is there: $(wc -l <"$ledger") reported, ${#missing[@]} missing" $? \
+status=$?  # before the description's $(...) resets it
+verdict "every command that reported success is there: $(wc -l <"$ledger") reported, ${#missing[@]} missing" "$status" \
 	"${missing[@]:0:10}"
 
 # Nothing half written.
@@ -224,7 +225,8 @@ logged_ok=$(grep -c '^log ' "$ledger")
 enrol_ok=$(grep -c '^enrol ' "$ledger")
 [ "$doses" -ge "$logged_ok" ] && [ "$doses" -le $((logged_ok + killed_log)) ] &&
 	[ "$enrolled" -ge "$enrol_ok" ] && [ "$enrolled" -le $((enrol_ok + killed_enrol)) ]
-verdict "killed commands left all or nothing: $((doses - logged_ok)) killed logs and $((enrolled - enrol_ok)) killed enrols had committed" $? \
+status=$?  # before the description's $(...) resets it
+verdict "killed commands left all or nothing: $((doses - logged_ok)) killed logs and $((enrolled - enrol_ok)) killed enrols had committed" "$status" \
 	"doses $doses, reported $logged_ok, killed $killed_log;" \
 	"enrolled $enrolled, reported $enrol_ok, killed $killed_enrol"
 
@@ -344,7 +346,8 @@ if start_dosed; then
 			lost+=("$ordinal")
 	done
 	[ "$code" = 200 ] && [ -n "$want" ] && [ ${#lost[@]} -eq 0 ]
-	verdict "after the kills the feed is served and lists every logged dose ($(wc -w <<<"$want"))" $? \
+	status=$?  # before the description's $(...) resets it
+	verdict "after the kills the feed is served and lists every logged dose ($(wc -w <<<"$want"))" "$status" \
 		"status $code; missing ordinals: ${lost[*]}"
 	cp "$E2E_TMP/feed" "$E2E_TMP/feed-1"
 	code=$(fetch)

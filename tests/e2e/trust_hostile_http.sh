@@ -300,7 +300,8 @@ awk -v a="$near" -v b="$far" -v iqr="$iqr" 'BEGIN {
 	d = a - b; if (d < 0) d = -d
 	limit = iqr / 2; if (limit < 50) limit = 50
 	exit !(d <= limit) }'
-verdict "near-miss tokens answer as fast as random ones (medians $(printf '%.0f' "$near") and $(printf '%.0f' "$far") us, IQR $(printf '%.0f' "$iqr") us)" $?
+status=$?  # before the description's $(...) resets it
+verdict "near-miss tokens answer as fast as random ones (medians $(printf '%.0f' "$near") and $(printf '%.0f' "$far") us, IQR $(printf '%.0f' "$iqr") us)" "$status"
 
 out=$(hostile oversize "$port")
 echo "# oversized requests: $out"
@@ -357,9 +358,11 @@ if [ $sanitized = yes ]; then
 	echo "ok - resident memory does not grow after the storm # SKIP AddressSanitizer build"
 else
 	[ "$peak_kb" -lt "$rss_bound_kb" ] && [ "$rss_after" -lt "$rss_bound_kb" ]
-	verdict "resident memory stays under $((rss_bound_kb / 1024)) MiB (peak $((peak_kb / 1024)) MiB)" $?
+	status=$?  # before the description's $(...) resets it
+	verdict "resident memory stays under $((rss_bound_kb / 1024)) MiB (peak $((peak_kb / 1024)) MiB)" "$status"
 	[ $((rss_again - rss_after)) -lt "$rss_growth_kb" ]
-	verdict "resident memory does not grow after the storm (+$((rss_again - rss_after)) kB over 2000 requests)" $?
+	status=$?  # before the description's $(...) resets it
+	verdict "resident memory does not grow after the storm (+$((rss_again - rss_after)) kB over 2000 requests)" "$status"
 fi
 code=$(curl -s -o /dev/null --interface 127.0.0.2 -w '%{http_code}' "$feed_url")
 [ "$code" = 200 ]
@@ -371,7 +374,8 @@ verdict "the subscriber is served after the storm" $?
 echo "$token" >>"$tried"
 leaked=$(grep -F -f "$tried" "$dlog" | head -n 3)
 [ -z "$leaked" ]
-verdict "no log line carries any of the $(sort -u "$tried" | wc -l) tokens tried (dosed -v)" $? "$leaked"
+status=$?  # before the description's $(...) resets it
+verdict "no log line carries any of the $(sort -u "$tried" | wc -l) tokens tried (dosed -v)" "$status" "$leaked"
 hex=$(grep -Eo '[0-9a-fA-F]{12,}' "$dlog" | head -n 3)
 [ -z "$hex" ]
 verdict "no log line carries a long hex run (a part of a token)" $? "$hex"
