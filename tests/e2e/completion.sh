@@ -9,20 +9,6 @@
 # shellcheck source=completion/dosectl
 . "$DOSED_TOP/completion/dosectl"
 
-DIAG=
-check() {
-  local name=$1
-  shift
-  DIAG=
-  if "$@"; then
-    echo "ok - $name"
-  else
-    echo "not ok - $name"
-    [ -n "$DIAG" ] && printf '%s\n' "$DIAG" | sed 's/^/  # /'
-  fi
-  return 0
-}
-
 # complete WORD...: the candidates, one a line, sorted, for the command line
 # WORD... with the cursor at the end of the last word (give "" for a new
 # word).  The first word is the dosectl under test, as if typed as a path.

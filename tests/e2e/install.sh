@@ -19,22 +19,6 @@ ROOT=$E2E_TMP/root
 LOG=$E2E_TMP/make.log
 EXPECTED=$DOSED_TOP/tests/data/install-files.txt
 
-# check NAME COMMAND...: "ok" when COMMAND succeeds; else "not ok" and the
-# diagnostics in $DIAG (lines).
-DIAG=
-check() {
-  local name=$1
-  shift
-  DIAG=
-  if "$@"; then
-    echo "ok - $name"
-  else
-    echo "not ok - $name"
-    [ -n "$DIAG" ] && printf '%s\n' "$DIAG" | sed 's/^/  # /'
-  fi
-  return 0
-}
-
 # make ARGS...: in the source tree, into $LOG; unoptimised, to be quick
 # (what is checked here is where the files go).
 run_make() {

@@ -1,11 +1,19 @@
-# tests/e2e/lib.sh - what the dosectl end-to-end tests share.
+# tests/e2e/lib.sh - what the end-to-end tests share.
 #
-# Each tests/e2e/*.sh sources this file.  tests/run gives them $DOSECTL (the
+# Each tests/e2e/*.sh sources this file (the daemon's tests lib-daemon.sh
+# after it, the reminder tests lib-desktop.sh after that).  tests/run gives them $DOSECTL (the
 # built binary) and $DOSED_TOP (the source tree); a script prints one TAP
 # line per check, "ok - NAME" or "not ok - NAME" followed by indented
 # diagnostics, and exits 0 unless something outside the checks broke.
 #
 # The helpers:
+#   verdict STATUS NAME [DIAGNOSTIC...]   one TAP line for a check (0 passes);
+#                            ok NAME, not_ok NAME [DIAGNOSTIC...]
+#   check NAME COMMAND...    verdict on COMMAND, which may leave lines in $DIAG
+#   diag [LINE...]           TAP comment lines (stdin when no LINE)
+#   diag_if_failed LINE...   held for the next check, shown only if it fails
+#                            (so is what is written to $E2E_DIAG)
+#   e2e_stop PID [SIGNAL]    stop a process this script started; its status
 #   run_dosectl ARGS...      dosectl --config $E2E_CONF --db $DB ARGS...; sets
 #                            STATUS and leaves stdout/stderr in $E2E_OUT/$E2E_ERR
 #   run_dosectl_bare ARGS... the same without --config and --db
@@ -40,19 +48,107 @@ fi
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dosed-e2e.XXXXXX") || exit 1
 E2E_OUT=$E2E_TMP/stdout
 E2E_ERR=$E2E_TMP/stderr
+E2E_DIAG=$E2E_TMP/diag
+: >"$E2E_DIAG"
+# The processes this script started and has not stopped yet, by their ids.
 E2E_PIDS=()
 
 e2e_cleanup() {
-  local pid
-  # Only the processes this script started, by their ids.
-  for pid in "${E2E_PIDS[@]}"; do
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+  local i
+  # The last started first: a daemon before the bus it talks to.
+  for ((i = ${#E2E_PIDS[@]} - 1; i >= 0; i--)); do
+    kill "${E2E_PIDS[i]}" 2>/dev/null
+    wait "${E2E_PIDS[i]}" 2>/dev/null
   done
   rm -rf "$E2E_TMP"
 }
 trap e2e_cleanup EXIT
 trap 'exit 1' INT TERM HUP
+
+# e2e_forget PID: PID has ended and was waited for; the cleanup leaves the
+# id alone (the system may give it to another process).
+e2e_forget() {
+  local i kept=()
+  for i in "${E2E_PIDS[@]}"; do
+    [ "$i" = "$1" ] || kept+=("$i")
+  done
+  E2E_PIDS=("${kept[@]}")
+}
+
+# e2e_stop PID [SIGNAL]: SIGNAL (TERM) to a process this script started,
+# and its exit status once it ended.
+e2e_stop() {
+  local status
+  kill -"${2:-TERM}" "$1" 2>/dev/null
+  # (Without bash's own notice of a process killed.)
+  wait "$1" 2>/dev/null
+  status=$?
+  e2e_forget "$1"
+  return $status
+}
+
+# ---- TAP ---------------------------------------------------------------
+
+# diag [LINE...]: the LINEs, or stdin when there are none, as TAP comments.
+diag() {
+  if [ $# -gt 0 ]; then
+    printf '%s\n' "$@"
+  else
+    cat
+  fi | sed 's/^/  # /'
+}
+
+# diag_if_failed LINE...: shown under the next check if it fails, dropped
+# when it passes.  A command's stderr can go the same way: 2>"$E2E_DIAG".
+diag_if_failed() {
+  printf '%s\n' "$@" >>"$E2E_DIAG"
+}
+
+# verdict STATUS NAME [DIAGNOSTIC...]: "ok - NAME" when STATUS is 0, else
+# "not ok - NAME" and the DIAGNOSTICs (and what diag_if_failed held) as
+# comments; returns STATUS's truth.  The status comes first, so that
+#   [ "$got" = "$want" ]
+#   verdict $? "the feed has $(wc -l <list) events"
+# reports the test's status: bash expands the words left to right, and a
+# $(...) in the name, expanded before a $? after it, would set that $?.
+verdict() {
+  local status=$1 name=${2-} line
+  case $status in
+    '' | *[!0-9]*)
+      # The arguments the other way round, as verdict once took them.
+      echo "not ok - $status"
+      diag "verdict: '$status' is no exit status (verdict STATUS NAME [DIAGNOSTIC...])"
+      : >"$E2E_DIAG"
+      return 1
+      ;;
+  esac
+  shift 2
+  if [ "$status" -eq 0 ]; then
+    echo "ok - $name"
+  else
+    echo "not ok - $name"
+    for line in "$@"; do
+      diag "$line"
+    done
+    [ -s "$E2E_DIAG" ] && head -n 40 "$E2E_DIAG" | diag
+  fi
+  : >"$E2E_DIAG"
+  [ "$status" -eq 0 ]
+}
+ok() { verdict 0 "$@"; }
+not_ok() { verdict 1 "$@"; }
+
+# check NAME COMMAND...: verdict on COMMAND's status, with what COMMAND
+# (a function of the test) left in $DIAG shown under a failure.
+DIAG=
+check() {
+  local name=$1
+  shift
+  DIAG=
+  "$@"
+  verdict $? "$name" ${DIAG:+"$DIAG"}
+  return 0
+}
 
 # Nothing from the machine or the caller's account leaks in: no config is
 # found by accident, and the defaults that depend on the environment are
@@ -113,18 +209,10 @@ e2e_diagnose_run() {
   printf '  #   stderr: %s\n' "$(head -c 800 "$E2E_ERR")" | sed '2,$s/^/  #     /'
 }
 
-# report OK NAME [DIAGNOSTIC LINES...]: OK is 0 for a pass.
+# report STATUS NAME [DIAGNOSTIC LINES...]: verdict, and on failure the
+# last dosectl command run and what it printed.
 report() {
-  local result=$1 name=$2 line
-  shift 2
-  if [ "$result" -eq 0 ]; then
-    echo "ok - $name"
-    return 0
-  fi
-  echo "not ok - $name"
-  for line in "$@"; do
-    printf '%s\n' "$line" | sed 's/^/  # /'
-  done
+  verdict "$@" && return 0
   e2e_diagnose_run
   return 1
 }

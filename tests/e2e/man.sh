@@ -14,20 +14,6 @@ PAGES="dosectl.1 dosed.8 dosed.conf.5 dosed-protocols.5"
 DOSED=${DOSED:-$(dirname "$DOSECTL")/dosed}
 export MANPAGER=cat PAGER=cat
 
-DIAG=
-check() {
-  local name=$1
-  shift
-  DIAG=
-  if "$@"; then
-    echo "ok - $name"
-  else
-    echo "not ok - $name"
-    [ -n "$DIAG" ] && printf '%s\n' "$DIAG" | sed 's/^/  # /'
-  fi
-  return 0
-}
-
 for tool in man scdoc; do
   if ! command -v "$tool" >/dev/null; then
     echo "not ok - $tool is installed (Debian packages man-db, scdoc)"

@@ -22,20 +22,6 @@ UNIT=$ROOT/usr/lib/systemd/system/dosed.service
 USER_UNIT=$ROOT/usr/lib/systemd/user/dosed.service
 DOSED=${DOSED:-$(dirname "$DOSECTL")/dosed}
 
-DIAG=
-check() {
-  local name=$1
-  shift
-  DIAG=
-  if "$@"; then
-    echo "ok - $name"
-  else
-    echo "not ok - $name"
-    [ -n "$DIAG" ] && printf '%s\n' "$DIAG" | sed 's/^/  # /'
-  fi
-  return 0
-}
-
 if ! command -v systemd-analyze >/dev/null; then
   echo "not ok - systemd-analyze is installed (Debian package systemd)"
   exit 0
