@@ -11,8 +11,8 @@
 #     and says how when its port is taken.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-unset DBUS_SESSION_BUS_ADDRESS
-DOSED=${DOSED:-$(dirname "$DOSECTL")/dosed}
+# shellcheck source=tests/e2e/lib-daemon.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-daemon.sh"
 export DOSED_NOW=2026-11-23T10:00:00Z
 
 # Every line of FILE starts with "dosed: " (and there is at least one).
@@ -20,58 +20,12 @@ all_prefixed() { # FILE
   [ -s "$1" ] && ! grep -qv '^dosed: ' "$1"
 }
 
-# start_dosed CONF LOG: dosed in the background; 0 once it serves (its pid
-# in $pid, kept for cleanup), 1 when it exited instead.
-start_dosed() {
-  local i
-  # A fresh file: the background shell truncates it only once it runs, and
-  # a line of the last run must not be read as this one's.
-  rm -f "$2"
-  "$DOSED" -c "$1" 2>"$2" &
-  pid=$!
-  E2E_PIDS+=("$pid")
-  wait_for_line "$2" 'serving feeds on' "$pid"
-}
-# wait_for_line FILE ERE PID: 0 once a line of FILE matches, 1 when PID
-# ended first or after 30 s (a loaded machine starts dosed slowly).
-wait_for_line() {
-  local i
-  for ((i = 0; i < 600; i++)); do
-    grep -qE -- "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$3" 2>/dev/null || break
-    sleep 0.05
-  done
-  grep -qE -- "$2" "$1" 2>/dev/null
-}
-stop_dosed() { # PID: SIGTERM and its exit status
-  kill -TERM "$1" 2>/dev/null
-  wait "$1"
-}
-
-# A configuration listening on a free port, without base_url: $port, $conf.
-conf=$E2E_TMP/daemon.conf
-write_daemon_config() { # PORT [MORE LINES]
-  printf '[store]\npath = %s\n[feed]\nlisten = 127.0.0.1:%s\n%s[protocols]\npaths = %s\n' \
-    "$E2E_TMP/daemon.db" "$1" "${2:+$2
-}" "$DOSED_TOP/conf/protocols.ini" >"$conf"
-}
-port=
-for attempt in $(seq 1 20); do
-  try=$((20000 + RANDOM % 40000))
-  [ "$try" = 8645 ] && continue
-  write_daemon_config "$try"
-  if start_dosed "$conf" "$E2E_TMP/dosed.log"; then
-    port=$try
-    break
-  fi
-  wait "$pid"
-done
-if [ -z "$port" ]; then
-  echo "not ok - dosed starts on a free port"
-  sed 's/^/  # /' "$E2E_TMP/dosed.log"
-  exit 0
-fi
-first=$pid
+# The daemon's configuration without base_url, its database apart from
+# the dosectl checks' $DB.
+DAEMON_BASE_URL=
+DB=$E2E_TMP/daemon.db
+start_on_free_port write_daemon_config || dosed_failed "dosed starts on a free port"
+first=$dosed
 
 # ---- item 5: base_url follows listen ------------------------------------
 
@@ -97,7 +51,7 @@ check_config "$conf"
 report $? "--check-config: a config whose base_url follows listen is OK, with no warning" \
   "status $status; stdout: $(cat "$E2E_TMP/check.out"); stderr: $(cat "$E2E_TMP/check.err")"
 
-write_daemon_config "$port" "base_url = http://localhost:8645"
+write_daemon_config "$port" "[feed]" "base_url = http://localhost:8645"
 check_config "$conf"
 [ "$status" = 0 ] && all_prefixed "$E2E_TMP/check.err" &&
   grep -q "^dosed: warning: $conf: \[feed\] base_url = http://localhost:8645 names port 8645 of this machine, but dosed listens on 127.0.0.1:$port" \
@@ -106,7 +60,7 @@ check_config "$conf"
 report $? "--check-config: warns that base_url names port 8645 while dosed listens on $port" \
   "status $status; stderr: $(cat "$E2E_TMP/check.err")"
 
-write_daemon_config "$port" "base_url = https://dosed.example.org"
+write_daemon_config "$port" "[feed]" "base_url = https://dosed.example.org"
 check_config "$conf"
 [ "$status" = 0 ] && [ ! -s "$E2E_TMP/check.err" ]
 report $? "--check-config: a proxy's base_url on another host is no warning" \
@@ -122,7 +76,6 @@ check_config "$wild"
     "$E2E_TMP/check.err"
 report $? "--check-config: warns that a wildcard listen needs base_url" \
   "stderr: $(cat "$E2E_TMP/check.err")"
-DB=$E2E_TMP/daemon.db
 db_dump "$DB" "$E2E_TMP/before"
 run_dosectl_bare --config "$wild" feed P1 --rotate
 [ "$STATUS" = 1 ]
@@ -148,21 +101,18 @@ done
 # ---- item 6: the prefix on every line, "Address already in use" too ----
 
 write_daemon_config "$port"
-"$DOSED" -c "$conf" >"$E2E_TMP/second.out" 2>"$E2E_TMP/second.err" &
-second=$!
-E2E_PIDS+=("$second")
-wait "$second"
+timeout 30 "$DOSED" -c "$conf" >"$E2E_TMP/second.out" 2>"$E2E_TMP/second.err"
 status=$?
 [ "$status" = 1 ] && grep -q "in use" "$E2E_TMP/second.err" && all_prefixed "$E2E_TMP/second.err" &&
   [ ! -s "$E2E_TMP/second.out" ]
 report $? "a second dosed on a taken port: exit 1, every line 'dosed: ', saying the address is in use" \
   "status $status; stderr: $(cat "$E2E_TMP/second.err")"
 
-stop_dosed "$first"
+stop_dosed
 status=$?
-[ "$status" = 0 ] && all_prefixed "$E2E_TMP/dosed.log" && grep -q '^dosed: stopped$' "$E2E_TMP/dosed.log"
+[ "$status" = 0 ] && all_prefixed "$log" && grep -q '^dosed: stopped$' "$log"
 report $? "every line the daemon logged, start to stop, is 'dosed: ...' (status $status)" \
-  "$(grep -v '^dosed: ' "$E2E_TMP/dosed.log" | head -n 5)"
+  "$(grep -v '^dosed: ' "$log" | head -n 5)"
 
 # ---- item 6: make run ----------------------------------------------------
 
@@ -182,23 +132,22 @@ report $? "make run PORT=N runs scripts/dev-run BUILDDIR N"
 
 # The port taken (by a dosed of another configuration): make run says how.
 write_daemon_config "$port"
-start_dosed "$conf" "$E2E_TMP/dosed.log"
+start_dosed
 report $? "dosed serves on $port again, to take the port"
-blocker=$pid
 "$DOSED_TOP/scripts/dev-run" "$build" "$port" >"$E2E_TMP/run.out" 2>"$E2E_TMP/run.err"
 status=$?
 [ "$status" -ne 0 ] && grep -q "^make run: port $port is taken .*make run PORT=N" "$E2E_TMP/run.err" &&
   grep -q '^dosed: .*in use' "$E2E_TMP/run.err"
 report $? "make run PORT=$port where the port is taken: fails, saying 'make run PORT=N'" \
   "status $status; stdout: $(cat "$E2E_TMP/run.out"); stderr: $(cat "$E2E_TMP/run.err")"
-stop_dosed "$blocker"
+stop_dosed
 
 # A free port: dosed serves there, and the kept configuration says so.
 rm -f "$E2E_TMP/run.out" "$E2E_TMP/run.err"
 "$DOSED_TOP/scripts/dev-run" "$build" "$port" >"$E2E_TMP/run.out" 2>"$E2E_TMP/run.err" &
 runner=$!
 E2E_PIDS+=("$runner")
-wait_for_line "$E2E_TMP/run.err" "serving feeds on 127.0.0.1:$port" "$runner" &&
+wait_for_line "$E2E_TMP/run.err" "serving feeds on 127.0.0.1:$port" 0 "$runner" &&
   grep -qx "listen = 127.0.0.1:$port" "$dev_conf"
 report $? "make run PORT=$port: dosed serves on $port, kept in dosed-dev.conf" \
   "stdout: $(cat "$E2E_TMP/run.out")" "stderr: $(cat "$E2E_TMP/run.err")"
@@ -209,7 +158,7 @@ url=$(json_value .url)
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$url")
 [[ $url == "http://127.0.0.1:$port/"* ]] && [ "$code" = 200 ]
 report $? "make run: dosectl --config dosed-dev.conf feed prints a URL it serves" "url $url, status $code"
-stop_dosed "$runner"
+e2e_stop "$runner"
 status=$?
 [ "$status" = 0 ]
 report $? "make run: SIGTERM reaches dosed, which stops cleanly (status $status)"
@@ -221,11 +170,11 @@ rm -f "$E2E_TMP/run.out" "$E2E_TMP/run.err"
 "$DOSED_TOP/scripts/dev-run" "$build" >"$E2E_TMP/run.out" 2>"$E2E_TMP/run.err" &
 runner=$!
 E2E_PIDS+=("$runner")
-wait_for_line "$E2E_TMP/run.err" "serving feeds on" "$runner"
+wait_for_line "$E2E_TMP/run.err" "serving feeds on" 0 "$runner"
 cmp -s "$dev_conf" "$E2E_TMP/dev-before.conf" &&
   grep -q "serving feeds on 127.0.0.1:$port" "$E2E_TMP/run.err" &&
   grep -q "reminders are off" "$E2E_TMP/run.err"
 report $? "make run again: dosed-dev.conf is kept as edited, port and all" \
   "$(diff "$E2E_TMP/dev-before.conf" "$dev_conf")" "running: $(kill -0 "$runner" 2>&1 && echo yes)" \
   "stdout: $(cat "$E2E_TMP/run.out")" "stderr: $(cat "$E2E_TMP/run.err")"
-stop_dosed "$runner"
+e2e_stop "$runner"

@@ -6,231 +6,145 @@
 # moves), no wake-ups while idle, and a clean exit on SIGTERM.
 #
 # Gets $DOSED, $DOSECTL and $DOSED_TOP from tests/run; prints TAP lines.
-set -u
-# No reminders reach the desktop of whoever runs the tests: these daemons
-# see no session bus (daemon_reminders.sh tests reminders on a private one).
-unset DBUS_SESSION_BUS_ADDRESS
-: "${DOSED:?}" "${DOSECTL:?}" "${DOSED_TOP:?}"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/dosed-e2e-daemon.XXXXXX")
-pid=
-cleanup() {
-	# Only the daemon this script started.
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid"
-		wait "$pid"
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; }
-# One TAP line from the status of what ran just before:
-#   [ "$a" = x ] && [ "$b" = y ]
-#   verdict "what it shows" $?
-verdict() { # DESCRIPTION STATUS
-	if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1"; fi
-}
+# These daemons see no session bus (lib-daemon.sh): no reminder reaches the
+# desktop of whoever runs the tests (daemon_reminders.sh tests reminders on
+# a private one).
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/e2e/lib-daemon.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-daemon.sh"
 
 # One clock for dosed and dosectl (SPEC 3): the first day of SPEC 2's
 # worked example.
 export DOSED_NOW=2026-11-23T10:00:00Z
 
-conf=$tmp/dosed.conf
-log=$tmp/dosed.log
-db=$tmp/db/dosed.db
-ctl() { "$DOSECTL" --config "$conf" "$@"; }
-
-write_config() { # PORT
-	cat >"$conf" <<CONF
-[store]
-path = $db
-[feed]
-listen = 127.0.0.1:$1
-base_url = http://127.0.0.1:$1
-[protocols]
-paths = $DOSED_TOP/conf/protocols.ini
-CONF
-}
-
-# Wait for an event in a bounded loop: PATTERN in the log after its line
-# FROM (default: anywhere), or the daemon's end.  0 when the line came.
-wait_for_log() { # PATTERN [FROM]
-	local i
-	for ((i = 0; i < 200; i++)); do
-		tail -n +"${2:-1}" "$log" | grep -q -- "$1" && return 0
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-log_lines() { wc -l <"$log"; }
-
-# curl: prints the status code (000 when nothing answered); headers in
-# $tmp/headers, body in $tmp/body.
-fetch() { # URL [CURL OPTIONS...]
-	local url=$1
-	shift
-	# curl leaves the file alone when there is no body.
-	rm -f "$tmp/headers" "$tmp/body"
-	curl -s --max-time 10 --path-as-is -D "$tmp/headers" -o "$tmp/body" \
-		-w '%{http_code}' "$@" "$url"
-}
-header() { # NAME: its value in the last answer
-	tr -d '\r' <"$tmp/headers" 2>/dev/null | sed -n "s/^$1: //Ip" | tail -n 1
-}
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
 # ---- options --------------------------------------------------------
 
-write_config 8645
+write_daemon_config 8645
 out=$("$DOSED" --version)
 [ "$out" != "${out#dosed }" ]
-verdict "--version prints the version" $?
+verdict $? "--version prints the version"
 
 out=$("$DOSED" -c "$conf" --check-config 2>&1)
 [ $? -eq 0 ] && [ "$out" = "dosed: configuration OK: $conf" ]
-verdict "--check-config accepts a good config" $?
+verdict $? "--check-config accepts a good config"
 
-cp "$conf" "$tmp/bad.conf"
-printf '[feed]\nlisten = nowhere\n' >>"$tmp/bad.conf"
-out=$("$DOSED" -c "$tmp/bad.conf" --check-config 2>&1)
-[ $? -eq 1 ] && [[ $out == "dosed: $tmp/bad.conf:9: [feed] listen"* ]]
-verdict "--check-config refuses a bad value, naming file, line and key" $?
+cp "$conf" "$E2E_TMP/bad.conf"
+printf '[feed]\nlisten = nowhere\n' >>"$E2E_TMP/bad.conf"
+out=$("$DOSED" -c "$E2E_TMP/bad.conf" --check-config 2>&1)
+[ $? -eq 1 ] && [[ $out == "dosed: $E2E_TMP/bad.conf:9: [feed] listen"* ]]
+verdict $? "--check-config refuses a bad value, naming file, line and key"
 
 "$DOSED" --no-such-option >/dev/null 2>&1
 [ $? -eq 2 ]
-verdict "an unknown option is a usage error (2)" $?
+verdict $? "an unknown option is a usage error (2)"
 
 # ---- start on a free port ------------------------------------------
 
-# A free port found by trying: dosed exits when its port is taken, and
-# another is tried.
-port=
-for attempt in $(seq 1 20); do
-	try=$((20000 + RANDOM % 40000))
-	write_config "$try"
-	: >"$log"
-	"$DOSED" -c "$conf" -v 2>>"$log" &
-	pid=$!
-	if wait_for_log "serving feeds on 127.0.0.1:$try"; then
-		port=$try
-		break
-	fi
-	kill -0 "$pid" 2>/dev/null && kill -TERM "$pid"
-	wait "$pid"
-	pid=
-done
-if [ -z "$port" ]; then
-	not_ok "dosed starts on a free port"
-	sed 's/^/# /' "$log"
-	exit 1
-fi
-base=http://127.0.0.1:$port
+start_on_free_port write_daemon_config || dosed_failed "dosed starts on a free port"
 # Ready when the port answers (the log line comes just before).
 for i in $(seq 1 100); do
 	[ "$(fetch "$base/")" = 404 ] && break
 	sleep 0.05
 done
 [ "$(fetch "$base/")" = 404 ]
-verdict "dosed answers on a free port" $?
+verdict $? "dosed answers on a free port"
 
 # ---- dead ends -------------------------------------------------------
 
 token=0123456789abcdef0123456789abcdef
 same_404() { # PATH
-	[ "$(fetch "$base$1")" = 404 ] && [ "$(cat "$tmp/body" 2>/dev/null)" = "Not Found" ]
+	[ "$(fetch "$base$1")" = 404 ] && [ "$(cat "$E2E_TMP/body" 2>/dev/null)" = "Not Found" ]
 }
 same_404 "/feeds/$token.ics"
-verdict "an unknown token gets 404" $?
+verdict $? "an unknown token gets 404"
 same_404 "/clinic/$token.ics"
-verdict "an unknown clinic token gets the same 404" $?
+verdict $? "an unknown clinic token gets the same 404"
 same_404 "/feeds/../clinic/$token.ics"
-verdict "traversal gets the same 404" $?
+verdict $? "traversal gets the same 404"
 same_404 "/feeds%2F$token.ics"
-verdict "an encoded slash gets the same 404" $?
+verdict $? "an encoded slash gets the same 404"
 same_404 "/feeds/${token^^}.ics"
-verdict "upper-case hex gets the same 404" $?
+verdict $? "upper-case hex gets the same 404"
 same_404 "/feeds/${token%?}.ics"
-verdict "31 digits get the same 404" $?
+verdict $? "31 digits get the same 404"
 same_404 "/feeds/${token}0.ics"
-verdict "33 digits get the same 404" $?
+verdict $? "33 digits get the same 404"
 same_404 "//feeds/$token.ics"
-verdict "a double slash gets the same 404" $?
+verdict $? "a double slash gets the same 404"
 same_404 "/feeds/$token.ics/x"
-verdict "trailing junk gets the same 404" $?
+verdict $? "trailing junk gets the same 404"
 
 # (curl -I reads no body; the unit tests check that none is sent.)
 code=$(fetch "$base/feeds/$token.ics" -I)
 [ "$code" = 404 ] && [ "$(header Content-Length)" = 10 ]
-verdict "HEAD of an unknown feed gets the same 404's headers" $?
+verdict $? "HEAD of an unknown feed gets the same 404's headers"
 code=$(fetch "$base/feeds/$token.ics" -X POST -d x=1)
 [ "$code" = 405 ] && [ "$(header Allow)" = "GET, HEAD" ]
-verdict "POST gets 405 with Allow: GET, HEAD" $?
+verdict $? "POST gets 405 with Allow: GET, HEAD"
 code=$(fetch "$base/feeds/$token.ics" -X DELETE)
 [ "$code" = 405 ]
-verdict "DELETE gets 405" $?
+verdict $? "DELETE gets 405"
 
 # ---- feeds at the URL dosectl prints ---------------------------------
 
 # Each change is awaited in the log (the daemon reads the tokens again),
 # so that the lines after the first fetch are the fetch's own.
-from=$(log_lines)
+mark=$(log_mark)
 ctl enrol P1 --name "Jo Patient" --protocol b12-standard --start 2026-11-23 \
 	--tz Europe/London >/dev/null
-wait_for_log "reading the feed tokens again" "$from"
-from=$(log_lines)
+wait_for_log "reading the feed tokens again" "$mark"
+mark=$(log_mark)
 url=$(ctl feed P1 | grep -o 'https\?://[^ ]*\.ics' | head -n 1)
 [[ $url == "$base/feeds/"*.ics ]]
-verdict "dosectl feed prints a feed URL on this port" $?
-wait_for_log "reading the feed tokens again" "$from"
+verdict $? "dosectl feed prints a feed URL on this port"
+wait_for_log "reading the feed tokens again" "$mark"
 
-from=$(log_lines)
+mark=$(log_mark)
 code=$(fetch "$url")
 [ "$code" = 200 ] && [ "$(header Content-Type)" = "text/calendar; charset=utf-8" ] &&
-	grep -q '^BEGIN:VCALENDAR' "$tmp/body" && grep -q 'Jo Patient' "$tmp/body"
-verdict "the patient's feed is served as text/calendar" $?
+	grep -q '^BEGIN:VCALENDAR' "$E2E_TMP/body" && grep -q 'Jo Patient' "$E2E_TMP/body"
+verdict $? "the patient's feed is served as text/calendar"
 # The render saved its events' states.  The daemon sees its own write
 # (at the latest at the next write to the files: here an empty one) and
 # takes it for no change: a change drops every cached feed and plans
 # every reminder again, seconds of work at clinic scale.
-: >>"$db-wal"
-wait_for_log "with no change to show" "$from" &&
-	! tail -n +"$from" "$log" | grep -q "reading the feed tokens again"
-verdict "the feed's own bookkeeping is not taken for a change" $?
+: >>"$DB-wal"
+wait_for_log "with no change to show" "$mark" &&
+	! log_has "reading the feed tokens again" "$mark"
+verdict $? "the feed's own bookkeeping is not taken for a change"
 etag=$(header ETag)
 [[ $etag == '"'*'"' ]] && [ -n "$(header Last-Modified)" ] &&
 	[ "$(header Cache-Control)" = "private, no-cache" ] &&
 	[ "$(header Vary)" = Accept-Encoding ]
-verdict "with a quoted ETag, Last-Modified, Cache-Control: private, no-cache and Vary" $?
+verdict $? "with a quoted ETag, Last-Modified, Cache-Control: private, no-cache and Vary"
 code=$(fetch "$url" -H "If-None-Match: $etag")
-[ "$code" = 304 ] && [ ! -s "$tmp/body" ] && [ "$(header ETag)" = "$etag" ] &&
-	! grep -qi '^content-length:' "$tmp/headers" &&
-	! grep -qi '^transfer-encoding:' "$tmp/headers"
-verdict "revalidation with the ETag gets 304, with no Content-Length (RFC 9110 8.6)" $?
+[ "$code" = 304 ] && [ ! -s "$E2E_TMP/body" ] && [ "$(header ETag)" = "$etag" ] &&
+	! grep -qi '^content-length:' "$E2E_TMP/headers" &&
+	! grep -qi '^transfer-encoding:' "$E2E_TMP/headers"
+verdict $? "revalidation with the ETag gets 304, with no Content-Length (RFC 9110 8.6)"
 code=$(fetch "$url" -I)
 [ "$code" = 200 ] && [ "$(header ETag)" = "$etag" ]
-verdict "HEAD gets the same headers" $?
+verdict $? "HEAD gets the same headers"
 
 # gzip, as calendar apps ask for it (issue 12): the same calendar, smaller,
 # under an ETag of its own that revalidates to 304 too.
-plain_size=$(fetch "$url" >/dev/null; wc -c <"$tmp/body")
-cp "$tmp/body" "$tmp/plain.ics"
+plain_size=$(fetch "$url" >/dev/null; wc -c <"$E2E_TMP/body")
+cp "$E2E_TMP/body" "$E2E_TMP/plain.ics"
 code=$(fetch "$url" -H "Accept-Encoding: gzip")
 gzip_etag=$(header ETag)
 [ "$code" = 200 ] && [ "$(header Content-Encoding)" = gzip ] &&
 	[ "$(header Vary)" = Accept-Encoding ] && [ -n "$gzip_etag" ] &&
-	[ "$gzip_etag" != "$etag" ] && gzip -dc "$tmp/body" | cmp -s - "$tmp/plain.ics"
-verdict "Accept-Encoding: gzip gets the same calendar gzipped, with its own ETag" $?
-echo "# the feed: $plain_size bytes, $(wc -c <"$tmp/body") gzipped"
+	[ "$gzip_etag" != "$etag" ] && gzip -dc "$E2E_TMP/body" | cmp -s - "$E2E_TMP/plain.ics"
+verdict $? "Accept-Encoding: gzip gets the same calendar gzipped, with its own ETag"
+echo "# the feed: $plain_size bytes, $(wc -c <"$E2E_TMP/body") gzipped"
 code=$(fetch "$url" -H "Accept-Encoding: gzip" -H "If-None-Match: $gzip_etag")
-[ "$code" = 304 ] && [ ! -s "$tmp/body" ] && [ "$(header ETag)" = "$gzip_etag" ] &&
-	! grep -qi '^content-length:' "$tmp/headers"
-verdict "... which revalidates to 304 with no Content-Length" $?
+[ "$code" = 304 ] && [ ! -s "$E2E_TMP/body" ] && [ "$(header ETag)" = "$gzip_etag" ] &&
+	! grep -qi '^content-length:' "$E2E_TMP/headers"
+verdict $? "... which revalidates to 304 with no Content-Length"
 code=$(fetch "$url" -H "Accept-Encoding: gzip;q=0, identity")
-[ "$code" = 200 ] && [ -z "$(header Content-Encoding)" ] && cmp -s "$tmp/body" "$tmp/plain.ics"
-verdict "Accept-Encoding: gzip;q=0 gets the text as it is" $?
+[ "$code" = 200 ] && [ -z "$(header Content-Encoding)" ] && cmp -s "$E2E_TMP/body" "$E2E_TMP/plain.ics"
+verdict $? "Accept-Encoding: gzip;q=0 gets the text as it is"
 
 # A feed reader's polls may share one connection (HTTP/1.1 keep-alive): a
 # 200, a HEAD, a 404 and a 304 one after another on it, each one whole (a
@@ -238,18 +152,18 @@ verdict "Accept-Encoding: gzip;q=0 gets the text as it is" $?
 # The 304 comes last: it closes the connection, the one way libmicrohttpd
 # 0.9.75 sends it without a Content-Length (http.c), and the next request
 # opens another.
-size=$(fetch "$url" >/dev/null; wc -c <"$tmp/body")
+size=$(fetch "$url" >/dev/null; wc -c <"$E2E_TMP/body")
 each='%{http_code} %{num_connects} %{size_download}\n'
 out=$(curl -s --max-time 10 -o /dev/null -w "$each" "$url" \
 	--next -s --max-time 10 -o /dev/null -w "$each" -I "$url" \
-	--next -s --max-time 10 -o "$tmp/body" -w "$each" "$base/feeds/$token.ics" \
+	--next -s --max-time 10 -o "$E2E_TMP/body" -w "$each" "$base/feeds/$token.ics" \
 	--next -s --max-time 10 -o /dev/null -w "$each" -H "If-None-Match: $etag" "$url" \
 	--next -s --max-time 10 -o /dev/null -w "$each" "$url")
 [ "$out" = "$(printf '200 1 %s\n200 0 0\n404 0 10\n304 0 0\n200 1 %s' "$size" "$size")" ] &&
-	[ "$(cat "$tmp/body")" = "Not Found" ]
-verdict "on one connection: 200, HEAD, 404, 304, each whole; then a new connection" $?
+	[ "$(cat "$E2E_TMP/body")" = "Not Found" ]
+verdict $? "on one connection: 200, HEAD, 404, 304, each whole; then a new connection"
 [ "$size" -gt 0 ] && [ "$(fetch "$url")" = 200 ] && [ "$(header Connection)" = "" ]
-verdict "... and a feed's answer keeps the connection open (no Connection: close)" $?
+verdict $? "... and a feed's answer keeps the connection open (no Connection: close)"
 
 # Kept-open connections must not lock out new subscribers (http.h): with
 # more than half the connection limit open and idle after their answers, a
@@ -291,11 +205,11 @@ PY
 out=$(keepalive_probe 300 2>&1)
 echo "# busy: $out"
 [[ $out == "crowd 300 open, probe closed after "[0-4].*" s" ]]
-verdict "with 300 connections kept open, a new one is closed after a short idle time" $?
+verdict $? "with 300 connections kept open, a new one is closed after a short idle time"
 out=$(keepalive_probe 0 2>&1)
 echo "# quiet: $out"
 [ "$out" = "crowd 0 open, probe open after 8 s" ]
-verdict "... and with few open, it stays open for the next poll" $?
+verdict $? "... and with few open, it stays open for the next poll"
 
 # SPEC 4: a change made with dosectl is in the feed within a second.
 ctl log P1 --site "left deltoid" >/dev/null
@@ -306,8 +220,8 @@ while (($(now_ms) - start < 1000)); do
 	sleep 0.02
 done
 echo "# the feed changed $(($(now_ms) - start)) ms after dosectl log returned"
-[ $changed = yes ] && grep -q 'left deltoid' "$tmp/body"
-verdict "after dosectl log the feed changes within one second" $?
+[ $changed = yes ] && grep -q 'left deltoid' "$E2E_TMP/body"
+verdict $? "after dosectl log the feed changes within one second"
 
 new_url=$(ctl feed P1 --rotate | grep -o 'https\?://[^ ]*\.ics' | head -n 1)
 start=$(now_ms)
@@ -317,14 +231,14 @@ while (($(now_ms) - start < 1000)); do
 	sleep 0.02
 done
 [ $gone = yes ]
-verdict "after --rotate the old URL gets 404 within one second" $?
+verdict $? "after --rotate the old URL gets 404 within one second"
 [ "$new_url" != "$url" ] && [ "$(fetch "$new_url")" = 200 ]
-verdict "... and the new one is served" $?
+verdict $? "... and the new one is served"
 
 clinic=$(ctl feed --clinic | grep -o 'https\?://[^ ]*\.ics' | head -n 1)
 code=$(fetch "$clinic")
-[ "$code" = 200 ] && grep -q 'Jo Patient' "$tmp/body"
-verdict "the clinic feed is served" $?
+[ "$code" = 200 ] && grep -q 'Jo Patient' "$E2E_TMP/body"
+verdict $? "the clinic feed is served"
 
 # ---- slow and many clients -------------------------------------------
 
@@ -342,7 +256,7 @@ same_404 "/feeds/$token.ics"
 status=$?
 elapsed=$(($(now_ms) - start))
 [ $status -eq 0 ] && [ $elapsed -lt 1000 ]
-verdict "a client sending one byte a second does not hold up another (${elapsed} ms)" $?
+verdict $? "a client sending one byte a second does not hold up another (${elapsed} ms)"
 # ...and 200 at once do not either.
 many=()
 for i in $(seq 1 200); do
@@ -355,68 +269,60 @@ status=$?
 elapsed=$(($(now_ms) - start))
 wait "${many[@]}"
 [ $status -eq 0 ] && [ $elapsed -lt 2000 ]
-verdict "200 clients at once do not hold up another (${elapsed} ms)" $?
+verdict $? "200 clients at once do not hold up another (${elapsed} ms)"
 kill "$slow" 2>/dev/null
 wait "$slow" 2>/dev/null
 exec 3>&- 4>&-
 
 # SPEC 4: tokens never appear in logs (the log is at debug level here).
 ! grep -Eq '[0-9a-fA-F]{16}|/(feeds|clinic)/[^<]' "$log"
-verdict "no token and no request path in the log" $?
+verdict $? "no token and no request path in the log"
 
 # ---- SIGHUP ----------------------------------------------------------
 
 good=$(cat "$conf")
 printf '[feed]\nno_such_key = 1\n' >>"$conf"
-from=$(log_lines)
-kill -HUP "$pid"
-wait_for_log "reload failed" "$from" &&
-	tail -n +"$from" "$log" | grep -q "keeping the running configuration: .*no_such_key"
-verdict "SIGHUP with a bad config logs why and keeps the running one" $?
-same_404 "/feeds/$token.ics" && kill -0 "$pid"
-verdict "... and goes on serving" $?
+mark=$(log_mark)
+kill -HUP "$dosed"
+wait_for_log "reload failed" "$mark" &&
+	log_has "keeping the running configuration: .*no_such_key" "$mark"
+verdict $? "SIGHUP with a bad config logs why and keeps the running one"
+same_404 "/feeds/$token.ics" && kill -0 "$dosed"
+verdict $? "... and goes on serving"
 echo "$good" >"$conf"
 
 # A new listen address: the new server starts before the old one stops;
 # a port found taken leaves the old one serving, and another is tried.
 moved=
-for attempt in $(seq 1 20); do
-	new_port=$((20000 + RANDOM % 40000))
+for _ in $(seq 1 20); do
+	new_port=$(random_port)
 	[ "$new_port" = "$port" ] && continue
-	write_config "$new_port"
-	from=$(log_lines)
-	kill -HUP "$pid"
-	wait_for_log "configuration reloaded" "$from" || break
-	if tail -n +"$from" "$log" | grep -q "serving feeds on 127.0.0.1:$new_port"; then
+	write_daemon_config "$new_port"
+	mark=$(log_mark)
+	kill -HUP "$dosed"
+	wait_for_log "configuration reloaded" "$mark" || break
+	if log_has "serving feeds on 127.0.0.1:$new_port" "$mark"; then
 		moved=$new_port
 		break
 	fi
 done
 [ -n "$moved" ] && [ "$(fetch "http://127.0.0.1:$moved/")" = 404 ]
-verdict "SIGHUP with a new listen address serves there" $?
+verdict $? "SIGHUP with a new listen address serves there"
 [ "$(fetch "$base/")" = 000 ]
-verdict "... and no longer on the old one" $?
+verdict $? "... and no longer on the old one"
 
 # ---- idle ------------------------------------------------------------
 
 # SPEC 4: no polling.  The context switches of every thread, over 5 s.
-switches() {
-	cat /proc/"$pid"/task/*/status 2>/dev/null |
-		awk '/^(voluntary|nonvoluntary)_ctxt_switches/ { n += $2 } END { print n }'
-}
-before=$(switches)
+before=$(context_switches "$dosed")
 sleep 5
-after=$(switches)
+after=$(context_switches "$dosed")
 [ -n "$before" ] && [ "$before" = "$after" ]
-verdict "an idle daemon does not wake up (context switches over 5 s: $before -> $after)" $?
+verdict $? "an idle daemon does not wake up (context switches over 5 s: $before -> $after)"
 
 # ---- SIGTERM ---------------------------------------------------------
 
-kill -TERM "$pid"
-wait "$pid"
-status=$?
-pid=
-[ $status -eq 0 ]
-verdict "SIGTERM stops dosed with status 0" $?
+stop_dosed
+verdict $? "SIGTERM stops dosed with status 0"
 tail -n 1 "$log" | grep -qx 'dosed: stopped'
-verdict "... and it says so last" $?
+verdict $? "... and it says so last"

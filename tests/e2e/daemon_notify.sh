@@ -3,24 +3,14 @@
 # service manager READY=1 once its feeds are served, RELOADING=1 and
 # READY=1 around a SIGHUP, STOPPING=1 on SIGTERM.  A datagram socket stands
 # in for systemd's NOTIFY_SOCKET.
-set -u
-unset DBUS_SESSION_BUS_ADDRESS
-: "${DOSED:?}" "${DOSED_TOP:?}"
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/e2e/lib-daemon.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-daemon.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/dosed-notify.XXXXXX")
-pid= listener=
-cleanup() {
-	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid"
-	[ -n "$listener" ] && kill "$listener" 2>/dev/null && wait "$listener"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; }
-verdict() { if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1"; fi; }
-
-# Each datagram on its own line of $tmp/messages, newlines as '|'.
-/usr/bin/python3 - "$tmp/notify.sock" "$tmp/messages" <<'PY' &
+# Each datagram on its own line of $messages, newlines as '|'.
+socket=$E2E_TMP/notify.sock messages=$E2E_TMP/messages
+/usr/bin/python3 - "$socket" "$messages" <<'PY' &
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
@@ -33,54 +23,29 @@ with open(sys.argv[2], "a", buffering=1) as out:
             break
         out.write(data.replace("\n", "|") + "\n")
 PY
-listener=$!
-for i in $(seq 1 100); do [ -S "$tmp/notify.sock" ] && break; sleep 0.02; done
-: >"$tmp/messages"
+E2E_PIDS+=($!)
+for i in $(seq 1 100); do [ -S "$socket" ] && break; sleep 0.02; done
+: >"$messages"
 
-# Wait (bounded) until PATTERN is on line FROM or later of the messages.
-await() { # PATTERN FROM
-	local i
-	for ((i = 0; i < 200; i++)); do
-		tail -n +"$2" "$tmp/messages" | grep -q -- "$1" && return 0
-		# A daemon that exited (its port was taken) sends nothing more.
-		[ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
+# As the units run it: no base_url, which follows listen.
+DAEMON_BASE_URL=
+NOTIFY_SOCKET=$socket start_on_free_port write_daemon_config
+wait_for_line "$messages" "READY=1" 0 "$dosed"
+verdict $? "READY=1 once the feeds are served"
+grep -q "STATUS=serving feeds on 127.0.0.1:$port" "$messages"
+verdict $? "STATUS= says where the feeds are served"
 
-for attempt in $(seq 1 5); do
-	port=$((20000 + RANDOM % 40000))
-	cat >"$tmp/dosed.conf" <<CONF
-[store]
-path = $tmp/dosed.db
-[feed]
-listen = 127.0.0.1:$port
-[protocols]
-paths = $DOSED_TOP/conf/protocols.ini
-CONF
-	NOTIFY_SOCKET=$tmp/notify.sock "$DOSED" -c "$tmp/dosed.conf" 2>>"$tmp/log" &
-	pid=$!
-	if await "READY=1" 1; then
-		break
-	fi
-	wait "$pid"
-	pid=
-done
-[ -n "$pid" ]
-verdict "READY=1 once the feeds are served" $?
-grep -q "STATUS=serving feeds on 127.0.0.1:$port" "$tmp/messages"
-verdict "STATUS= says where the feeds are served" $?
+mark=$(wc -l <"$messages")
+kill -HUP "$dosed"
+wait_for_line "$messages" "RELOADING=1" "$mark" "$dosed" &&
+	wait_for_line "$messages" "READY=1" "$((mark + 1))" "$dosed"
+verdict $? "SIGHUP: RELOADING=1 then READY=1"
 
-lines=$(wc -l <"$tmp/messages")
-kill -HUP "$pid"
-await "RELOADING=1" "$((lines + 1))" && await "READY=1" "$((lines + 2))"
-verdict "SIGHUP: RELOADING=1 then READY=1" $?
-
-lines=$(wc -l <"$tmp/messages")
-kill -TERM "$pid"
-await "STOPPING=1" "$((lines + 1))"
-verdict "SIGTERM: STOPPING=1" $?
-wait "$pid"
-verdict "SIGTERM: exit status 0" $?
-pid=
+mark=$(wc -l <"$messages")
+kill -TERM "$dosed"
+wait_for_line "$messages" "STOPPING=1" "$mark" "$dosed"
+verdict $? "SIGTERM: STOPPING=1"
+wait "$dosed"
+verdict $? "SIGTERM: exit status 0"
+e2e_forget "$dosed"
+dosed=

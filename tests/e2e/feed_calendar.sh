@@ -14,132 +14,14 @@
 # Gets $DOSED, $DOSECTL and $DOSED_TOP from tests/run; prints TAP lines.
 # The worked example's event list and the log-to-feed times are printed as
 # TAP comments ("# event: ...", "# log-to-feed ms: ...").
-set -u
-# No reminders reach the desktop of whoever runs the tests (see
-# daemon_reminders.sh for those).
-unset DBUS_SESSION_BUS_ADDRESS
-: "${DOSED:?}" "${DOSECTL:?}" "${DOSED_TOP:?}"
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/e2e/lib-daemon.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-daemon.sh"
 
 tools=$DOSED_TOP/tests/tools
 # The checkers in C, built with the programs under test (make tests).
 built_tools=$(dirname "$DOSECTL")/tests/tools
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/dosed-e2e-calendar.XXXXXX")
-pid=
-cleanup() {
-	# Only the daemon this script started.
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid"
-		wait "$pid"
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# The parsers print UTF-8 and sort nothing; the machine's zone is not the
-# patients'.
-export LC_ALL=C.UTF-8 TZ=UTC
-
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; }
-# One TAP line from the status of what ran just before; on failure the
-# file named by DIAG (if any) follows as comment lines.
-verdict() { # DESCRIPTION STATUS
-	if [ "$2" -eq 0 ]; then
-		ok "$1"
-	else
-		not_ok "$1"
-		[ -s "$tmp/diag" ] && head -n 40 "$tmp/diag" | sed 's/^/#   /'
-	fi
-	: >"$tmp/diag"
-}
-diag() { printf '%s\n' "$@" >>"$tmp/diag"; }
-: >"$tmp/diag"
-
-conf=$tmp/dosed.conf
-log=$tmp/dosed.log
-db=$tmp/db/dosed.db
-ctl() { "$DOSECTL" --config "$conf" "$@"; }
-
-write_config() { # PORT
-	cat >"$conf" <<CONF
-[store]
-path = $db
-[feed]
-listen = 127.0.0.1:$1
-base_url = http://127.0.0.1:$1
-[protocols]
-paths = $DOSED_TOP/conf/protocols.ini
-CONF
-}
-
-# PATTERN in the daemon's log after its line FROM (default: anywhere), or
-# the daemon's end, in a bounded loop.  0 when the line came.
-wait_for_log() { # PATTERN [FROM]
-	local i
-	for ((i = 0; i < 200; i++)); do
-		tail -n +"${2:-1}" "$log" | grep -q -- "$1" && return 0
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
-# curl: prints the status code (000 when nothing answered); headers in
-# $tmp/headers, body in $tmp/body.
-fetch() { # URL [CURL OPTIONS...]
-	local url=$1
-	shift
-	# curl leaves the file alone when there is no body.
-	rm -f "$tmp/headers" "$tmp/body"
-	curl -s --max-time 10 -D "$tmp/headers" -o "$tmp/body" -w '%{http_code}' "$@" "$url"
-}
-header() { # NAME: its value in the last answer
-	tr -d '\r' <"$tmp/headers" 2>/dev/null | sed -n "s/^$1: //Ip" | tail -n 1
-}
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# Start dosed with the clock at $DOSED_NOW on PORT if it is free, else on
-# another free port (dosed exits when its port is taken).  Sets pid, port
-# and base; 1 when no port would do.
-start_dosed() { # [PORT]
-	local try attempt i
-	port=
-	for attempt in $(seq 1 20); do
-		if [ "$attempt" -eq 1 ] && [ -n "${1:-}" ]; then
-			try=$1
-		else
-			try=$((20000 + RANDOM % 40000))
-		fi
-		write_config "$try"
-		: >"$log"
-		"$DOSED" -c "$conf" -v 2>>"$log" &
-		pid=$!
-		if wait_for_log "serving feeds on 127.0.0.1:$try"; then
-			port=$try
-			break
-		fi
-		kill -0 "$pid" 2>/dev/null && kill -TERM "$pid"
-		wait "$pid"
-		pid=
-	done
-	[ -n "$port" ] || return 1
-	base=http://127.0.0.1:$port
-	# Ready when the port answers (the log line comes just before).
-	for i in $(seq 1 100); do
-		[ "$(fetch "$base/")" = 404 ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-# SIGTERM, and the exit status (0, unless a sanitizer found something).
-stop_dosed() {
-	local status
-	kill -TERM "$pid"
-	wait "$pid"
-	status=$?
-	pid=
-	return $status
-}
 
 # The path of the first feed URL in dosectl feed's output, when that URL
 # is on the running dosed ($base); nothing otherwise.
@@ -161,12 +43,12 @@ elif ! command -v npm >/dev/null 2>&1; then
 	icaljs_why="npm is not installed"
 else
 	# Bounded: a registry that does not answer must not stall the test.
-	timeout 20 npm install --prefix "$tmp/npm" --no-audit --no-fund --no-progress \
-		ical.js@2.2.1 >"$tmp/npm.log" 2>&1
+	timeout 20 npm install --prefix "$E2E_TMP/npm" --no-audit --no-fund --no-progress \
+		ical.js@2.2.1 >"$E2E_TMP/npm.log" 2>&1
 	case $? in
-	0) icaljs=$tmp/npm/node_modules ;;
+	0) icaljs=$E2E_TMP/npm/node_modules ;;
 	124) icaljs_why="npm install ical.js@2.2.1 took more than 20 s" ;;
-	*) icaljs_why="npm install ical.js@2.2.1 failed: $(grep -m 1 -i 'error' "$tmp/npm.log" |
+	*) icaljs_why="npm install ical.js@2.2.1 failed: $(grep -m 1 -i 'error' "$E2E_TMP/npm.log" |
 		tr -s ' ')" ;;
 	esac
 fi
@@ -188,7 +70,7 @@ parse() { # TOOL OUT FILE [--name]
 	esac
 	status=$?
 	if [ $status -ne 0 ]; then
-		diag "status $status" "$(head -c 2000 "$out.err")" "$(head -c 300 "$out")"
+		diag_if_failed "status $status" "$(head -c 2000 "$out.err")" "$(head -c 300 "$out")"
 	fi
 	return $status
 }
@@ -198,27 +80,27 @@ parse() { # TOOL OUT FILE [--name]
 # FILE.py, FILE.khal and FILE.js.
 check_feed() { # LABEL FILE
 	local label=$1 file=$2 tool status events
-	/usr/bin/python3 "$tools/check-ics-framing.py" "$file" >/dev/null 2>"$tmp/diag"
-	verdict "$label: framing (CRLF, lines of at most 75 octets, no split UTF-8, BEGIN/END balanced)" $?
-	"$built_tools/check-ics-libical" "$file" >/dev/null 2>"$tmp/diag"
-	verdict "$label: libical reads it and its icalrestriction_check passes" $?
+	/usr/bin/python3 "$tools/check-ics-framing.py" "$file" >/dev/null 2>"$E2E_DIAG"
+	verdict $? "$label: framing (CRLF, lines of at most 75 octets, no split UTF-8, BEGIN/END balanced)"
+	"$built_tools/check-ics-libical" "$file" >/dev/null 2>"$E2E_DIAG"
+	verdict $? "$label: libical reads it and its icalrestriction_check passes"
 	parse py "$file.py" "$file"
-	verdict "$label: python-icalendar reads it; every VEVENT has UID, DTSTAMP, DTSTART" $?
+	verdict $? "$label: python-icalendar reads it; every VEVENT has UID, DTSTAMP, DTSTART"
 	parse vobject "$file.vobject" "$file"
-	verdict "$label: vobject reads it" $?
+	verdict $? "$label: vobject reads it"
 	parse khal "$file.khal" "$file"
-	verdict "$label: khal reads it without a warning" $?
+	verdict $? "$label: khal reads it without a warning"
 	if [ -n "$icaljs" ]; then
 		parse js "$file.js" "$file"
-		verdict "$label: ical.js reads it" $?
+		verdict $? "$label: ical.js reads it"
 	fi
 	status=0
 	for tool in vobject khal js; do
 		[ -f "$file.$tool" ] || continue
 		if ! cmp -s "$file.py" "$file.$tool"; then
 			status=1
-			diag "python-icalendar (<) and $tool (>) differ:"
-			diff "$file.py" "$file.$tool" >>"$tmp/diag"
+			diag_if_failed "python-icalendar (<) and $tool (>) differ:"
+			diff "$file.py" "$file.$tool" >>"$E2E_DIAG"
 		fi
 	done
 	# Parsers that silently drop what they cannot read would agree on
@@ -226,10 +108,10 @@ check_feed() { # LABEL FILE
 	events=$(grep -c $'^BEGIN:VEVENT\r$' "$file")
 	if [ "$(wc -l <"$file.py")" -ne "$events" ]; then
 		status=1
-		diag "$events VEVENTs in the text, $(wc -l <"$file.py") listed"
+		diag_if_failed "$events VEVENTs in the text, $(wc -l <"$file.py") listed"
 	fi
 	[ "$events" -gt 0 ] || status=1
-	verdict "$label: the parsers list the same $events events (UID|DTSTART|SUMMARY)" $status
+	verdict $status "$label: the parsers list the same $events events (UID|DTSTART|SUMMARY)"
 }
 
 # The dates of the projected (all-day) events of a parsed feed, in order.
@@ -244,24 +126,24 @@ schedule_dates() { # PATIENT N
 # and the dose after the last one is beyond the horizon.
 check_projected() { # LABEL LIST PATIENT HORIZON_END(YYYYMMDD)
 	local label=$1 list=$2 patient=$3 horizon_end=$4 n after
-	projected_dates "$list" >"$tmp/feed-dates"
-	n=$(wc -l <"$tmp/feed-dates")
-	schedule_dates "$patient" $((n + 1)) >"$tmp/schedule-dates"
-	after=$(tail -n 1 "$tmp/schedule-dates")
-	head -n "$n" "$tmp/schedule-dates" | cmp -s - "$tmp/feed-dates" &&
+	projected_dates "$list" >"$E2E_TMP/feed-dates"
+	n=$(wc -l <"$E2E_TMP/feed-dates")
+	schedule_dates "$patient" $((n + 1)) >"$E2E_TMP/schedule-dates"
+	after=$(tail -n 1 "$E2E_TMP/schedule-dates")
+	head -n "$n" "$E2E_TMP/schedule-dates" | cmp -s - "$E2E_TMP/feed-dates" &&
 		[ "$n" -gt 0 ] && [ "$after" \> "$horizon_end" ]
 	local status=$?
 	if [ $status -ne 0 ]; then
-		diag "feed (<) and dosectl schedule (>), the last one the first beyond $horizon_end:"
-		diff "$tmp/feed-dates" "$tmp/schedule-dates" >>"$tmp/diag"
+		diag_if_failed "feed (<) and dosectl schedule (>), the last one the first beyond $horizon_end:"
+		diff "$E2E_TMP/feed-dates" "$E2E_TMP/schedule-dates" >>"$E2E_DIAG"
 	fi
-	verdict "$label: the $n projected dates are dosectl schedule's, up to the horizon" $status
+	verdict $status "$label: the $n projected dates are dosectl schedule's, up to the horizon"
 }
 
 # python-icalendar's reading of one property of a VEVENT (or of the
 # calendar, when UID is empty); in PYEXPECT mode compares it with bytes
 # given in the environment instead.
-cat >"$tmp/prop.py" <<'EOF'
+cat >"$E2E_TMP/prop.py" <<'EOF'
 import os, sys, icalendar
 # prop.py FILE UID NAME: the value of NAME in the VEVENT with UID ("" for
 # the VCALENDAR), written as UTF-8 with no newline added.  With $EXPECT
@@ -290,17 +172,13 @@ good = {"equal": got == expect, "contains": expect in got,
 if not good:
     sys.exit("%s %s\n  read:     %r\n  expected: %s %r" % (name, how, got, how, expect))
 EOF
-prop() { /usr/bin/python3 "$tmp/prop.py" "$@"; }
+prop() { /usr/bin/python3 "$E2E_TMP/prop.py" "$@"; }
 
 # ---- the patients ----------------------------------------------------
 
 # SPEC 2's worked example, on its first day (SPEC 3: DOSED_NOW).
 export DOSED_NOW=2026-11-23T10:00:00Z
-if ! start_dosed; then
-	not_ok "dosed starts on a free port"
-	sed 's/^/# /' "$log"
-	exit 1
-fi
+start_on_free_port write_daemon_config || dosed_failed "dosed starts on a free port"
 ok "dosed serves on a free port"
 
 name=$'O\'Brien, Jo; "Jr" \\ Ünal'
@@ -313,55 +191,54 @@ ctl enrol P1 --name "Jo Patient" --protocol b12-standard --start 2026-11-23 \
 		--tz Europe/London >/dev/null &&
 	ctl log P2 --site "left deltoid" --note "$note" >/dev/null &&
 	[ "$(ctl --json show P2 | jq -j '.patient.name, "|", .doses[0].note')" = "$name|$note" ]
-verdict "dosectl enrols the worked example and $name, and logs a dose with a note" $?
+verdict $? "dosectl enrols the worked example and $name, and logs a dose with a note"
 
 p1=$(ctl feed P1 | feed_path)
 p2=$(ctl feed P2 | feed_path)
 clinic=$(ctl feed --clinic | feed_path)
 [[ $p1 == /feeds/*.ics && $p2 == /feeds/*.ics && $clinic == /clinic/*.ics ]]
-verdict "dosectl feed prints the URLs of both patients and of the clinic" $?
+verdict $? "dosectl feed prints the URLs of both patients and of the clinic"
 
 declare -A title=([p1]="the worked example's feed" [p2]="$name's feed"
 	[clinic]="the clinic feed")
 for feed in p1 p2 clinic; do
 	code=$(fetch "$base${!feed}")
 	[ "$code" = 200 ] && [ "$(header Content-Type)" = "text/calendar; charset=utf-8" ] &&
-		cp "$tmp/body" "$tmp/$feed.ics" && cp "$tmp/headers" "$tmp/$feed.headers"
-	verdict "${title[$feed]} is served as text/calendar ($code)" $?
-	[ -f "$tmp/$feed.ics" ] || touch "$tmp/$feed.ics"
+		cp "$E2E_TMP/body" "$E2E_TMP/$feed.ics" && cp "$E2E_TMP/headers" "$E2E_TMP/$feed.headers"
+	verdict $? "${title[$feed]} is served as text/calendar ($code)"
+	[ -f "$E2E_TMP/$feed.ics" ] || touch "$E2E_TMP/$feed.ics"
 done
 
 # ---- every feed through every parser ---------------------------------
 
 for feed in p1 p2 clinic; do
-	check_feed "${title[$feed]}" "$tmp/$feed.ics"
+	check_feed "${title[$feed]}" "$E2E_TMP/$feed.ics"
 done
 
 # The worked example as a calendar app lists it, for the closing note.
 echo "# the worked example's feed as the parsers list it (UID|DTSTART|SUMMARY):"
-sed 's/^/# event: /' "$tmp/p1.ics.py"
+sed 's/^/# event: /' "$E2E_TMP/p1.ics.py"
 
 # SPEC 2: loading doses 23, 25, 27, 30 Nov, 2 and 4 Dec 2026; the first
 # maintenance dose due from 2027-02-04.
-[ "$(projected_dates "$tmp/p1.ics.py" | head -n 7 | paste -sd ' ')" = \
+[ "$(projected_dates "$E2E_TMP/p1.ics.py" | head -n 7 | paste -sd ' ')" = \
 	"20261123 20261125 20261127 20261130 20261202 20261204 20270204" ]
-verdict "the worked example's feed has SPEC 2's dates" $?
+verdict $? "the worked example's feed has SPEC 2's dates"
 # horizon_months = 12 from 2026-11-23.
-check_projected "the worked example's feed" "$tmp/p1.ics.py" P1 20271123
-check_projected "$name's feed" "$tmp/p2.ics.py" P2 20271123
+check_projected "the worked example's feed" "$E2E_TMP/p1.ics.py" P1 20271123
+check_projected "$name's feed" "$E2E_TMP/p2.ics.py" P2 20271123
 
 # Logged doses are timed, in UTC, when they were given.
 given=$(ctl --json show P2 | jq -r '.doses[] | select(.void | not) | .given_at' |
 	sed -E 's/[-:]//g; s/\+0000$/Z/')
-[ -n "$given" ] && [ "$(cut -d '|' -f 2 "$tmp/p2.ics.py" | grep T)" = "$given" ]
-verdict "$name's logged dose is an event at the time it was given ($given)" $?
+[ -n "$given" ] && [ "$(cut -d '|' -f 2 "$E2E_TMP/p2.ics.py" | grep T)" = "$given" ]
+verdict $? "$name's logged dose is an event at the time it was given ($given)"
 
 # The clinic feed: each patient's next dose (both due within clinic_days).
-ctl --json show P1 | jq -r '.next.due | gsub("-"; "")' >"$tmp/next"
-ctl --json show P2 | jq -r '.next.due | gsub("-"; "")' >>"$tmp/next"
-cut -d '|' -f 2 "$tmp/clinic.ics.py" | sort | cmp -s - <(sort "$tmp/next")
-status=$?  # before the description's $(...) resets it
-verdict "the clinic feed has each patient's next due date ($(paste -sd ' ' "$tmp/next"))" "$status"
+ctl --json show P1 | jq -r '.next.due | gsub("-"; "")' >"$E2E_TMP/next"
+ctl --json show P2 | jq -r '.next.due | gsub("-"; "")' >>"$E2E_TMP/next"
+cut -d '|' -f 2 "$E2E_TMP/clinic.ics.py" | sort | cmp -s - <(sort "$E2E_TMP/next")
+verdict $? "the clinic feed has each patient's next due date ($(paste -sd ' ' "$E2E_TMP/next"))"
 
 # ---- the name and the note round-trip --------------------------------
 
@@ -369,84 +246,80 @@ verdict "the clinic feed has each patient's next due date ($(paste -sd ' ' "$tmp
 # vobject cut the name at the comma and ical.js kept the backslash doubled.
 for tool in py vobject js; do
 	[ $tool = js ] && [ -z "$icaljs" ] && continue
-	parse $tool "$tmp/p2.name.$tool" "$tmp/p2.ics" --name &&
-		[ "$(cat "$tmp/p2.name.$tool")" = "Injections: $name" ]
+	parse $tool "$E2E_TMP/p2.name.$tool" "$E2E_TMP/p2.ics" --name &&
+		[ "$(cat "$E2E_TMP/p2.name.$tool")" = "Injections: $name" ]
 	status=$?
-	[ $status -eq 0 ] || diag "read: $(cat "$tmp/p2.name.$tool")"
-	verdict "X-WR-CALNAME reads back in $tool as the patient's name, byte for byte" $status
+	[ $status -eq 0 ] || diag_if_failed "read: $(cat "$E2E_TMP/p2.name.$tool")"
+	verdict $status "X-WR-CALNAME reads back in $tool as the patient's name, byte for byte"
 done
-logged_uid=$(grep 'T[0-9]*Z|' "$tmp/p2.ics.py" | cut -d '|' -f 1)
-EXPECT=$note HOW=contains prop "$tmp/p2.ics" "$logged_uid" DESCRIPTION 2>"$tmp/diag"
-verdict "the logged dose's DESCRIPTION holds the note, newline and all, byte for byte" $?
-EXPECT="Patient: $name"$'\n' HOW=contains prop "$tmp/p2.ics" "$logged_uid" DESCRIPTION \
-	2>"$tmp/diag"
-verdict "... and the patient's name" $?
-clinic_uid=$(grep -F "|${name//\\/\\\\}:" "$tmp/clinic.ics.py" | cut -d '|' -f 1)
+logged_uid=$(grep 'T[0-9]*Z|' "$E2E_TMP/p2.ics.py" | cut -d '|' -f 1)
+EXPECT=$note HOW=contains prop "$E2E_TMP/p2.ics" "$logged_uid" DESCRIPTION 2>"$E2E_DIAG"
+verdict $? "the logged dose's DESCRIPTION holds the note, newline and all, byte for byte"
+EXPECT="Patient: $name"$'\n' HOW=contains prop "$E2E_TMP/p2.ics" "$logged_uid" DESCRIPTION \
+	2>"$E2E_DIAG"
+verdict $? "... and the patient's name"
+clinic_uid=$(grep -F "|${name//\\/\\\\}:" "$E2E_TMP/clinic.ics.py" | cut -d '|' -f 1)
 [ -n "$clinic_uid" ] &&
-	EXPECT=$name HOW=contains prop "$tmp/clinic.ics" "$clinic_uid" SUMMARY 2>"$tmp/diag"
-verdict "the clinic feed's SUMMARY reads back with the name, byte for byte" $?
+	EXPECT=$name HOW=contains prop "$E2E_TMP/clinic.ics" "$clinic_uid" SUMMARY 2>"$E2E_DIAG"
+verdict $? "the clinic feed's SUMMARY reads back with the name, byte for byte"
 
 # ---- revalidation and identical bytes --------------------------------
 
 # The ETag and Last-Modified of P1's first fetch.
-etag=$(tr -d '\r' <"$tmp/p1.headers" | sed -n 's/^ETag: //Ip')
-last_modified=$(tr -d '\r' <"$tmp/p1.headers" | sed -n 's/^Last-Modified: //Ip')
+etag=$(tr -d '\r' <"$E2E_TMP/p1.headers" | sed -n 's/^ETag: //Ip')
+last_modified=$(tr -d '\r' <"$E2E_TMP/p1.headers" | sed -n 's/^Last-Modified: //Ip')
 for feed in p1 p2 clinic; do
 	fetch "$base${!feed}" >/dev/null
-	cmp -s "$tmp/body" "$tmp/$feed.ics"
-	verdict "${title[$feed]}, unchanged, is byte-identical on the next fetch" $?
+	cmp -s "$E2E_TMP/body" "$E2E_TMP/$feed.ics"
+	verdict $? "${title[$feed]}, unchanged, is byte-identical on the next fetch"
 done
-[ "$(fetch "$base$p1" -H "If-None-Match: $etag")" = 304 ] && [ ! -s "$tmp/body" ]
-verdict "If-None-Match with the ETag gets 304 with no body" $?
-[ "$(fetch "$base$p1" -H "If-Modified-Since: $last_modified")" = 304 ] && [ ! -s "$tmp/body" ]
-verdict "If-Modified-Since with Last-Modified ($last_modified) gets 304 with no body" $?
+[ "$(fetch "$base$p1" -H "If-None-Match: $etag")" = 304 ] && [ ! -s "$E2E_TMP/body" ]
+verdict $? "If-None-Match with the ETag gets 304 with no body"
+[ "$(fetch "$base$p1" -H "If-Modified-Since: $last_modified")" = 304 ] && [ ! -s "$E2E_TMP/body" ]
+verdict $? "If-Modified-Since with Last-Modified ($last_modified) gets 304 with no body"
 
 # Last-Modified has whole seconds and dosed's clock is pinned: a change
 # must come at a later second to move it.  dosed restarted 30 s later...
 stop_dosed
-verdict "dosed stops with status 0 on SIGTERM" $?
+verdict $? "dosed stops with status 0 on SIGTERM"
 export DOSED_NOW=2026-11-23T10:00:30Z
-if ! start_dosed "$port"; then
-	not_ok "dosed starts again"
-	sed 's/^/# /' "$log"
-	exit 1
-fi
+start_again write_daemon_config || dosed_failed "dosed starts again"
 # ...serves the same bytes: DTSTAMP is from the change, not the request.
 code=$(fetch "$base$p1")
-[ "$code" = 200 ] && cmp -s "$tmp/body" "$tmp/p1.ics" && [ "$(header ETag)" = "$etag" ]
-verdict "restarted 30 s later, dosed serves the same bytes with the same ETag" $?
+[ "$code" = 200 ] && cmp -s "$E2E_TMP/body" "$E2E_TMP/p1.ics" && [ "$(header ETag)" = "$etag" ]
+verdict $? "restarted 30 s later, dosed serves the same bytes with the same ETag"
 
 # ---- a logged dose keeps its UID -------------------------------------
 
-uid1=$(head -n 1 "$tmp/p1.ics.py" | cut -d '|' -f 1)
-sequence0=$(prop "$tmp/p1.ics" "$uid1" SEQUENCE 2>>"$tmp/diag")
+uid1=$(head -n 1 "$E2E_TMP/p1.ics.py" | cut -d '|' -f 1)
+sequence0=$(prop "$E2E_TMP/p1.ics" "$uid1" SEQUENCE 2>>"$E2E_DIAG")
 ctl log P1 --site "left deltoid" >/dev/null
-verdict "dosectl log P1 logs dose #1" $?
+verdict $? "dosectl log P1 logs dose #1"
 changed=no
 start=$(now_ms)
 while (($(now_ms) - start < 2000)); do
 	[ "$(fetch "$base$p1" -H "If-None-Match: $etag")" = 200 ] && { changed=yes; break; }
 	sleep 0.01
 done
-[ $changed = yes ] && [ -s "$tmp/body" ] && [ -n "$(header ETag)" ] &&
+[ $changed = yes ] && [ -s "$E2E_TMP/body" ] && [ -n "$(header ETag)" ] &&
 	[ "$(header ETag)" != "$etag" ]
-verdict "after the change If-None-Match with the old ETag gets 200 and a new ETag" $?
-cp "$tmp/body" "$tmp/p1-logged.ics" 2>/dev/null || touch "$tmp/p1-logged.ics"
+verdict $? "after the change If-None-Match with the old ETag gets 200 and a new ETag"
+cp "$E2E_TMP/body" "$E2E_TMP/p1-logged.ics" 2>/dev/null || touch "$E2E_TMP/p1-logged.ics"
 code=$(fetch "$base$p1" -H "If-Modified-Since: $last_modified")
-[ "$code" = 200 ] && [ -s "$tmp/body" ] && [ "$(header ETag)" != "$etag" ] &&
+[ "$code" = 200 ] && [ -s "$E2E_TMP/body" ] && [ "$(header ETag)" != "$etag" ] &&
 	[ "$(header Last-Modified)" = "Mon, 23 Nov 2026 10:00:30 GMT" ]
-verdict "... and If-Modified-Since the old Last-Modified gets 200, modified at 10:00:30" $?
+verdict $? "... and If-Modified-Since the old Last-Modified gets 200, modified at 10:00:30"
 
-check_feed "the worked example's feed with dose #1 logged" "$tmp/p1-logged.ics"
-list=$tmp/p1-logged.ics.py
+check_feed "the worked example's feed with dose #1 logged" "$E2E_TMP/p1-logged.ics"
+list=$E2E_TMP/p1-logged.ics.py
 logged=$(grep 'T[0-9]*Z|' "$list")
 [ "$(wc -l <<<"$logged")" = 1 ] && [ "${logged%%|*}" = "$uid1" ] &&
 	[ "$(awk -F '|' -v uid="$uid1" '$1 == uid' "$list" | wc -l)" = 1 ] &&
 	[[ $logged == "$uid1|20261123T100030Z|"* ]]
-verdict "the logged dose #1 keeps the projected dose's UID ($uid1), once, now at 10:00:30Z" $?
-sequence1=$(prop "$tmp/p1-logged.ics" "$uid1" SEQUENCE 2>>"$tmp/diag")
+verdict $? "the logged dose #1 keeps the projected dose's UID ($uid1), once, now at 10:00:30Z"
+sequence1=$(prop "$E2E_TMP/p1-logged.ics" "$uid1" SEQUENCE 2>>"$E2E_DIAG")
 [ -n "$sequence0" ] && [ -n "$sequence1" ] && [ "$sequence1" -gt "$sequence0" ]
-verdict "... and its SEQUENCE grew ($sequence0 -> $sequence1)" $?
+verdict $? "... and its SEQUENCE grew ($sequence0 -> $sequence1)"
 check_projected "the worked example's feed with dose #1 logged" "$list" P1 20271123
 
 # ---- log to feed, timed ----------------------------------------------
@@ -470,7 +343,7 @@ for day in 01 02 03 04 05 06 07 09 11 13; do
 	seen=no
 	while (($(date +%s%N) - start_ns < 3000000000)); do
 		if [ "$(fetch "$base$p3" -H "If-None-Match: $etag")" = 200 ] &&
-			grep -q $'^DTSTART:202611'"${day}T090000Z"$'\r$' "$tmp/body"; then
+			grep -q $'^DTSTART:202611'"${day}T090000Z"$'\r$' "$E2E_TMP/body"; then
 			seen=yes
 			break
 		fi
@@ -493,7 +366,7 @@ for t in "${times[@]}"; do
 	[[ $t =~ ^[0-9]+$ ]] && [ "$t" -lt 1000 ] || slow=$((slow + 1))
 done
 [ "$failures" -eq 0 ] && [ "${#times[@]}" -eq 10 ] && [ "$slow" -eq 0 ]
-verdict "10 times, the logged dose is in the feed less than 1000 ms after dosectl log returns" $?
+verdict $? "10 times, the logged dose is in the feed less than 1000 ms after dosectl log returns"
 
 # ---- rotation --------------------------------------------------------
 
@@ -502,7 +375,7 @@ gone_within_a_second() { # PATH
 	local start
 	start=$(now_ms)
 	while (($(now_ms) - start < 1000)); do
-		[ "$(fetch "$base$1")" = 404 ] && [ "$(cat "$tmp/body" 2>/dev/null)" = "Not Found" ] &&
+		[ "$(fetch "$base$1")" = 404 ] && [ "$(cat "$E2E_TMP/body" 2>/dev/null)" = "Not Found" ] &&
 			return 0
 		sleep 0.01
 	done
@@ -510,23 +383,23 @@ gone_within_a_second() { # PATH
 }
 new_p1=$(ctl feed P1 --rotate | feed_path)
 gone_within_a_second "$p1"
-verdict "after dosectl feed P1 --rotate the old URL gets 404 within a second" $?
+verdict $? "after dosectl feed P1 --rotate the old URL gets 404 within a second"
 [[ $new_p1 == /feeds/*.ics ]] && [ "$new_p1" != "$p1" ] && [ "$(fetch "$base$new_p1")" = 200 ] &&
-	grep -q $'^X-WR-CALNAME;VALUE=TEXT:Injections: Jo Patient\r$' "$tmp/body"
-verdict "... and the new URL serves P1's feed" $?
+	grep -q $'^X-WR-CALNAME;VALUE=TEXT:Injections: Jo Patient\r$' "$E2E_TMP/body"
+verdict $? "... and the new URL serves P1's feed"
 new_clinic=$(ctl feed --clinic --rotate | feed_path)
 gone_within_a_second "$clinic"
-verdict "after dosectl feed --clinic --rotate the old clinic URL gets 404 within a second" $?
+verdict $? "after dosectl feed --clinic --rotate the old clinic URL gets 404 within a second"
 [[ $new_clinic == /clinic/*.ics ]] && [ "$new_clinic" != "$clinic" ] &&
-	[ "$(fetch "$base$new_clinic")" = 200 ] && grep -q 'Jo Patient' "$tmp/body"
-verdict "... and the new clinic URL serves the clinic feed" $?
+	[ "$(fetch "$base$new_clinic")" = 200 ] && grep -q 'Jo Patient' "$E2E_TMP/body"
+verdict $? "... and the new clinic URL serves the clinic feed"
 [ "$(fetch "$base$p2")" = 200 ]
-verdict "rotating P1's and the clinic's URLs leaves P2's working" $?
+verdict $? "rotating P1's and the clinic's URLs leaves P2's working"
 
 stop_dosed
 status=$?
 [ $status -eq 0 ] || sed 's/^/# /' "$log" | tail -n 40
-verdict "dosed stops with status 0 on SIGTERM" $status
+verdict $status "dosed stops with status 0 on SIGTERM"
 
 # ---- an overdue dose rings (issue 12) ----------------------------------
 
@@ -535,54 +408,50 @@ verdict "dosed stops with status 0 on SIGTERM" $status
 # alarms rings.  Evolution's libecal evaluates the VALARMs
 # (tests/tools/check-ics-evolution.c), for a subscriber in London.
 export DOSED_NOW=2026-11-26T08:00:00Z
-if ! start_dosed "$port"; then
-	not_ok "dosed starts again on 26 Nov"
-	sed 's/^/# /' "$log"
-	exit 1
-fi
+start_again write_daemon_config || dosed_failed "dosed starts again on 26 Nov"
 code=$(fetch "$base$p2")
-[ "$code" = 200 ] && cp "$tmp/body" "$tmp/p2-overdue.ics"
-verdict "$name's feed is served on 26 Nov ($code)" $?
-[ -f "$tmp/p2-overdue.ics" ] || touch "$tmp/p2-overdue.ics"
-check_feed "$name's feed with dose #2 overdue" "$tmp/p2-overdue.ics"
-overdue_uid=$(grep -F '|20261126|' "$tmp/p2-overdue.ics.py" | grep -F 'OVERDUE' | cut -d '|' -f 1)
-next_uid=$(grep -F '|20261127|' "$tmp/p2-overdue.ics.py" | cut -d '|' -f 1)
-"$built_tools/check-ics-evolution" "$tmp/p2-overdue.ics" 2026-11-26T00:00:00Z \
-	2026-11-27T00:00:00Z Europe/London >"$tmp/alarms" 2>"$tmp/diag"
+[ "$code" = 200 ] && cp "$E2E_TMP/body" "$E2E_TMP/p2-overdue.ics"
+verdict $? "$name's feed is served on 26 Nov ($code)"
+[ -f "$E2E_TMP/p2-overdue.ics" ] || touch "$E2E_TMP/p2-overdue.ics"
+check_feed "$name's feed with dose #2 overdue" "$E2E_TMP/p2-overdue.ics"
+overdue_uid=$(grep -F '|20261126|' "$E2E_TMP/p2-overdue.ics.py" | grep -F 'OVERDUE' | cut -d '|' -f 1)
+next_uid=$(grep -F '|20261127|' "$E2E_TMP/p2-overdue.ics.py" | cut -d '|' -f 1)
+"$built_tools/check-ics-evolution" "$E2E_TMP/p2-overdue.ics" 2026-11-26T00:00:00Z \
+	2026-11-27T00:00:00Z Europe/London >"$E2E_TMP/alarms" 2>"$E2E_DIAG"
 status=$?
 echo "# the alarms Evolution rings on 26 Nov (UID|WHEN|DESCRIPTION):"
-sed 's/^/# alarm: /' "$tmp/alarms"
+sed 's/^/# alarm: /' "$E2E_TMP/alarms"
 [ $status -eq 0 ] && [ -n "$overdue_uid" ] &&
 	grep -qxF "$overdue_uid|20261126T090000Z|Hydroxocobalamin 1 mg OVERDUE (due since 25 Nov)" \
-		"$tmp/alarms"
-verdict "Evolution's libecal rings the overdue dose #2 at 09:00 on 26 Nov" $?
+		"$E2E_TMP/alarms"
+verdict $? "Evolution's libecal rings the overdue dose #2 at 09:00 on 26 Nov"
 # The same reading finds the next dose's lead alarm: the check sees alarms.
 [ -n "$next_uid" ] &&
-	grep -qxF "$next_uid|20261126T090000Z|Hydroxocobalamin 1 mg due tomorrow" "$tmp/alarms"
-verdict "... and the lead alarm of dose #3, due tomorrow, at the same hour" $?
+	grep -qxF "$next_uid|20261126T090000Z|Hydroxocobalamin 1 mg due tomorrow" "$E2E_TMP/alarms"
+verdict $? "... and the lead alarm of dose #3, due tomorrow, at the same hour"
 
 # The clinic feed of the same day: its events have UIDs of their own, so a
 # nurse subscribed to it and to a patient's feed sees both (issue 12), and
 # every open dose is on today or later.
 code=$(fetch "$base$new_clinic")
-[ "$code" = 200 ] && cp "$tmp/body" "$tmp/clinic-overdue.ics"
-verdict "the clinic feed is served on 26 Nov ($code)" $?
-[ -f "$tmp/clinic-overdue.ics" ] || touch "$tmp/clinic-overdue.ics"
-check_feed "the clinic feed on 26 Nov" "$tmp/clinic-overdue.ics"
-cut -d '|' -f 1 "$tmp/clinic-overdue.ics.py" | sort >"$tmp/clinic-uids"
-cut -d '|' -f 1 "$tmp/p2-overdue.ics.py" | sort >"$tmp/patient-uids"
-fetch "$base$new_p1" >/dev/null && /usr/bin/python3 "$tools/check-ics.py" "$tmp/body" |
-	cut -d '|' -f 1 | sort >>"$tmp/patient-uids"
-shared=$(sort "$tmp/patient-uids" | comm -12 "$tmp/clinic-uids" -)
-[ -s "$tmp/clinic-uids" ] && [ -z "$shared" ] && grep -q . "$tmp/patient-uids"
+[ "$code" = 200 ] && cp "$E2E_TMP/body" "$E2E_TMP/clinic-overdue.ics"
+verdict $? "the clinic feed is served on 26 Nov ($code)"
+[ -f "$E2E_TMP/clinic-overdue.ics" ] || touch "$E2E_TMP/clinic-overdue.ics"
+check_feed "the clinic feed on 26 Nov" "$E2E_TMP/clinic-overdue.ics"
+cut -d '|' -f 1 "$E2E_TMP/clinic-overdue.ics.py" | sort >"$E2E_TMP/clinic-uids"
+cut -d '|' -f 1 "$E2E_TMP/p2-overdue.ics.py" | sort >"$E2E_TMP/patient-uids"
+fetch "$base$new_p1" >/dev/null && /usr/bin/python3 "$tools/check-ics.py" "$E2E_TMP/body" |
+	cut -d '|' -f 1 | sort >>"$E2E_TMP/patient-uids"
+shared=$(sort "$E2E_TMP/patient-uids" | comm -12 "$E2E_TMP/clinic-uids" -)
+[ -s "$E2E_TMP/clinic-uids" ] && [ -z "$shared" ] && grep -q . "$E2E_TMP/patient-uids"
 status=$?
-[ $status -eq 0 ] || diag "UIDs in both: $shared"
-verdict "the clinic feed's UIDs are none of P1's and P2's feeds' UIDs" $status
-early=$(cut -d '|' -f 2 "$tmp/clinic-overdue.ics.py" | awk '$1 < "20261126"')
-[ -s "$tmp/clinic-uids" ] && [ -z "$early" ]
-verdict "every event of the clinic feed is on 26 Nov or later" $?
+[ $status -eq 0 ] || diag_if_failed "UIDs in both: $shared"
+verdict $status "the clinic feed's UIDs are none of P1's and P2's feeds' UIDs"
+early=$(cut -d '|' -f 2 "$E2E_TMP/clinic-overdue.ics.py" | awk '$1 < "20261126"')
+[ -s "$E2E_TMP/clinic-uids" ] && [ -z "$early" ]
+verdict $? "every event of the clinic feed is on 26 Nov or later"
 
 stop_dosed
 status=$?
 [ $status -eq 0 ] || sed 's/^/# /' "$log" | tail -n 40
-verdict "dosed stops with status 0 on SIGTERM" $status
+verdict $status "dosed stops with status 0 on SIGTERM"

@@ -12,81 +12,33 @@
 # TRUST_CONCURRENCY_SECONDS (default 20) sets how long the workers run.
 #
 # Gets $DOSED, $DOSECTL and $DOSED_TOP from tests/run; prints TAP lines.
-. "$(dirname "$0")/lib.sh"
-: "${DOSED:?}"
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/e2e/lib-daemon.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-daemon.sh"
 
-unset DBUS_SESSION_BUS_ADDRESS DISPLAY WAYLAND_DISPLAY
 seconds=${TRUST_CONCURRENCY_SECONDS:-20}
 workers=4
 
-verdict() { # DESCRIPTION STATUS [DIAGNOSTIC LINES...]
-	local name=$1 status=$2 line
-	shift 2
-	if [ "$status" -eq 0 ]; then
-		echo "ok - $name"
-	else
-		echo "not ok - $name"
-		for line in "$@"; do
-			printf '%s\n' "$line" | sed 's/^/  # /'
-		done
-	fi
-}
-now_us() { echo $((${EPOCHREALTIME/./} + 0)); }
 
 at_time 2026-11-23T10:00:00Z
-port=$((20000 + RANDOM % 40000))
-conf=$E2E_TMP/concurrency.conf
 DB=$E2E_TMP/concurrency.db
 # No busy_timeout: the default, 5 s, is what is promised.
-write_concurrency_config() {
-	cat >"$conf" <<EOF
-[store]
-path = $DB
-[feed]
-listen = 127.0.0.1:$port
-base_url = http://127.0.0.1:$port
-[reminders]
-enabled = false
-[protocols]
-paths = $DOSED_TOP/conf/protocols.ini
-EOF
-}
-write_concurrency_config
+write_daemon_config "$(random_port)" "[reminders]" "enabled = false"
 sql() { sqlite3 -batch -noheader -separator " " "$DB" "$@"; }
 
 # The shared patients, and a feed for one of them and for the clinic, so
 # that the daemon renders (and saves event states) throughout.
 for n in 1 2 3 4; do
-	"$DOSECTL" --config "$conf" enrol "S$n" --name "Shared $n" --protocol b12-neuro \
-		--start 2026-01-01 >/dev/null || { verdict "setup: enrol S$n" 1; exit 1; }
+	ctl enrol "S$n" --name "Shared $n" --protocol b12-neuro \
+		--start 2026-01-01 >/dev/null || { verdict 1 "setup: enrol S$n"; exit 1; }
 done
-s1_path=$("$DOSECTL" --config "$conf" feed S1 | grep -o '/feeds/[0-9a-f]*\.ics' | head -n 1)
-clinic_path=$("$DOSECTL" --config "$conf" feed --clinic | grep -o '/clinic/[0-9a-f]*\.ics' |
+s1_path=$(ctl feed S1 | grep -o '/feeds/[0-9a-f]*\.ics' | head -n 1)
+clinic_path=$(ctl feed --clinic | grep -o '/clinic/[0-9a-f]*\.ics' |
 	head -n 1)
 
-dlog=$E2E_TMP/dosed.log
-dpid=
-for _ in $(seq 1 20); do
-	: >"$dlog"
-	"$DOSED" -c "$conf" 2>>"$dlog" &
-	dpid=$!
-	for ((i = 0; i < 400; i++)); do
-		grep -q "serving feeds on 127.0.0.1:$port" "$dlog" && break 2
-		kill -0 "$dpid" 2>/dev/null || break
-		sleep 0.025
-	done
-	kill "$dpid" 2>/dev/null
-	wait "$dpid" 2>/dev/null
-	dpid=
-	port=$((20000 + RANDOM % 40000))
-	write_concurrency_config
-done
-if [ -z "$dpid" ]; then
-	verdict "dosed starts on a free port" 1 "$(cat "$dlog")"
-	exit 1
-fi
-E2E_PIDS+=("$dpid")
-base=http://127.0.0.1:$port
+start_on_free_port write_daemon_config "[reminders]" "enabled = false" ||
+	dosed_failed "dosed starts on a free port"
 
 # ---- the run -------------------------------------------------------------
 
@@ -107,7 +59,7 @@ worker() {
 		if ((i % 5 == 1)); then
 			n=$((n + 1))
 			patient=W$w-$n
-			"$DOSECTL" --config "$conf" --json enrol "$patient" --name "Worker $w's $n" \
+			ctl --json enrol "$patient" --name "Worker $w's $n" \
 				--protocol b12-standard --start 2026-11-01 >"$out.out" 2>"$out.err"
 			status=$?
 			[ $status -eq 0 ] && own+=("$patient")
@@ -117,7 +69,7 @@ worker() {
 			else
 				patient=${own[RANDOM % ${#own[@]}]}
 			fi
-			"$DOSECTL" --config "$conf" --json log "$patient" --force \
+			ctl --json log "$patient" --force \
 				>"$out.out" 2>"$out.err"
 			status=$?
 		fi
@@ -157,14 +109,14 @@ commands=$(cat "$E2E_TMP"/w*.json | jq -s length)
 slowest_ms=$(($(sort -n "$E2E_TMP"/w*.slowest | tail -n 1) / 1000))
 echo "# $workers workers ran $commands commands in $seconds s with dosed serving; the slowest took $slowest_ms ms"
 ! grep -qi "locked" <<<"$failures"
-verdict "no command failed with \"locked\" within the 5 s busy timeout" $? "$(head -n 5 <<<"$failures")"
+verdict $? "no command failed with \"locked\" within the 5 s busy timeout" "$(head -n 5 <<<"$failures")"
 [ -z "$failures" ]
-verdict "no command failed at all" $? "$(head -n 5 <<<"$failures")"
+verdict $? "no command failed at all" "$(head -n 5 <<<"$failures")"
 [ "$commands" -ge $((workers * 10)) ]
-verdict "the workers got real work done ($commands commands)" $?
+verdict $? "the workers got real work done ($commands commands)"
 codes=$(sort "$E2E_TMP/subscriber" | uniq -c | tr -s ' ' | tr '\n' ',')
 ! grep -qv '^200$' "$E2E_TMP/subscriber" && [ -s "$E2E_TMP/subscriber" ]
-verdict "the subscriber's every fetch meanwhile was 200 ($codes)" $?
+verdict $? "the subscriber's every fetch meanwhile was 200 ($codes)"
 
 # ---- what they said against what the database holds ----------------------
 
@@ -177,11 +129,10 @@ sql "SELECT p.id || ' ' || d.ordinal || ' ' || d.id FROM dose d
 sql "SELECT id FROM patient WHERE id GLOB 'W*'" | sort >"$E2E_TMP/db-enrols"
 logged=$(wc -l <"$E2E_TMP/said-doses")
 cmp -s "$E2E_TMP/said-doses" "$E2E_TMP/db-doses"
-verdict "no dose lost or doubled: the $logged doses the workers reported are exactly those in the database" $? \
+verdict $? "no dose lost or doubled: the $logged doses the workers reported are exactly those in the database" \
 	"$(diff "$E2E_TMP/said-doses" "$E2E_TMP/db-doses" | head -n 10)"
 cmp -s "$E2E_TMP/said-enrols" "$E2E_TMP/db-enrols"
-status=$?  # before the description's $(...) resets it
-verdict "every enrolment reported is in the database, and no other ($(wc -l <"$E2E_TMP/said-enrols"))" "$status" \
+verdict $? "every enrolment reported is in the database, and no other ($(wc -l <"$E2E_TMP/said-enrols"))" \
 	"$(diff "$E2E_TMP/said-enrols" "$E2E_TMP/db-enrols" | head -n 10)"
 gaps=$(sql "SELECT r.patient_id || ': ' || group_concat(ordinal)
 	FROM (SELECT regimen_id, ordinal FROM dose WHERE voided_at IS NULL
@@ -189,13 +140,13 @@ gaps=$(sql "SELECT r.patient_id || ': ' || group_concat(ordinal)
 	GROUP BY d.regimen_id
 	HAVING count(*) <> max(ordinal) OR count(DISTINCT ordinal) <> count(*)")
 [ -z "$gaps" ]
-verdict "each patient's ordinals are 1..n, none twice, none skipped" $? "$gaps"
+verdict $? "each patient's ordinals are 1..n, none twice, none skipped" "$gaps"
 shared=$(grep -c '^S' "$E2E_TMP/said-doses")
 [ "$shared" -gt 0 ]
-verdict "the workers did log for the same patients at once ($shared doses on S1-S4)" $?
+verdict $? "the workers did log for the same patients at once ($shared doses on S1-S4)"
 check=$(sql 'PRAGMA integrity_check')
 [ "$check" = ok ]
-verdict "PRAGMA integrity_check is ok" $? "$check"
+verdict $? "PRAGMA integrity_check is ok" "$check"
 
 # ---- the feeds against the database --------------------------------------
 
@@ -205,12 +156,12 @@ verdict "PRAGMA integrity_check is ok" $? "$check"
 wrong=()
 checked=0
 while read -r patient regimen; do
-	path=$("$DOSECTL" --config "$conf" feed "$patient" 2>/dev/null |
+	path=$(ctl feed "$patient" 2>/dev/null |
 		grep -o '/feeds/[0-9a-f]*\.ics' | head -n 1)
 	if [ -z "$path" ]; then
 		# A token issued before (S1) is not shown again: rotate for a
 		# URL; the old one dies, which is no matter here.
-		path=$("$DOSECTL" --config "$conf" feed "$patient" --rotate 2>/dev/null |
+		path=$(ctl feed "$patient" --rotate 2>/dev/null |
 			grep -o '/feeds/[0-9a-f]*\.ics' | head -n 1)
 	fi
 	want=$(sql "SELECT ordinal FROM dose WHERE regimen_id = $regimen AND voided_at IS NULL
@@ -236,8 +187,7 @@ while read -r patient regimen; do
 done < <(sql "SELECT r.patient_id, r.id FROM regimen r
 	WHERE EXISTS (SELECT 1 FROM dose d WHERE d.regimen_id = r.id)")
 [ ${#wrong[@]} -eq 0 ] && [ "$checked" -gt 0 ]
-verdict "each of the $checked patients' feeds lists every logged dose's ordinal" $? "${wrong[@]:0:10}"
+verdict $? "each of the $checked patients' feeds lists every logged dose's ordinal" "${wrong[@]:0:10}"
 
-kill -TERM "$dpid"
-wait "$dpid"
-verdict "dosed stops cleanly after the run" $?
+stop_dosed
+verdict $? "dosed stops cleanly after the run"

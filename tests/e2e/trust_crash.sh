@@ -17,60 +17,32 @@
 # replays a run (the seed is printed).
 #
 # Gets $DOSED, $DOSECTL and $DOSED_TOP from tests/run; prints TAP lines.
-. "$(dirname "$0")/lib.sh"
-: "${DOSED:?}"
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/e2e/lib-daemon.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-daemon.sh"
 
-unset DBUS_SESSION_BUS_ADDRESS DISPLAY WAYLAND_DISPLAY
 kills=${TRUST_CRASH_KILLS:-300}
 daemon_kills=${TRUST_CRASH_DAEMON_KILLS:-30}
 seed=${TRUST_CRASH_SEED:-$(($(date +%s%N) % 32768))}
 RANDOM=$seed
 echo "# random seed $seed (TRUST_CRASH_SEED=$seed replays this run)"
 
-verdict() { # DESCRIPTION STATUS [DIAGNOSTIC LINES...]
-	local name=$1 status=$2 line
-	shift 2
-	if [ "$status" -eq 0 ]; then
-		echo "ok - $name"
-	else
-		echo "not ok - $name"
-		for line in "$@"; do
-			printf '%s\n' "$line" | sed 's/^/  # /'
-		done
-	fi
-}
-now_us() { echo $((${EPOCHREALTIME/./} + 0)); }
 # A random number in [0, N) from two draws of $RANDOM (30 bits).
 random_below() { echo $(((RANDOM << 15 | RANDOM) % $1)); }
 
 at_time 2026-11-23T10:00:00Z
-port=$((20000 + RANDOM % 40000))
-conf=$E2E_TMP/crash.conf
 DB=$E2E_TMP/crash.db
 # The default busy timeout (5 s): a killed writer's lock goes with it.
-write_crash_config() {
-	cat >"$conf" <<EOF
-[store]
-path = $DB
-[feed]
-listen = 127.0.0.1:$port
-base_url = http://127.0.0.1:$port
-[reminders]
-enabled = false
-[protocols]
-paths = $DOSED_TOP/conf/protocols.ini
-EOF
-}
-write_crash_config
-ctl() { "$DOSECTL" --config "$conf" --json "$@"; }
+write_daemon_config "$(random_port)" "[reminders]" "enabled = false"
 sql() { sqlite3 -batch -noheader "$DB" "$@"; }
 
 # ---- dosectl, killed ------------------------------------------------------
 
 # Ten patients to log doses for; the enrolments killed below are new ones.
 for n in $(seq 1 10); do
-	ctl enrol "L$n" --name "Log Target $n" --protocol b12-neuro --start 2026-01-01 \
-		>/dev/null || { verdict "setup: enrol L$n" 1; exit 1; }
+	ctl --json enrol "L$n" --name "Log Target $n" --protocol b12-neuro --start 2026-01-01 \
+		>/dev/null || { verdict 1 "setup: enrol L$n"; exit 1; }
 done
 
 # How long one command takes here (sanitizer builds are slower): the kill
@@ -113,7 +85,7 @@ run_enrol() {
 samples=()
 for n in 1 2 3 4 5; do
 	start=$(now_us)
-	run_log "L$n" || { verdict "setup: a dosectl log runs" 1 "$(cat "$E2E_TMP/err")"; exit 1; }
+	run_log "L$n" || { verdict 1 "setup: a dosectl log runs" "$(cat "$E2E_TMP/err")"; exit 1; }
 	samples+=($(($(now_us) - start)))
 done
 typical_us=$(printf '%s\n' "${samples[@]}" | sort -n | sed -n 3p)
@@ -154,32 +126,32 @@ echo "# $((2 * kills)) commands in $elapsed_ms ms: log killed $killed_log, compl
 	"enrol killed $killed_enrol, completed $done_enrol"
 [ "$killed_log" -ge $((kills / 10)) ] && [ "$killed_enrol" -ge $((kills / 10)) ] &&
 	[ "$done_log" -ge 1 ] && [ "$done_enrol" -ge 1 ]
-verdict "kills landed at many moments: $killed_log of $kills logs and $killed_enrol of $kills enrols killed" $? \
+verdict $? "kills landed at many moments: $killed_log of $kills logs and $killed_enrol of $kills enrols killed" \
 	"delays of 0-$span_us us should kill some and let others finish"
 [ "$other" -eq 0 ]
-verdict "no command failed other than by the kill (nothing refused after a crash)" $? "$other_text"
+verdict $? "no command failed other than by the kill (nothing refused after a crash)" "$other_text"
 
 # The database still opens with dosectl, first of all (it recovers the WAL
 # a killed writer left).
-ctl patients >"$E2E_TMP/patients.json" 2>"$E2E_TMP/err"
+ctl --json patients >"$E2E_TMP/patients.json" 2>"$E2E_TMP/err"
 status=$?
 listed=$(jq length <"$E2E_TMP/patients.json" 2>/dev/null)
 [ $status -eq 0 ] && [ "$listed" = "$(sql 'SELECT count(*) FROM patient')" ]
-verdict "after the kills dosectl opens the database and lists every patient ($listed)" $? \
+verdict $? "after the kills dosectl opens the database and lists every patient ($listed)" \
 	"status $status: $(cat "$E2E_TMP/err")"
 
 check=$(sql 'PRAGMA integrity_check' 2>&1)
 [ "$check" = ok ]
-verdict "PRAGMA integrity_check is ok" $? "$check"
+verdict $? "PRAGMA integrity_check is ok" "$check"
 check=$(sql 'PRAGMA foreign_key_check' 2>&1)
 [ -z "$check" ]
-verdict "PRAGMA foreign_key_check finds nothing" $? "$check"
+verdict $? "PRAGMA foreign_key_check finds nothing" "$check"
 
 # Every success reported is there, exactly as reported.
 ledger=$E2E_TMP/ledger
 jq -r 'if .dose then "log \(.dose.id) \(.patient) \(.dose.ordinal)"
 	else "enrol \(.patient.id)" end' <"$reported" >"$ledger"
-verdict "every success printed one whole JSON document" $? "$(jq . <"$reported" 2>&1 | tail -n 2)"
+verdict $? "every success printed one whole JSON document" "$(jq . <"$reported" 2>&1 | tail -n 2)"
 missing=()
 while read -r kind a b c; do
 	case $kind in
@@ -193,8 +165,7 @@ while read -r kind a b c; do
 	esac
 done <"$ledger"
 [ ${#missing[@]} -eq 0 ]
-status=$?  # before the description's $(...) resets it
-verdict "every command that reported success is there: $(wc -l <"$ledger") reported, ${#missing[@]} missing" "$status" \
+verdict $? "every command that reported success is there: $(wc -l <"$ledger") reported, ${#missing[@]} missing" \
 	"${missing[@]:0:10}"
 
 # Nothing half written.
@@ -214,7 +185,7 @@ SELECT 'regimen ' || regimen_id || ': ordinals ' || group_concat(ordinal)
 	HAVING count(*) <> max(ordinal) OR count(DISTINCT ordinal) <> count(*);
 " 2>&1)
 [ -z "$half" ]
-verdict "nothing half written: every dose has its audit row, every patient a regimen, ordinals 1..n" $? \
+verdict $? "nothing half written: every dose has its audit row, every patient a regimen, ordinals 1..n" \
 	"$(echo "$half" | head -n 10)"
 
 # A killed command either happened whole or not at all: the database holds
@@ -225,15 +196,14 @@ logged_ok=$(grep -c '^log ' "$ledger")
 enrol_ok=$(grep -c '^enrol ' "$ledger")
 [ "$doses" -ge "$logged_ok" ] && [ "$doses" -le $((logged_ok + killed_log)) ] &&
 	[ "$enrolled" -ge "$enrol_ok" ] && [ "$enrolled" -le $((enrol_ok + killed_enrol)) ]
-status=$?  # before the description's $(...) resets it
-verdict "killed commands left all or nothing: $((doses - logged_ok)) killed logs and $((enrolled - enrol_ok)) killed enrols had committed" "$status" \
+verdict $? "killed commands left all or nothing: $((doses - logged_ok)) killed logs and $((enrolled - enrol_ok)) killed enrols had committed" \
 	"doses $doses, reported $logged_ok, killed $killed_log;" \
 	"enrolled $enrolled, reported $enrol_ok, killed $killed_enrol"
 
 # Each patient's regimen still reads whole through the engine.
 bad=()
 for n in $(seq 1 10); do
-	ctl show "L$n" >"$E2E_TMP/show.json" 2>"$E2E_TMP/err" || {
+	ctl --json show "L$n" >"$E2E_TMP/show.json" 2>"$E2E_TMP/err" || {
 		bad+=("show L$n: $(cat "$E2E_TMP/err")")
 		continue
 	}
@@ -245,7 +215,7 @@ for n in $(seq 1 10); do
 		bad+=("show L$n: $got doses (database $want), next #$next")
 done
 [ ${#bad[@]} -eq 0 ]
-verdict "dosectl show agrees with the database for every patient, next ordinal n+1" $? \
+verdict $? "dosectl show agrees with the database for every patient, next ordinal n+1" \
 	"${bad[@]:0:10}"
 
 # A dosectl killed while it waits for the write lock (here: held by
@@ -268,97 +238,65 @@ wait "$holder"
 after=$(sql "SELECT count(*) FROM dose")
 [ "$line" = "lock held" ] && [ $status -eq 137 ] && [ "$before" = "$after" ] &&
 	[ "$(sql 'PRAGMA integrity_check')" = ok ]
-verdict "a dosectl killed while waiting for the lock changes nothing" $? \
+verdict $? "a dosectl killed while waiting for the lock changes nothing" \
 	"lock: '$line', status $status, doses $before -> $after"
 
 # ---- the daemon, killed -------------------------------------------------
 
-dlog=$E2E_TMP/dosed.log
-dpid=
-# start_dosed: on $port, or another free one; 0 when it serves.
-start_dosed() {
-	local i
-	for _ in $(seq 1 20); do
-		: >"$dlog"
-		"$DOSED" -c "$conf" 2>>"$dlog" &
-		dpid=$!
-		for ((i = 0; i < 400; i++)); do
-			if grep -q "serving feeds on 127.0.0.1:$port" "$dlog"; then
-				return 0
-			fi
-			kill -0 "$dpid" 2>/dev/null || break
-			sleep 0.025
-		done
-		kill -KILL "$dpid" 2>/dev/null
-		wait "$dpid" 2>/dev/null
-		dpid=
-		grep -q "Address already in use" "$dlog" || return 1
-		port=$((20000 + RANDOM % 40000))
-		write_crash_config
-	done
-	return 1
-}
-fetch() { # print the status of GET of the feed; body in $E2E_TMP/feed
-	curl -s --max-time 10 -o "$E2E_TMP/feed" -w '%{http_code}' \
-		"http://127.0.0.1:$port$feed_path" 2>/dev/null
-}
+# The body of a GET of D1's feed in $E2E_TMP/body; its status printed.
+fetch_feed() { fetch "http://127.0.0.1:$port$feed_path" 2>/dev/null; }
 
-ctl enrol D1 --name "Daemon Patient" --protocol b12-neuro --start 2026-01-01 >/dev/null
-feed_path=$("$DOSECTL" --config "$conf" feed D1 | grep -o '/feeds/[0-9a-f]*\.ics' | head -n 1)
+ctl --json enrol D1 --name "Daemon Patient" --protocol b12-neuro --start 2026-01-01 >/dev/null
+feed_path=$(ctl feed D1 | grep -o '/feeds/[0-9a-f]*\.ics' | head -n 1)
 daemon_done=0 daemon_failed=0 daemon_text=
 for ((k = 0; k < daemon_kills; k++)); do
-	if ! start_dosed; then
+	if ! start_again write_daemon_config "[reminders]" "enabled = false"; then
 		daemon_failed=$((daemon_failed + 1))
-		daemon_text+="start $k: $(tail -n 3 "$dlog")"$'\n'
+		daemon_text+="start $k: $(tail -n 3 "$log")"$'\n'
 		continue
 	fi
 	# A change, then fetches that render the feed and save its event
 	# states, and the kill somewhere among them.
 	next_at
 	"$DOSECTL" --config "$conf" log D1 --force --at "$at" >/dev/null 2>&1
-	(for _ in 1 2 3 4 5 6 7 8; do fetch >/dev/null; done) &
+	(for _ in 1 2 3 4 5 6 7 8; do fetch_feed >/dev/null; done) &
 	fetcher=$!
 	delay_us=$(random_below 60000)
 	sleep "$(printf '0.%06d' "$delay_us")"
-	kill -KILL "$dpid"
-	wait "$dpid" 2>/dev/null
+	stop_dosed KILL
 	wait "$fetcher"
-	dpid=
 	daemon_done=$((daemon_done + 1))
 done
 echo "# dosed killed $daemon_done times while serving and saving feed states"
 [ "$daemon_done" -eq "$daemon_kills" ] && [ "$daemon_failed" -eq 0 ]
-verdict "dosed started again after each of $daemon_done kills" $? "$daemon_text"
+verdict $? "dosed started again after each of $daemon_done kills" "$daemon_text"
 
 check=$(sql 'PRAGMA integrity_check' 2>&1)
 [ "$check" = ok ]
-verdict "after the daemon's kills PRAGMA integrity_check is ok" $? "$check"
+verdict $? "after the daemon's kills PRAGMA integrity_check is ok" "$check"
 
-if start_dosed; then
-	E2E_PIDS+=("$dpid")
-	code=$(fetch)
+if start_again write_daemon_config "[reminders]" "enabled = false"; then
+	code=$(fetch_feed)
 	regimen=$(sql "SELECT id FROM regimen WHERE patient_id = 'D1'")
 	want=$(sql "SELECT group_concat(ordinal, ' ') FROM (SELECT ordinal FROM dose
 		WHERE regimen_id = $regimen AND voided_at IS NULL ORDER BY ordinal)")
 	lost=()
 	for ordinal in $want; do
-		grep -q "^UID:D1-dose-$regimen-$ordinal@dosed" "$E2E_TMP/feed" ||
+		grep -q "^UID:D1-dose-$regimen-$ordinal@dosed" "$E2E_TMP/body" ||
 			lost+=("$ordinal")
 	done
 	[ "$code" = 200 ] && [ -n "$want" ] && [ ${#lost[@]} -eq 0 ]
-	status=$?  # before the description's $(...) resets it
-	verdict "after the kills the feed is served and lists every logged dose ($(wc -w <<<"$want"))" "$status" \
+	verdict $? "after the kills the feed is served and lists every logged dose ($(wc -w <<<"$want"))" \
 		"status $code; missing ordinals: ${lost[*]}"
-	cp "$E2E_TMP/feed" "$E2E_TMP/feed-1"
-	code=$(fetch)
-	[ "$code" = 200 ] && cmp -s "$E2E_TMP/feed-1" "$E2E_TMP/feed"
-	verdict "... and the feed is stable: the event states saved survived the kills" $?
-	kill -TERM "$dpid"
-	wait "$dpid"
-	verdict "dosed stops cleanly at the end" $?
+	cp "$E2E_TMP/body" "$E2E_TMP/feed-1"
+	code=$(fetch_feed)
+	[ "$code" = 200 ] && cmp -s "$E2E_TMP/feed-1" "$E2E_TMP/body"
+	verdict $? "... and the feed is stable: the event states saved survived the kills"
+	stop_dosed
+	verdict $? "dosed stops cleanly at the end"
 else
-	verdict "dosed starts after the kills" 1 "$(cat "$dlog")"
+	verdict 1 "dosed starts after the kills" "$(tail -n 40 "$log")"
 fi
-ctl patients >/dev/null 2>&1
-verdict "dosectl still opens the database at the end" $?
+ctl --json patients >/dev/null 2>&1
+verdict $? "dosectl still opens the database at the end"
 echo "# kills: $killed_log dosectl log, $killed_enrol dosectl enrol, $daemon_done dosed; database intact"

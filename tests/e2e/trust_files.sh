@@ -14,87 +14,49 @@
 #
 # Gets $DOSED, $DOSECTL and $DOSED_TOP from tests/run; prints TAP lines.
 # shellcheck disable=SC2016 # single-quoted $ for the inner shells
-. "$(dirname "$0")/lib.sh"
-: "${DOSED:?}"
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/e2e/lib-daemon.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-daemon.sh"
 
-unset DBUS_SESSION_BUS_ADDRESS DISPLAY WAYLAND_DISPLAY
 at_time 2026-11-23T10:00:00Z
 PROTOCOLS=$DOSED_TOP/conf/protocols.ini
 
-ok() { echo "ok - $*"; }
-verdict() { # DESCRIPTION STATUS [DIAGNOSTIC LINES...]
-	local name=$1 status=$2 line
-	shift 2
-	if [ "$status" -eq 0 ]; then
-		echo "ok - $name"
-	else
-		echo "not ok - $name"
-		for line in "$@"; do
-			printf '%s\n' "$line" | sed 's/^/  # /'
-		done
-	fi
-}
 mode_of() { stat -c %a "$1" 2>/dev/null; }
 group_of() { stat -c %G "$1" 2>/dev/null; }
-free_port() { echo $((20000 + RANDOM % 40000)); }
 
 # ---- personal mode ----------------------------------------------------
 
 # No [store] path: the default, $XDG_DATA_HOME/dosed/dosed.db (SPEC 6).
-port=$(free_port)
-personal=$E2E_TMP/personal.conf
-write_personal() {
-	cat >"$personal" <<EOF
-[feed]
-listen = 127.0.0.1:$port
-base_url = http://127.0.0.1:$port
-[reminders]
-enabled = false
-[protocols]
-paths = $PROTOCOLS
-EOF
+conf=$E2E_TMP/personal.conf
+write_personal() { # PORT
+	DB='' write_daemon_config "$1" "[reminders]" "enabled = false"
 }
-write_personal
+write_personal "$(random_port)"
 pdb=$XDG_DATA_HOME/dosed/dosed.db
-out=$( (umask 000 && "$DOSECTL" --config "$personal" enrol P1 --name "Pat One" \
+out=$( (umask 000 && "$DOSECTL" --config "$conf" enrol P1 --name "Pat One" \
 	--protocol b12-standard --start 2026-11-23) 2>&1)
 [ -f "$pdb" ] && [ "$(mode_of "$pdb")" = 600 ] &&
 	[ "$(mode_of "$XDG_DATA_HOME/dosed")" = 700 ]
-verdict "personal mode under umask 000: the database is 0600 and its folder 0700" $? \
+verdict $? "personal mode under umask 000: the database is 0600 and its folder 0700" \
 	"$out" "database $(mode_of "$pdb"), folder $(mode_of "$XDG_DATA_HOME/dosed")"
 
 # The daemon holds the database open, so -wal and -shm stay while
 # dosectl writes beside it: both must be as private as the database.
-dlog=$E2E_TMP/personal-dosed.log
-dpid=
-for _ in $(seq 1 20); do
-	: >"$dlog"
-	(umask 000 && exec "$DOSED" -c "$personal" -v 2>>"$dlog") &
-	dpid=$!
-	for ((i = 0; i < 200; i++)); do
-		grep -q "serving feeds on 127.0.0.1:$port" "$dlog" && break 2
-		kill -0 "$dpid" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill "$dpid" 2>/dev/null
-	wait "$dpid" 2>/dev/null
-	dpid=
-	port=$(free_port)
-	write_personal
-done
-if [ -n "$dpid" ]; then
-	E2E_PIDS+=("$dpid")
-	out=$( (umask 000 && "$DOSECTL" --config "$personal" log P1) 2>&1)
+# dosed as lib-daemon.sh starts it, under umask 000 (exec: the same process).
+printf '#!/bin/sh\numask 000\nexec "%s" "$@"\n' "$DOSED" >"$E2E_TMP/dosed-umask-000"
+chmod +x "$E2E_TMP/dosed-umask-000"
+if DOSED=$E2E_TMP/dosed-umask-000 start_on_free_port write_personal; then
+	out=$( (umask 000 && "$DOSECTL" --config "$conf" log P1) 2>&1)
 	logged=$?
 	[ $logged -eq 0 ] && [ "$(mode_of "$pdb-wal")" = 600 ] &&
 		[ "$(mode_of "$pdb-shm")" = 600 ]
-	verdict "personal mode: with dosed running, -wal and -shm are 0600 too" $? \
+	verdict $? "personal mode: with dosed running, -wal and -shm are 0600 too" \
 		"log: $logged $out" "-wal $(mode_of "$pdb-wal"), -shm $(mode_of "$pdb-shm")"
-	kill -TERM "$dpid"
-	wait "$dpid"
-	verdict "personal mode: dosed stops cleanly" $?
+	stop_dosed
+	verdict $? "personal mode: dosed stops cleanly"
 else
-	verdict "personal mode: dosed starts on a free port" 1 "$(cat "$dlog")"
+	verdict 1 "personal mode: dosed starts on a free port" "$(tail -n 40 "$log")"
 fi
 
 # ---- system mode -------------------------------------------------------
@@ -146,18 +108,9 @@ else
 	cat >"$E2E_TMP/system.sh" <<'INNER'
 # Runs as root inside `unshare --mount`: $1 scratch folder, $2 SYSCONFDIR,
 # $3 the public folder with the binaries, $4 LSAN_OPTIONS, $5 a port.
+# verdict and diag: lib.sh's, exported to this shell.
 set -u
 scratch=$1 sysconfdir=$2 pub=$3 lsan=$4 port=$5
-verdict() { # DESCRIPTION STATUS [DIAGNOSTIC LINES...]
-	local name=$1 status=$2 line
-	shift 2
-	if [ "$status" -eq 0 ]; then
-		echo "ok - $name"
-	else
-		echo "not ok - $name"
-		for line in "$@"; do printf '%s\n' "$line" | sed 's/^/  # /'; done
-	fi
-}
 overlay() { # FOLDER NAME
 	mkdir -p "$scratch/$2-up" "$scratch/$2-work" &&
 		mount -t overlay "dosed-test-$2" \
@@ -228,17 +181,17 @@ trap stop_dosed EXIT
 out=$("$pub/dosectl" --config "$conf" enrol S1 --name "Sam One" --protocol b12-standard \
 	--start 2026-11-23 2>&1)
 [ $? -eq 0 ] && [ "$(stat -c %a "$db")" = 660 ] && [ "$(stat -c %G "$db")" = dosed ]
-verdict "system mode, root, no /var/lib/dosed yet: the database is 0660 group dosed" $? \
+verdict $? "system mode, root, no /var/lib/dosed yet: the database is 0660 group dosed" \
 	"$out" "$(describe "$db")"
 
 if start_dosed root; then
 	out=$("$pub/dosectl" --config "$conf" log S1 2>&1)
 	[ $? -eq 0 ] &&
 		[ "$(stat -c '%a %G' "$db-wal" "$db-shm" | sort -u)" = "660 dosed" ]
-	verdict "system mode, root: -wal and -shm are 0660 group dosed too" $? \
+	verdict $? "system mode, root: -wal and -shm are 0660 group dosed too" \
 		"$out" "$(describe "$db" "$db-wal" "$db-shm")"
 else
-	verdict "system mode, root: dosed starts" 1 "$(cat "$scratch/dosed.log")"
+	verdict 1 "system mode, root: dosed starts" "$(cat "$scratch/dosed.log")"
 fi
 stop_dosed
 
@@ -249,29 +202,29 @@ install -d -m 2770 -o dosed -g dosed /var/lib/dosed
 out=$(as "$staff" "$pub/dosectl" --config "$conf" enrol S2 --name "Sam Two" \
 	--protocol b12-standard --start 2026-11-23 2>&1)
 [ $? -eq 0 ] && [ "$(stat -c '%a %U:%G' "$db")" = "660 $staff:dosed" ]
-verdict "system mode, staff in group dosed: creates the database 0660 group dosed" $? \
+verdict $? "system mode, staff in group dosed: creates the database 0660 group dosed" \
 	"$out" "$(describe "$db")"
 if start_dosed dosed; then
 	out=$(as "$staff" "$pub/dosectl" --config "$conf" log S2 2>&1)
 	status=$?
 	[ $status -eq 0 ] &&
 		[ "$(stat -c '%a %G' "$db-wal" "$db-shm" | sort -u)" = "660 dosed" ]
-	verdict "system mode: dosed as user dosed and staff share -wal and -shm (0660 group dosed)" $? \
+	verdict $? "system mode: dosed as user dosed and staff share -wal and -shm (0660 group dosed)" \
 		"log: $status $out" "$(describe "$db" "$db-wal" "$db-shm")"
 	url=$(as "$staff" "$pub/dosectl" --config "$conf" feed S2 2>&1 |
 		grep -o 'http://[^ ]*\.ics' | head -n 1)
 	code=$(curl -s -o "$scratch/feed" -w '%{http_code}' --max-time 10 "$url")
 	[ "$code" = 200 ] && grep -q 'Sam Two' "$scratch/feed"
-	verdict "system mode: dosed as user dosed serves the staff member's patient" $? \
+	verdict $? "system mode: dosed as user dosed serves the staff member's patient" \
 		"url ${url:-none}: $code"
 else
-	verdict "system mode: dosed starts as user dosed" 1 "$(cat "$scratch/dosed.log")"
+	verdict 1 "system mode: dosed starts as user dosed" "$(cat "$scratch/dosed.log")"
 fi
 stop_dosed
 # Anyone outside the group gets nothing.
 out=$(as nobody "$pub/dosectl" --config "$conf" patients 2>&1)
 [ $? -ne 0 ]
-verdict "system mode: a user outside group dosed cannot read the database" $? "$out"
+verdict $? "system mode: a user outside group dosed cannot read the database" "$out"
 
 # Someone outside the group cannot give a file to it: a clinic-mode
 # database they make elsewhere keeps their own group rather than failing.
@@ -280,7 +233,7 @@ out=$(as nobody "$pub/dosectl" --config "$conf" --db "$scratch/nobody/dosed.db" 
 	--name "Nobody's" --protocol b12-standard --start 2026-11-23 2>&1)
 [ $? -eq 0 ] &&
 	[ "$(stat -c '%a %G' "$scratch/nobody/dosed.db")" = "660 $(id -gn nobody)" ]
-verdict "system mode, a user outside group dosed: 0660 with their own group" $? \
+verdict $? "system mode, a user outside group dosed: 0660 with their own group" \
 	"$out" "$(describe "$scratch/nobody/dosed.db")"
 
 # 3. A machine without the group: 0660 all the same, the group the
@@ -290,12 +243,12 @@ userdel "$staff"
 userdel dosed
 getent group dosed >/dev/null && groupdel dosed
 if getent group dosed >/dev/null; then
-	verdict "system mode without a dosed group: set up" 1 "groupdel dosed failed"
+	verdict 1 "system mode without a dosed group: set up" "groupdel dosed failed"
 else
 	out=$("$pub/dosectl" --config "$conf" enrol S3 --name "Sam Three" \
 		--protocol b12-standard --start 2026-11-23 2>&1)
 	[ $? -eq 0 ] && [ "$(stat -c '%a %G' "$db")" = "660 root" ]
-	verdict "system mode without a dosed group: 0660, the creator's group" $? \
+	verdict $? "system mode without a dosed group: 0660, the creator's group" \
 		"$out" "$(describe "$db")"
 fi
 INNER
@@ -305,15 +258,17 @@ INNER
 		getent passwd dosed dosed-test-staff
 	}
 	machine_state >"$E2E_TMP/machine-before"
-	sys_port=$(free_port)
+	sys_port=$(random_port)
+	export -f verdict diag
+	export E2E_DIAG
 	unshare --mount --propagation private \
 		bash "$E2E_TMP/system.sh" "$E2E_TMP/system" "$sysconfdir" "$pub" "$lsan" \
 		"$sys_port"
-	verdict "system mode checks ran to the end" $?
+	verdict $? "system mode checks ran to the end"
 	# The namespace is gone: none of it reached the machine.
 	machine_state >"$E2E_TMP/machine-after"
 	cmp -s "$E2E_TMP/machine-before" "$E2E_TMP/machine-after"
-	verdict "system mode left the machine's users, $sysconfdir/dosed and /var/lib/dosed as they were" $? \
+	verdict $? "system mode left the machine's users, $sysconfdir/dosed and /var/lib/dosed as they were" \
 		"$(diff "$E2E_TMP/machine-before" "$E2E_TMP/machine-after")"
 fi
 
@@ -340,7 +295,7 @@ refused_with "a world-writable config" "$wconf is writable by every user.*chmod 
 	--config "$wconf" --db "$DB" protocols
 ! out=$("$DOSED" -c "$wconf" --check-config 2>&1) &&
 	[[ $out == *"$wconf is writable by every user"*"chmod o-w"* ]]
-verdict "dosed --check-config refuses a world-writable config too" $? "$out"
+verdict $? "dosed --check-config refuses a world-writable config too" "$out"
 chmod 0644 "$wconf"
 
 chmod 0777 "$E2E_TMP/ww"
@@ -380,7 +335,7 @@ refused_with "a world-writable protocols file" \
 	--config "$E2E_TMP/proto.conf" --db "$DB" protocols
 ! out=$("$DOSED" -c "$E2E_TMP/proto.conf" --check-config 2>&1) &&
 	[[ $out == *"$pdir/protocols.ini is writable by every user"* ]]
-verdict "dosed --check-config refuses a world-writable protocols file too" $? "$out"
+verdict $? "dosed --check-config refuses a world-writable protocols file too" "$out"
 chmod 0644 "$pdir/protocols.ini"
 # An empty protocols.d anyone may write to: anyone could add a protocol.
 chmod 1777 "$pdir/protocols.d"
@@ -419,7 +374,7 @@ expect_status 1 "a dangling link at the database path: refused"
 expect_one_error_line "... saying it is a symbolic link dosed does not follow" \
 	"dangling.db is a symbolic link.*does not follow"
 [ ! -e "$links/elsewhere.db" ] && [ ! -e "$links/elsewhere.db-wal" ]
-verdict "... and nothing is created where it points" $?
+verdict $? "... and nothing is created where it points"
 
 printf 'my notes\n' >"$links/notes.txt"
 ln -s "$links/notes.txt" "$links/to-notes.db"
@@ -427,14 +382,14 @@ enrol_at "$links/to-notes.db"
 expect_status 1 "a link to another file at the database path: refused"
 [ "$(cat "$links/notes.txt")" = "my notes" ] && [ ! -e "$links/notes.txt-wal" ] &&
 	[ ! -e "$links/to-notes.db-wal" ]
-verdict "... and the file it points to is untouched" $?
+verdict $? "... and the file it points to is untouched"
 
 : >"$links/empty.db"
 ln -s "$links/empty.db" "$links/to-empty.db"
 enrol_at "$links/to-empty.db"
 expect_status 1 "a link to an empty file (which dosed would adopt): refused"
 [ ! -s "$links/empty.db" ]
-verdict "... and the empty file stays empty" $?
+verdict $? "... and the empty file stays empty"
 
 run_dosectl_bare --config "$E2E_CONF" --db "$links/real.db" enrol L1 --name "Lee" \
 	--protocol b12-standard --start 2026-11-23
@@ -444,7 +399,7 @@ run_dosectl_bare --config "$E2E_CONF" --db "$links/to-real.db" log L1
 expect_status 1 "a link to a dosed database: refused, not followed"
 db_dump "$links/real.db" "$E2E_TMP/real-after"
 cmp -s "$E2E_TMP/real-before" "$E2E_TMP/real-after"
-verdict "... and that database is unchanged" $?
+verdict $? "... and that database is unchanged"
 
 # -wal or -shm beside a database yet to be made belong to another one (or
 # were planted): a new database is not started on top of them, and a link
@@ -454,12 +409,12 @@ enrol_at "$links/new.db"
 expect_status 1 "a link at DB-wal before the database exists: refused"
 expect_one_error_line "... naming the file" "new.db-wal is there but the database"
 [ ! -e "$links/wal-target" ] && [ ! -e "$links/new.db" ]
-verdict "... and neither the database nor the link's target is created" $?
+verdict $? "... and neither the database nor the link's target is created"
 printf 'stale' >"$links/stale.db-wal"
 enrol_at "$links/stale.db"
 expect_status 1 "a leftover DB-wal of an older database: refused"
 [ ! -e "$links/stale.db" ] && [ "$(cat "$links/stale.db-wal")" = stale ]
-verdict "... and left as it was, no database created" $?
+verdict $? "... and left as it was, no database created"
 
 # A link at -shm (or -wal) beside an existing database, while nothing has
 # it open: SQLite opens those with O_NOFOLLOW.
@@ -469,31 +424,23 @@ run_dosectl_bare --config "$E2E_CONF" --db "$links/real.db" log L1
 expect_status 1 "a link at DB-shm beside an existing database: refused"
 expect_one_error_line "... saying a symbolic link is in the way" "symbolic link"
 [ ! -e "$links/shm-target" ]
-verdict "... and nothing is created where it points" $?
+verdict $? "... and nothing is created where it points"
 rm -f "$links/real.db-shm" "$links/real.db-wal"
 ln -s "$links/wal-target2" "$links/real.db-wal"
 run_dosectl_bare --config "$E2E_CONF" --db "$links/real.db" log L1
 expect_status 1 "a link at DB-wal beside an existing database: refused"
 [ ! -e "$links/wal-target2" ]
-verdict "... and nothing is created where it points" $?
+verdict $? "... and nothing is created where it points"
 rm -f "$links/real.db-wal"
 
 # The daemon opens the store the same way.
-cat >"$E2E_TMP/link-dosed.conf" <<EOF
-[store]
-path = $links/dangling.db
-[feed]
-listen = 127.0.0.1:$(free_port)
-[reminders]
-enabled = false
-[protocols]
-paths = $PROTOCOLS
-EOF
+conf=$E2E_TMP/link-dosed.conf DB=$links/dangling.db \
+	write_daemon_config "$(random_port)" "[reminders]" "enabled = false"
 out=$(timeout 20 "$DOSED" -c "$E2E_TMP/link-dosed.conf" 2>&1)
 status=$?
 [ $status -ne 0 ] && [ $status -ne 124 ] && [[ $out == *"symbolic link"* ]] &&
 	[ ! -e "$links/elsewhere.db" ]
-verdict "dosed refuses to start on a dangling link at the database path" $? \
+verdict $? "dosed refuses to start on a dangling link at the database path" \
 	"status $status: $out"
 
 # Links in the folders above are the user's own arrangement (a home
@@ -504,4 +451,4 @@ run_dosectl_bare --config "$E2E_CONF" --db "$links/data/dosed.db" enrol L2 --nam
 	--protocol b12-standard --start 2026-11-23
 expect_status 0 "a database in a folder reached through a link is created"
 [ -f "$links/disk/data/dosed.db" ] && [ "$(mode_of "$links/disk/data/dosed.db")" = 600 ]
-verdict "... in the real folder, 0600" $?
+verdict $? "... in the real folder, 0600"

@@ -16,23 +16,11 @@
 # dosed's resident memory stays bounded and does not grow after the storm.
 #
 # Gets $DOSED, $DOSECTL and $DOSED_TOP from tests/run; prints TAP lines.
-. "$(dirname "$0")/lib.sh"
-: "${DOSED:?}"
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/e2e/lib-daemon.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-daemon.sh"
 
-unset DBUS_SESSION_BUS_ADDRESS DISPLAY WAYLAND_DISPLAY
-verdict() { # DESCRIPTION STATUS [DIAGNOSTIC LINES...]
-	local name=$1 status=$2 line
-	shift 2
-	if [ "$status" -eq 0 ]; then
-		echo "ok - $name"
-	else
-		echo "not ok - $name"
-		for line in "$@"; do
-			printf '%s\n' "$line" | sed 's/^/  # /'
-		done
-	fi
-}
-now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 # Debian's python3 (the one on PATH may be a pyenv shim); the standard
 # library is all the client needs.
 python=/usr/bin/python3
@@ -52,55 +40,20 @@ rss_bound_kb=$((64 * 1024))
 rss_growth_kb=$((4 * 1024))
 
 at_time 2026-11-23T10:00:00Z
-port=$((20000 + RANDOM % 40000))
-conf=$E2E_TMP/hostile.conf
 DB=$E2E_TMP/hostile.db
-write_hostile_config() {
-	cat >"$conf" <<EOF
-[store]
-path = $DB
-[feed]
-listen = 127.0.0.1:$port
-base_url = http://127.0.0.1:$port
-[reminders]
-enabled = false
-[protocols]
-paths = $DOSED_TOP/conf/protocols.ini
-EOF
-}
-write_hostile_config
-"$DOSECTL" --config "$conf" enrol P1 --name "Pat Subscriber" --protocol b12-standard \
-	--start 2026-11-23 >/dev/null || { verdict "setup: enrol" 1; exit 1; }
-token=$("$DOSECTL" --config "$conf" feed P1 | grep -o '/feeds/[0-9a-f]*\.ics' | head -n 1 |
+write_daemon_config "$(random_port)" "[reminders]" "enabled = false"
+ctl enrol P1 --name "Pat Subscriber" --protocol b12-standard \
+	--start 2026-11-23 >/dev/null || { verdict 1 "setup: enrol"; exit 1; }
+token=$(ctl feed P1 | grep -o '/feeds/[0-9a-f]*\.ics' | head -n 1 |
 	sed 's|/feeds/\(.*\)\.ics|\1|')
-[ ${#token} = 32 ] || { verdict "setup: a feed token" 1 "got '$token'"; exit 1; }
+[ ${#token} = 32 ] || { verdict 1 "setup: a feed token" "got '$token'"; exit 1; }
 
-dlog=$E2E_TMP/dosed.log
-dpid=
-for _ in $(seq 1 20); do
-	: >"$dlog"
-	"$DOSED" -c "$conf" -v 2>>"$dlog" &
-	dpid=$!
-	for ((i = 0; i < 400; i++)); do
-		grep -q "serving feeds on 127.0.0.1:$port" "$dlog" && break 2
-		kill -0 "$dpid" 2>/dev/null || break
-		sleep 0.025
-	done
-	kill "$dpid" 2>/dev/null
-	wait "$dpid" 2>/dev/null
-	dpid=
-	port=$((20000 + RANDOM % 40000))
-	write_hostile_config
-done
-if [ -z "$dpid" ]; then
-	verdict "dosed starts on a free port" 1 "$(cat "$dlog")"
-	exit 1
-fi
-E2E_PIDS+=("$dpid")
+start_on_free_port write_daemon_config "[reminders]" "enabled = false" ||
+	dosed_failed "dosed starts on a free port"
 feed_url=http://127.0.0.1:$port/feeds/$token.ics
 
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$dpid/status" 2>/dev/null; }
-fd_count() { find "/proc/$dpid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$dosed/status" 2>/dev/null; }
+fd_count() { find "/proc/$dosed/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 
 # ---- the client side ---------------------------------------------------------
 
@@ -273,7 +226,7 @@ subscriber() {
 }
 code=$(curl -s -o "$E2E_TMP/feed" --interface 127.0.0.2 -w '%{http_code}' "$feed_url")
 [ "$code" = 200 ] && grep -q "Pat Subscriber" "$E2E_TMP/feed"
-verdict "the subscriber (from 127.0.0.2) is served before the storm" $? "status $code"
+verdict $? "the subscriber (from 127.0.0.2) is served before the storm" "status $code"
 rss_start=$(rss_kb)
 fds_start=$(fd_count)
 subscriber &
@@ -288,7 +241,7 @@ echo "# wrong tokens: $out"
 n=$(jq .requests <<<"$out")
 total=$((total + n))
 [ "$n" = 1000 ] && [ "$(jq .bad_count <<<"$out")" = 0 ]
-verdict "a thousand wrong tokens, each the same 404" $? "$(jq -c .bad <<<"$out")"
+verdict $? "a thousand wrong tokens, each the same 404" "$(jq -c .bad <<<"$out")"
 # The medians of the two groups, against the spread of all the samples:
 # half the interquartile range (at least 50 us).  A 31-digit match that
 # cost or saved even a tenth of a millisecond would show; a timing leak of
@@ -300,8 +253,7 @@ awk -v a="$near" -v b="$far" -v iqr="$iqr" 'BEGIN {
 	d = a - b; if (d < 0) d = -d
 	limit = iqr / 2; if (limit < 50) limit = 50
 	exit !(d <= limit) }'
-status=$?  # before the description's $(...) resets it
-verdict "near-miss tokens answer as fast as random ones (medians $(printf '%.0f' "$near") and $(printf '%.0f' "$far") us, IQR $(printf '%.0f' "$iqr") us)" "$status"
+verdict $? "near-miss tokens answer as fast as random ones (medians $(printf '%.0f' "$near") and $(printf '%.0f' "$far") us, IQR $(printf '%.0f' "$iqr") us)"
 
 out=$(hostile oversize "$port")
 echo "# oversized requests: $out"
@@ -309,19 +261,20 @@ total=$((total + $(jq .requests <<<"$out")))
 bad=$(jq -r '.answers | to_entries[] | select(.value != 414 and .value != 431
 	and .value != 400 and .value != 413 and .value != 404 and .value != "closed")
 	| "\(.key): \(.value)"' <<<"$out")
-[ -z "$bad" ] && kill -0 "$dpid"
-verdict "oversized request lines, headers and bodies are refused (414/431/404 or closed)" $? "$bad"
+[ -z "$bad" ] && kill -0 "$dosed"
+verdict $? "oversized request lines, headers and bodies are refused (414/431/404 or closed)" "$bad"
 
 out=$(hostile storm "$port" 50 300 6 "$tried")
 echo "# slow and many clients from 127.0.0.1: $out"
 total=$((total + $(jq .requests <<<"$out")))
-kill -0 "$dpid"
-verdict "50 slow clients and 300 connections from one address: dosed still runs" $?
+kill -0 "$dosed"
+verdict $? "50 slow clients and 300 connections from one address: dosed still runs"
 [ "$(jq '.closed_by_dosed + .refused' <<<"$out")" -gt 0 ]
-verdict "... and dosed turned away connections beyond its per-address limit" $? "$out"
+verdict $? "... and dosed turned away connections beyond its per-address limit" "$out"
 
 touch "$stop_file"
 wait "$subscriber_pid"
+e2e_forget "$subscriber_pid"
 
 # Every fetch of the subscriber during the storm.
 fetches=$(wc -l <"$subscriber_log")
@@ -329,9 +282,9 @@ failed=$(awk '$1 != 200' "$subscriber_log" | head -n 5)
 slowest_ms=$(awk '{ t = $2 * 1000; if (t > m) m = t } END { printf "%d", m }' "$subscriber_log")
 peak_kb=$(awk '{ if ($3 > m) m = $3 } END { print m + 0 }' "$subscriber_log")
 [ "$fetches" -ge 20 ] && [ -z "$failed" ]
-verdict "the subscriber was served all through the storm ($fetches fetches, each 200)" $? "$failed"
+verdict $? "the subscriber was served all through the storm ($fetches fetches, each 200)" "$failed"
 [ "$slowest_ms" -lt "$fetch_bound_ms" ]
-verdict "... each within $fetch_bound_ms ms (slowest $slowest_ms ms)" $?
+verdict $? "... each within $fetch_bound_ms ms (slowest $slowest_ms ms)"
 
 # ---- after the storm -------------------------------------------------------
 
@@ -344,7 +297,7 @@ for ((i = 0; i < 700; i++)); do
 done
 fds_end=$(fd_count)
 [ "$fds_end" -le "$fds_start" ]
-verdict "after the storm dosed holds no more file descriptors than before ($fds_start -> $fds_end)" $?
+verdict $? "after the storm dosed holds no more file descriptors than before ($fds_start -> $fds_end)"
 
 # Memory: bounded during the storm, and a second thousand requests after
 # it adds nothing (a leak of a few KB a request would show).
@@ -358,29 +311,25 @@ if [ $sanitized = yes ]; then
 	echo "ok - resident memory does not grow after the storm # SKIP AddressSanitizer build"
 else
 	[ "$peak_kb" -lt "$rss_bound_kb" ] && [ "$rss_after" -lt "$rss_bound_kb" ]
-	status=$?  # before the description's $(...) resets it
-	verdict "resident memory stays under $((rss_bound_kb / 1024)) MiB (peak $((peak_kb / 1024)) MiB)" "$status"
+	verdict $? "resident memory stays under $((rss_bound_kb / 1024)) MiB (peak $((peak_kb / 1024)) MiB)"
 	[ $((rss_again - rss_after)) -lt "$rss_growth_kb" ]
-	status=$?  # before the description's $(...) resets it
-	verdict "resident memory does not grow after the storm (+$((rss_again - rss_after)) kB over 2000 requests)" "$status"
+	verdict $? "resident memory does not grow after the storm (+$((rss_again - rss_after)) kB over 2000 requests)"
 fi
 code=$(curl -s -o /dev/null --interface 127.0.0.2 -w '%{http_code}' "$feed_url")
 [ "$code" = 200 ]
-verdict "the subscriber is served after the storm" $?
+verdict $? "the subscriber is served after the storm"
 
 # ---- the log -------------------------------------------------------------------
 
 # SPEC 4: tokens never appear in logs, not even at -v; nor the real one.
 echo "$token" >>"$tried"
-leaked=$(grep -F -f "$tried" "$dlog" | head -n 3)
+leaked=$(grep -F -f "$tried" "$log" | head -n 3)
 [ -z "$leaked" ]
-status=$?  # before the description's $(...) resets it
-verdict "no log line carries any of the $(sort -u "$tried" | wc -l) tokens tried (dosed -v)" "$status" "$leaked"
-hex=$(grep -Eo '[0-9a-fA-F]{12,}' "$dlog" | head -n 3)
+verdict $? "no log line carries any of the $(sort -u "$tried" | wc -l) tokens tried (dosed -v)" "$leaked"
+hex=$(grep -Eo '[0-9a-fA-F]{12,}' "$log" | head -n 3)
 [ -z "$hex" ]
-verdict "no log line carries a long hex run (a part of a token)" $? "$hex"
-echo "# $total hostile requests and connections; the log has $(wc -l <"$dlog") lines"
+verdict $? "no log line carries a long hex run (a part of a token)" "$hex"
+echo "# $total hostile requests and connections; the log has $(wc -l <"$log") lines"
 
-kill -TERM "$dpid"
-wait "$dpid"
-verdict "dosed stops cleanly after the storm" $?
+stop_dosed
+verdict $? "dosed stops cleanly after the storm"
