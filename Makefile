@@ -15,16 +15,33 @@ CLI_OBJ   = $(CLI_SRC:%.c=$(O)/%.o)
 DAEMON_OBJ = $(DAEMON_SRC:%.c=$(O)/%.o)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 
-ALL_CFLAGS = $(STD_CFLAGS) -Icore $(CFLAGS)
+ALL_CFLAGS = $(STD_CFLAGS) -Icore $(CPPFLAGS) $(CFLAGS)
 
-.PHONY: all check check-quick clean tests deps run fuzz bench
+.PHONY: all check check-quick clean tests deps run fuzz bench FORCE
 all: $(O)/dosectl $(if $(DAEMON_SRC),$(O)/dosed)
 
-$(O)/%.o: %.c
+# $(call write-if-changed,TEXT): the target holds the line TEXT, rewritten
+# only when TEXT changed (git's GIT-CFLAGS way), so that what depends on it
+# is rebuilt then and only then.
+write-if-changed = @mkdir -p $(@D); printf '%s\n' '$(1)' | cmp -s - $@ || \
+	printf '%s\n' '$(1)' >$@
+FORCE:
+
+# The flags of every compile and link in this build folder (git's
+# TRACK_CFLAGS): every object depends on them, and on the Makefile and
+# config.mk, so that `make WERROR=1`, `make CFLAGS=-O0` or new CPPFLAGS
+# after a plain `make` rebuild everything, and an unchanged `make` nothing.
+BUILD_FLAGS = $(CC) $(ALL_CFLAGS) | daemon: $(DAEMON_CFLAGS) | tests: $(TEST_CFLAGS) \
+	| link: $(LDFLAGS) $(LIBS) $(DAEMON_LIBS) $(TEST_LIBS)
+BUILD_DEPS = $(O)/build-flags Makefile config.mk
+$(O)/build-flags: FORCE
+	$(call write-if-changed,$(BUILD_FLAGS))
+
+$(O)/%.o: %.c $(BUILD_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(O)/daemon/%.o: daemon/%.c
+$(O)/daemon/%.o: daemon/%.c $(BUILD_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(DAEMON_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -41,7 +58,7 @@ $(O)/libdosed-daemon.a: $(filter-out $(O)/daemon/main.o,$(DAEMON_OBJ))
 $(O)/dosed: $(O)/daemon/main.o $(O)/libdosed-daemon.a $(O)/libdosed.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(DAEMON_LIBS)
 
-$(O)/tests/%.o: tests/unit/%.c
+$(O)/tests/%.o: tests/unit/%.c $(BUILD_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(DAEMON_CFLAGS) -Idaemon $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -55,9 +72,9 @@ TOOL_SRC = $(wildcard tests/tools/*.c)
 TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(O)/tests/tools/%)
 TOOL_PKGS_check-ics-libical = glib-2.0 libical
 TOOL_PKGS_check-ics-evolution = libecal-2.0
-$(O)/tests/tools/%: tests/tools/%.c
+$(O)/tests/tools/%: tests/tools/%.c $(BUILD_DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(STD_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(TOOL_PKGS_$*)) $(CFLAGS) -MMD -MP \
+	$(CC) $(STD_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(TOOL_PKGS_$*)) $(CPPFLAGS) $(CFLAGS) -MMD -MP \
 	  $(LDFLAGS) -o $@ $< $(shell $(PKG_CONFIG) --libs $(TOOL_PKGS_$*))
 
 tests: $(UNIT_BIN) $(TOOL_BIN)
@@ -89,8 +106,8 @@ fuzz: deps
 # The benchmark of issue 7 (not part of check): 100,000 patients, one table
 # of figures against references (sqlite3's .import, nginx) with targets;
 # see bench/run.sh.  Installs wrk and nginx first when missing.
-$(O)/bench-render: bench/render.c $(O)/libdosed.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+$(O)/bench-render: bench/render.c $(O)/libdosed.a $(BUILD_DEPS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.a,$^) $(LIBS)
 
 bench:
 	@bench/deps.sh
@@ -122,7 +139,7 @@ clean:
 # configuration in $(SYSCONFDIR)/dosed is the admin's: installed only where
 # there is none, and kept by make uninstall.
 .PHONY: install uninstall install-programs install-man install-data \
-        install-systemd install-completion man units FORCE
+        install-systemd install-completion man units
 
 # DATADIR and SYSCONFDIR (and VERSION) are compiled into the programs
 # (config.mk's -D flags), so a build made for one PREFIX must not be
@@ -133,15 +150,10 @@ clean:
 COMPILED_PATHS  = VERSION=$(VERSION) DATADIR=$(DATADIR) SYSCONFDIR=$(SYSCONFDIR)
 INSTALLED_PATHS = $(COMPILED_PATHS) BINDIR=$(BINDIR) SBINDIR=$(SBINDIR)
 
-# $(call write-if-changed,TEXT): the target holds the line TEXT.
-write-if-changed = @mkdir -p $(@D); printf '%s\n' '$(1)' | cmp -s - $@ || \
-	printf '%s\n' '$(1)' >$@
-
 $(O)/compiled-paths: FORCE
 	$(call write-if-changed,$(COMPILED_PATHS))
 $(O)/installed-paths: FORCE
 	$(call write-if-changed,$(INSTALLED_PATHS))
-FORCE:
 
 $(CORE_OBJ) $(CLI_OBJ) $(DAEMON_OBJ) $(UNIT_BIN:=.o): $(O)/compiled-paths
 

@@ -30,6 +30,9 @@ CC        ?= cc
 WARNINGS   = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wno-unused-parameter
 CFLAGS    ?= -O2 -g
+# The preprocessor's flags, on every compile line before CFLAGS
+# (dpkg-buildflags gives -D_FORTIFY_SOURCE=2 here).
+CPPFLAGS  ?=
 # CI passes WERROR=1.
 ifeq ($(WERROR),1)
 WARNINGS  += -Werror

@@ -14,7 +14,7 @@ FUZZ_CC ?= clang
 # UBSan findings abort like ASan's, so that libFuzzer keeps the input.
 FUZZ_SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
            -fno-sanitize-recover=all
-FUZZ_CFLAGS = $(STD_CFLAGS) -Icore -Idaemon -Itests/fuzz $(FUZZ_SAN)
+FUZZ_CFLAGS = $(STD_CFLAGS) -Icore -Idaemon -Itests/fuzz $(CPPFLAGS) $(FUZZ_SAN)
 
 FUZZ_TARGETS = protocol config timeutil route feed
 FUZZ_LIB_SRC = $(wildcard core/*.c) daemon/route.c
