@@ -31,8 +31,8 @@ FORCE:
 # TRACK_CFLAGS): every object depends on them, and on the Makefile and
 # config.mk, so that `make WERROR=1`, `make CFLAGS=-O0` or new CPPFLAGS
 # after a plain `make` rebuild everything, and an unchanged `make` nothing.
-BUILD_FLAGS = $(CC) $(ALL_CFLAGS) | daemon: $(DAEMON_CFLAGS) | tests: $(TEST_CFLAGS) \
-	| link: $(LDFLAGS) $(LIBS) $(DAEMON_LIBS) $(TEST_LIBS)
+BUILD_FLAGS = $(CC) $(ALL_CFLAGS) | cli: $(CLI_CFLAGS) | daemon: $(DAEMON_CFLAGS) \
+	| tests: $(TEST_CFLAGS) | link: $(LDFLAGS) $(LIBS) $(CLI_LIBS) $(DAEMON_LIBS) $(TEST_LIBS)
 BUILD_DEPS = $(O)/build-flags Makefile config.mk
 $(O)/build-flags: FORCE
 	$(call write-if-changed,$(BUILD_FLAGS))
@@ -40,6 +40,10 @@ $(O)/build-flags: FORCE
 $(O)/%.o: %.c $(BUILD_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/cli/%.o: cli/%.c $(BUILD_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CLI_CFLAGS) -MMD -MP -c $< -o $@
 
 $(O)/daemon/%.o: daemon/%.c $(BUILD_DEPS)
 	@mkdir -p $(@D)
@@ -49,7 +53,7 @@ $(O)/libdosed.a: $(CORE_OBJ)
 	$(AR) rcs $@ $^
 
 $(O)/dosectl: $(CLI_OBJ) $(O)/libdosed.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CLI_LIBS) $(LIBS)
 
 # The daemon's objects but main.o, so unit tests can link them (dunst's way).
 $(O)/libdosed-daemon.a: $(filter-out $(O)/daemon/main.o,$(DAEMON_OBJ))

@@ -22,7 +22,9 @@ INSTALL     ?= install
 SCDOC       ?= scdoc
 
 PKG_CONFIG ?= pkg-config
-PKGS       = glib-2.0 json-glib-1.0 sqlite3 inih libical
+# The core's libraries (libdosed.a), and each program's and the tests' own.
+PKGS       = glib-2.0 sqlite3 inih libical
+CLI_PKGS   = json-glib-1.0
 DAEMON_PKGS = gio-2.0 libmicrohttpd libnotify libsystemd
 TEST_PKGS  = cmocka
 
@@ -42,10 +44,12 @@ STD_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) \
              -DDOSED_DATADIR=\"$(DATADIR)\" \
              -DDOSED_SYSCONFDIR=\"$(SYSCONFDIR)\" \
              $(shell $(PKG_CONFIG) --cflags $(PKGS))
+LIBS       = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 # libcsv (dosectl import) ships no pkg-config file in Debian: its header is
 # in the default include path, and it links with -lcsv.
 CSV_LIBS  ?= -lcsv
-LIBS       = $(shell $(PKG_CONFIG) --libs $(PKGS)) $(CSV_LIBS) -lm
+CLI_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(CLI_PKGS))
+CLI_LIBS   = $(shell $(PKG_CONFIG) --libs $(CLI_PKGS)) $(CSV_LIBS)
 DAEMON_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(DAEMON_PKGS))
 DAEMON_LIBS   = $(shell $(PKG_CONFIG) --libs $(DAEMON_PKGS))
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS))
