@@ -34,8 +34,13 @@ FORCE:
 BUILD_FLAGS = $(CC) $(ALL_CFLAGS) | cli: $(CLI_CFLAGS) | daemon: $(DAEMON_CFLAGS) \
 	| tests: $(TEST_CFLAGS) | link: $(LDFLAGS) $(LIBS) $(CLI_LIBS) $(DAEMON_LIBS) $(TEST_LIBS)
 BUILD_DEPS = $(O)/build-flags Makefile config.mk
-$(O)/build-flags: FORCE
+$(O)/build-flags: FORCE | $(O)/.gitignore
 	$(call write-if-changed,$(BUILD_FLAGS))
+
+# A build folder, whatever BUILDDIR names, keeps git out of itself.
+$(O)/.gitignore:
+	@mkdir -p $(@D)
+	@printf '%s\n' '# Written by make: nothing in this build folder is tracked.' '*' >$@
 
 $(O)/%.o: %.c $(BUILD_DEPS)
 	@mkdir -p $(@D)
@@ -154,9 +159,9 @@ clean:
 COMPILED_PATHS  = VERSION=$(VERSION) DATADIR=$(DATADIR) SYSCONFDIR=$(SYSCONFDIR)
 INSTALLED_PATHS = $(COMPILED_PATHS) BINDIR=$(BINDIR) SBINDIR=$(SBINDIR)
 
-$(O)/compiled-paths: FORCE
+$(O)/compiled-paths: FORCE | $(O)/.gitignore
 	$(call write-if-changed,$(COMPILED_PATHS))
-$(O)/installed-paths: FORCE
+$(O)/installed-paths: FORCE | $(O)/.gitignore
 	$(call write-if-changed,$(INSTALLED_PATHS))
 
 $(CORE_OBJ) $(CLI_OBJ) $(DAEMON_OBJ) $(UNIT_BIN:=.o): $(O)/compiled-paths

@@ -27,9 +27,14 @@ fuzz-targets: $(FUZZ_BIN)
 # Keep the targets' objects: make would delete them as intermediates.
 .SECONDARY: $(FUZZ_TARGETS:%=$(F)/tests/fuzz/fuzz_%.o)
 
-$(F)/%.o: %.c
+$(F)/%.o: %.c | $(F)/.gitignore
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+# The build folder keeps git out of itself (as the Makefile's do).
+$(F)/.gitignore:
+	@mkdir -p $(@D)
+	@printf '%s\n' '# Written by make: nothing in this build folder is tracked.' '*' >$@
 
 $(F)/libdosed-fuzz.a: $(FUZZ_LIB_OBJ)
 	$(AR) rcs $@ $^
