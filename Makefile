@@ -123,9 +123,11 @@ bench:
 	$(MAKE) all $(O)/bench-render
 	bench/run.sh $(O)
 
-# Install the missing Debian packages (sudo when not root), saying which.
+# Install the missing Debian packages (sudo when not root), saying which:
+# what building and running need, and what the tests need
+# (scripts/debian-packages holds both sets).
 deps:
-	@scripts/install-deps
+	@scripts/install-deps build test
 
 # Build, then run dosed from this tree in the foreground, with a
 # configuration that reads the catalogue from conf/ and keeps its database
@@ -133,7 +135,8 @@ deps:
 # (dosectl --config it works beside).  PORT=N serves on 127.0.0.1:N
 # instead of 8645, and is kept too; see scripts/dev-run.
 PORT ?=
-run: deps
+run:
+	@scripts/install-deps build
 	$(MAKE) all
 	@scripts/dev-run $(O) $(PORT)
 
