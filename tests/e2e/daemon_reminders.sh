@@ -137,9 +137,8 @@ fi
 code=$(curl -s --max-time 10 -o "$E2E_TMP/p1-before.ics" -w '%{http_code}' "$p1_url")
 [ "$code" = 200 ] && ! grep -q ' given' "$E2E_TMP/p1-before.ics"
 verdict $? "P1's feed is served before the dose, with no dose given"
-echo "[${p1_nid:-0},log]" >"$E2E_TMP/choice"
-since=$(($(date +%s%N) / 1000))
-on_bus dunstctl context
+since=$(now_us)
+invoke_action "${p1_nid:-0}" log
 if await_notify 3000 "$since" '^Logged: '; then
 	[ "$(msg '.payload.data[3]')" = "Logged: Hydroxocobalamin 1 mg, dose #1, left deltoid" ] &&
 		[ "$(msg '.payload.data[1]')" = "$p1_nid" ]
@@ -158,9 +157,8 @@ code=$(curl -s --max-time 10 -o "$E2E_TMP/p1-after.ics" -w '%{http_code}' "$p1_u
 verdict $? "Log dose: P1's feed shows the dose given at once"
 
 # "Snooze" on P3's reminder: closed now, back after `snooze` (2 s).
-echo "[${p3_nid:-0},snooze]" >"$E2E_TMP/choice"
-since=$(($(date +%s%N) / 1000))
-on_bus dunstctl context
+since=$(now_us)
+invoke_action "${p3_nid:-0}" snooze
 await_message 3000 ".type == \"method_call\" and .member == \"CloseNotification\"
 	and .payload.data[0] == ${p3_nid:-0}"
 verdict $? "Snooze: the reminder is closed"
@@ -194,16 +192,15 @@ await_message 1000 '.type == "signal" and .member == "NotificationClosed"' >/dev
 BEFORE="1 day"
 at=$(($(date +%s) + 2))
 write_reminders_config "$port" "$(hms "$at")"
-since=$(($(date +%s%N) / 1000))
+since=$(now_us)
 kill -HUP "$dosed"
 if await_notify $(((at + 3) * 1000 - $(now_ms))) "$since" 'due tomorrow'; then
 	[[ $(msg '.payload.data[4]') == "Al Late"* ]] && [ "$(msg '.payload.data[6].urgency.data')" = 1 ] &&
 		[ "$(msg '."timestamp-realtime"')" -ge $((at * 1000000)) ]
 	verdict $? "after SIGHUP, a lead reminder at the new time: due tomorrow"
-	echo "[$NID,log]" >"$E2E_TMP/choice"
 	lead_nid=$NID
-	since=$(($(date +%s%N) / 1000))
-	on_bus dunstctl context
+	since=$(now_us)
+	invoke_action "$lead_nid" log
 	if await_notify 3000 "$since" '^Dose not logged$'; then
 		[ "$(msg '.payload.data[1]')" = "$lead_nid" ] &&
 			[ "$(msg '.payload.data[6].category.data')" = x-dosed.dose.refused ] &&
