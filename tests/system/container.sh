@@ -18,9 +18,10 @@
 CT_PID1=
 CT_NSPAWN=
 CT_STEP=0
-# How long one command inside may take: a unit that never sends READY=1
-# holds `systemctl start` for its 90 s start timeout.
-CT_TIMEOUT=${CT_TIMEOUT:-45}
+# How long one command inside may take (each takes a second or two): a
+# unit that never sends READY=1 holds `systemctl start` for its 90 s start
+# timeout.
+CT_TIMEOUT=${CT_TIMEOUT:-30}
 
 # The mirror lines apt uses here for SUITE and its -updates and -security,
 # one "deb URI SUITE COMPONENTS" a line: the root comes from where this
@@ -92,8 +93,11 @@ ct() {
 	shift
 	CT_STEP=$((CT_STEP + 1))
 	printf '%s\n' "$script" >"$CT_ROOT/opt/dosed-tests/step-$CT_STEP.sh"
-	timeout "$CT_TIMEOUT" nsenter -t "$CT_PID1" -a \
-		systemd-run --quiet --wait --pipe --collect "${options[@]}" -- \
+	# The unit's own time limit: its processes hold the output (--pipe),
+	# so a timeout around nsenter or systemd-run would leave the output open
+	# and the caller waiting, while the unit's end takes all of them.
+	nsenter -t "$CT_PID1" -a systemd-run --quiet --wait --pipe --collect \
+		-p RuntimeMaxSec="$CT_TIMEOUT" -p TimeoutStopSec=5 "${options[@]}" -- \
 		/bin/bash "/opt/dosed-tests/step-$CT_STEP.sh" "$@" </dev/null
 }
 
@@ -122,7 +126,7 @@ container_boot() {
 	# Its manager takes a moment to listen: until then systemctl cannot
 	# connect, and says so at once.
 	for _ in $(seq 100); do
-		state=$(timeout 120 nsenter -t "$CT_PID1" -a systemctl is-system-running --wait 2>/dev/null)
+		state=$(nsenter -t "$CT_PID1" -a timeout 120 systemctl is-system-running --wait 2>/dev/null)
 		case $state in
 		running | degraded) return 0 ;;
 		starting | initializing | "") sleep 0.1 ;;
