@@ -78,6 +78,7 @@ static bool parse_sites(const char *text, void *field, const char *base_dir, cha
 static bool parse_path_list(const char *text, void *field, const char *base_dir,
 			    char **problem);
 static void default_store_path(DosedConfig *config, const char *config_dir);
+static void default_reminders_enabled(DosedConfig *config, const char *config_dir);
 static void default_protocol_paths(DosedConfig *config, const char *config_dir);
 
 #define FIELD(name) offsetof(DosedConfig, name)
@@ -110,7 +111,8 @@ static const ConfOption confmap[] = {
 	  "7", NULL, false, "a whole number of days from 1 to 366" },
 
 	{ "reminders", "enabled", parse_bool, FIELD(reminders_enabled),
-	  "true", NULL, false, "true or false; also yes/no, on/off, 1/0" },
+	  NULL, default_reminders_enabled, false,
+	  "true or false; also yes/no, on/off, 1/0" },
 	{ "reminders", "at", parse_clock_time, FIELD(reminders_at),
 	  "09:00", NULL, false, "HH:MM or HH:MM:SS on the 24-hour clock, such as 09:00" },
 	{ "reminders", "before", parse_lead_time, FIELD(reminders_before_ms),
@@ -476,6 +478,14 @@ static void default_store_path(DosedConfig *config, const char *config_dir)
 	data_home = xdg_dir("XDG_DATA_HOME", ".local/share");
 	config->store_path = g_build_filename(data_home, "dosed", "dosed.db", NULL);
 	g_free(data_home);
+}
+
+/* On for a patient's desktop; off for a clinic, whose dosed is a system
+ * service with no desktop to show a reminder on: left on, it would only
+ * look for a session bus there, and log that it found none (issue 19). */
+static void default_reminders_enabled(DosedConfig *config, const char *config_dir)
+{
+	config->reminders_enabled = !config->system;
 }
 
 /* SPEC 1: the built-in catalogue, then "a protocols.d/ folder beside the
@@ -1036,10 +1046,19 @@ static bool same_path(const char *a, const char *b)
 	return same;
 }
 
+char *config_personal_file(void)
+{
+	char *config_home = xdg_dir("XDG_CONFIG_HOME", ".config");
+	char *file = g_build_filename(config_home, "dosed", "dosed.conf", NULL);
+
+	g_free(config_home);
+	return file;
+}
+
 void config_locate_in(const char *explicit_path, const char *system_file, bool staff,
 		      char **path, bool *system)
 {
-	char *config_home, *personal;
+	char *personal;
 
 	*path = NULL;
 	*system = false;
@@ -1048,9 +1067,7 @@ void config_locate_in(const char *explicit_path, const char *system_file, bool s
 		*system = system_file != NULL && same_path(explicit_path, system_file);
 		return;
 	}
-	config_home = xdg_dir("XDG_CONFIG_HOME", ".config");
-	personal = g_build_filename(config_home, "dosed", "dosed.conf", NULL);
-	g_free(config_home);
+	personal = config_personal_file();
 	if (g_file_test(personal, G_FILE_TEST_EXISTS)) {
 		*path = personal;
 		return;

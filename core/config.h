@@ -31,7 +31,7 @@ typedef struct {
 	int feed_clinic_days;        /* clinic_days = 7: the clinic feed's days ahead */
 
 	/* [reminders] */
-	bool reminders_enabled;      /* true */
+	bool reminders_enabled;      /* true; false in clinic (system) mode */
 	int reminders_at;            /* seconds after local midnight; 09:00 */
 	gint64 reminders_before_ms;  /* 1 day; 0 = no lead reminder */
 	gint64 reminders_overdue_every_ms; /* 1 day */
@@ -59,6 +59,9 @@ void config_locate(const char *explicit_path, char **path, bool *system);
  * NULL). */
 void config_locate_in(const char *explicit_path, const char *system_file, bool staff,
 		      char **path, bool *system);
+/* $XDG_CONFIG_HOME/dosed/dosed.conf (~/.config/...), whether or not it
+ * exists: the file a patient's settings go in.  Newly allocated. */
+char *config_personal_file(void);
 /* Whether this process is clinic staff: root, or group dosed among its
  * groups. */
 bool config_clinic_staff(void);

@@ -226,6 +226,29 @@ static gboolean daemon_on_reload(gpointer data)
 
 /* ---- start and stop -------------------------------------------------- */
 
+/* The feeds' address cannot be had: most often another dosed has it (the
+ * clinic's dosed.service and every patient's dosed all default to
+ * 127.0.0.1:8645), and dosed is started by systemd, so the log is all the
+ * patient sees.  Name the file whose [feed] listen to change, which a
+ * patient who has none yet could not guess (issue 19). */
+static void daemon_name_listen_file(const DosedConfig *config, GError **error)
+{
+	char *file, *message;
+
+	if (!g_error_matches(*error, DOSED_ERROR, DOSED_ERROR_REFUSED))
+		return;
+	if (config->path) {
+		message = g_strdup_printf("%s of %s", (*error)->message, config->path);
+	} else {
+		file = config_personal_file();
+		message = g_strdup_printf("%s of %s (there is none yet: copy %s/dosed.conf "
+					  "there)", (*error)->message, file, DOSED_DATADIR);
+		g_free(file);
+	}
+	g_free((*error)->message);
+	(*error)->message = message;
+}
+
 static bool daemon_start(Daemon *daemon, GError **error)
 {
 	const char *path = daemon->db_arg ? daemon->db_arg : daemon->config->store_path;
@@ -261,8 +284,10 @@ static bool daemon_start(Daemon *daemon, GError **error)
 		return false;
 	feeds_set_tokens(daemon->feeds, tokens);
 	daemon->http = http_start(daemon->config->feed_listen, daemon->feeds, error);
-	if (!daemon->http)
+	if (!daemon->http) {
+		daemon_name_listen_file(daemon->config, error);
 		return false;
+	}
 	daemon->reminders = reminders_create(daemon->store, daemon->config, error);
 	if (!daemon->reminders)
 		return false;

@@ -284,6 +284,19 @@ static bool notifier_connect(Notifier *notifier, GError **error)
 {
 	if (notifier->bus)
 		return true;
+	/* GLib finds the session bus through DBUS_SESSION_BUS_ADDRESS, then
+	 * $XDG_RUNTIME_DIR/bus, then X11 autolaunch (which needs DISPLAY).
+	 * With none of them, as in a system service (a clinic's dosed with
+	 * reminders turned on), it fails all the same, but only after making
+	 * $HOME/.cache in place of the missing runtime folder: for
+	 * dosed.service, a stray folder in the state directory (issue 19). */
+	if (!g_getenv("DBUS_SESSION_BUS_ADDRESS") && !g_getenv("XDG_RUNTIME_DIR") &&
+	    !g_getenv("DISPLAY")) {
+		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+				    "no session bus: none of DBUS_SESSION_BUS_ADDRESS, "
+				    "XDG_RUNTIME_DIR and DISPLAY is set");
+		return false;
+	}
 	notifier->bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, error);
 	if (!notifier->bus)
 		return false;

@@ -204,7 +204,8 @@ static void assert_same_settings(const DosedConfig *a, const DosedConfig *b)
 		assert_string_equal(a->sites[i], b->sites[i]);
 }
 
-/* The SPEC 6 defaults shared by personal and system use. */
+/* The SPEC 6 defaults shared by personal and system use (all but
+ * [reminders] enabled, which each mode's test checks). */
 static void assert_common_defaults(const DosedConfig *config)
 {
 	assert_null(config->path);
@@ -215,7 +216,6 @@ static void assert_common_defaults(const DosedConfig *config)
 	assert_int_equal(config->feed_history_months, 12);
 	assert_true(config->feed_alarms);
 	assert_int_equal(config->feed_clinic_days, 7);
-	assert_true(config->reminders_enabled);
 	assert_int_equal(config->reminders_at, 9 * 3600);
 	assert_int_equal(config->reminders_before_ms, 24 * 3600 * 1000);
 	assert_int_equal(config->reminders_overdue_every_ms, 24 * 3600 * 1000);
@@ -233,6 +233,7 @@ static void test_personal_defaults_follow_xdg(void **state)
 
 	assert_false(config->system);
 	assert_common_defaults(config);
+	assert_true(config->reminders_enabled);
 	assert_string_equal(config->store_path, store);
 	assert_strv_equal(config->protocol_paths, DOSED_DATADIR "/protocols.ini", folder, NULL);
 	config_destroy(config);
@@ -265,10 +266,28 @@ static void test_system_defaults(void **state)
 
 	assert_true(config->system);
 	assert_common_defaults(config);
+	/* A clinic server has no desktop to remind on (issue 19). */
+	assert_false(config->reminders_enabled);
 	assert_string_equal(config->store_path, "/var/lib/dosed/dosed.db");
 	assert_strv_equal(config->protocol_paths, DOSED_DATADIR "/protocols.ini",
 			  DOSED_SYSCONFDIR "/dosed/protocols.d", NULL);
 	config_destroy(config);
+}
+
+/* Off by default in a clinic, but the clinic's file may turn them on. */
+static void test_clinic_may_enable_reminders(void **state)
+{
+	Fixture *fixture = *state;
+	char *path = write_file(fixture->dir, "dosed.conf", "[reminders]\nenabled = true\n");
+	GError *error = NULL;
+	DosedConfig *config = config_load(path, true, &error);
+
+	if (config == NULL)
+		fail_msg("refused: %s", error->message);
+	assert_true(config->system);
+	assert_true(config->reminders_enabled);
+	config_destroy(config);
+	g_free(path);
 }
 
 static void test_no_file_is_defaults(void **state)
@@ -986,6 +1005,7 @@ int main(void)
 		TEST(test_personal_defaults_without_xdg),
 		TEST(test_system_defaults),
 		TEST(test_no_file_is_defaults),
+		TEST(test_clinic_may_enable_reminders),
 		TEST(test_shipped_conf_gives_defaults),
 		TEST(test_shipped_conf_shows_true_defaults),
 		TEST(test_every_key_is_read),
