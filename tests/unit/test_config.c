@@ -14,6 +14,8 @@
 #include "config.h"
 #include "error.h"
 
+#include "helpers.h"
+
 /* Each test gets a fresh temporary folder, with XDG_DATA_HOME and
  * XDG_CONFIG_HOME pointing into it. */
 typedef struct {
@@ -21,28 +23,6 @@ typedef struct {
 	char *data_home;
 	char *config_home;
 } Fixture;
-
-static void remove_tree(const char *path)
-{
-	GDir *dir;
-	const char *name;
-	char *child;
-
-	if (!g_file_test(path, G_FILE_TEST_IS_DIR) || g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-		g_remove(path);
-		return;
-	}
-	dir = g_dir_open(path, 0, NULL);
-	if (dir != NULL) {
-		while ((name = g_dir_read_name(dir)) != NULL) {
-			child = g_build_filename(path, name, NULL);
-			remove_tree(child);
-			g_free(child);
-		}
-		g_dir_close(dir);
-	}
-	g_rmdir(path);
-}
 
 static int setup(void **state)
 {

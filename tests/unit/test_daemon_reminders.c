@@ -23,15 +23,13 @@
 #include "store.h"
 #include "timeutil.h"
 
-/* 2026-11-23T10:00:00Z, a Monday. */
-#define T0 G_GINT64_CONSTANT(1795428000)
-#define HOUR G_GINT64_CONSTANT(3600)
-#define DAY G_GINT64_CONSTANT(86400)
+#include "helpers.h"
+
 /* 09:00 on Mon 23 Nov 2026 in UTC and in New York (UTC-5 in November). */
 #define P1_DUE (T0 - HOUR)
 #define P2_DUE (T0 + 4 * HOUR)
 
-static const char test_protocol_ini[] =
+static const char loading_protocol_ini[] =
 	"[test-neuro]\n"
 	"title  = Test protocol\n"
 	"drug   = hydroxocobalamin\n"
@@ -172,22 +170,6 @@ typedef struct {
 	DosedProtocol *protocol;
 } Fixture;
 
-static void begin_write(DosedStore *store)
-{
-	GError *error = NULL;
-
-	if (!store_begin(store, true, &error))
-		fail_msg("store_begin: %s", error->message);
-}
-
-static void commit(DosedStore *store)
-{
-	GError *error = NULL;
-
-	if (!store_commit(store, &error))
-		fail_msg("store_commit: %s", error->message);
-}
-
 static void enrol(Fixture *fixture, const char *id, const char *name, const char *tz)
 {
 	GError *error = NULL;
@@ -212,7 +194,7 @@ static int setup_store(void **state)
 	g_free(path);
 	if (!fixture->store)
 		fail_msg("store_open: %s", error->message);
-	fixture->protocol = protocol_from_ini(test_protocol_ini, "test", &error);
+	fixture->protocol = protocol_from_ini(loading_protocol_ini, "test", &error);
 	if (!fixture->protocol)
 		fail_msg("protocol_from_ini: %s", error->message);
 	enrol(fixture, "P1", "Jo Patient", "UTC");
@@ -224,19 +206,9 @@ static int setup_store(void **state)
 static int teardown_store(void **state)
 {
 	Fixture *fixture = *state;
-	GDir *dir = g_dir_open(fixture->folder, 0, NULL);
-	const char *name;
 
 	store_close(fixture->store);
-	while (dir && (name = g_dir_read_name(dir))) {
-		char *path = g_build_filename(fixture->folder, name, NULL);
-
-		g_unlink(path);
-		g_free(path);
-	}
-	if (dir)
-		g_dir_close(dir);
-	g_rmdir(fixture->folder);
+	remove_tree(fixture->folder);
 	g_free(fixture->folder);
 	protocol_destroy(fixture->protocol);
 	g_free(fixture);

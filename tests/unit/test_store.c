@@ -25,239 +25,16 @@
 #include "timeutil.h"
 #include "token.h"
 
-/* 2026-11-23T10:00:00Z, a Monday. */
-#define T0 G_GINT64_CONSTANT(1795428000)
-#define DAY G_GINT64_CONSTANT(86400)
+#include "helpers.h"
+
 /* The schema this dosed writes (store.c's store_migrations). */
 #define SCHEMA_VERSION 5
-
-static const char test_protocol_ini[] =
-	"[test-neuro]\n"
-	"title  = Test protocol\n"
-	"drug   = hydroxocobalamin\n"
-	"dose   = 1 mg\n"
-	"route  = IM\n"
-	"source = test fixture\n"
-	"phase  = initial: alternate days until advanced\n"
-	"phase  = maintenance: every 2 months for life\n";
-
-/* Neither quotes, semicolons, backslashes nor non-ASCII letters may be
- * mangled (issue 2, "bad input"). */
-static const char odd_name[] = "O'Brien, Jo; \"Jr\" \\ \xc3\x9cnal";
-
-typedef struct {
-	char *folder;
-	char *db;       /* folder/dosed.db, not created yet */
-	DosedProtocol *protocol;
-} Fixture;
-
-static void remove_tree(const char *path)
-{
-	GDir *dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (dir) {
-		while ((name = g_dir_read_name(dir))) {
-			g_autofree char *child = g_build_filename(path, name, NULL);
-
-			remove_tree(child);
-		}
-		g_dir_close(dir);
-		g_rmdir(path);
-	} else {
-		g_unlink(path);
-	}
-}
-
-static int setup(void **state)
-{
-	Fixture *fixture = g_new0(Fixture, 1);
-	GError *error = NULL;
-
-	fixture->folder = g_dir_make_tmp("dosed-store-XXXXXX", &error);
-	assert_non_null(fixture->folder);
-	fixture->db = g_build_filename(fixture->folder, "dosed.db", NULL);
-	fixture->protocol = protocol_from_ini(test_protocol_ini, "test", &error);
-	if (!fixture->protocol)
-		fail_msg("protocol_from_ini: %s", error->message);
-	*state = fixture;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	Fixture *fixture = *state;
-
-	chmod(fixture->folder, 0700);
-	remove_tree(fixture->folder);
-	g_free(fixture->folder);
-	g_free(fixture->db);
-	protocol_destroy(fixture->protocol);
-	g_free(fixture);
-	return 0;
-}
-
-/* ---- helpers ---------------------------------------------------------- */
-
-static DosedStore *open_store(const char *path)
-{
-	GError *error = NULL;
-	DosedStore *store = store_open(path, 0600, 1000, &error);
-
-	if (!store)
-		fail_msg("store_open: %s", error->message);
-	return store;
-}
-
-static void begin_write(DosedStore *store)
-{
-	GError *error = NULL;
-
-	if (!store_begin(store, true, &error))
-		fail_msg("store_begin: %s", error->message);
-}
-
-static void commit(DosedStore *store)
-{
-	GError *error = NULL;
-
-	if (!store_commit(store, &error))
-		fail_msg("store_commit: %s", error->message);
-}
-
-static void enrol(DosedStore *store, const Fixture *fixture, const char *patient_id,
-		  const char *name, int day)
-{
-	GError *error = NULL;
-
-	begin_write(store);
-	if (!store_enrol(store, patient_id, name, "Europe/London", fixture->protocol,
-			 date_from_ymd(2026, 11, day), "nurse", T0, &error))
-		fail_msg("store_enrol: %s", error->message);
-	commit(store);
-}
-
-static DosedRegimen *load(DosedStore *store, const char *patient_id)
-{
-	GError *error = NULL;
-	DosedRegimen *regimen = store_load_regimen(store, patient_id, &error);
-
-	if (!regimen)
-		fail_msg("store_load_regimen: %s", error->message);
-	return regimen;
-}
-
-static gint64 log_dose(DosedStore *store, const char *patient_id, int ordinal,
-		       gint64 given_at, const char *site, const char *note)
-{
-	DosedRegimen *regimen;
-	DosedPlannedDose as = { .ordinal = ordinal, .phase_index = 0,
-				.dose_in_phase = ordinal };
-	GError *error = NULL;
-	gint64 dose_id = 0;
-
-	begin_write(store);
-	regimen = load(store, patient_id);
-	if (!store_log_dose(store, regimen, &as, given_at, site, note, false, "patient",
-			    given_at + 60, &dose_id, &error))
-		fail_msg("store_log_dose: %s", error->message);
-	commit(store);
-	regimen_destroy(regimen);
-	return dose_id;
-}
-
-static void stop(DosedStore *store, const char *patient_id, gint64 at)
-{
-	DosedRegimen *regimen;
-	GError *error = NULL;
-
-	begin_write(store);
-	regimen = load(store, patient_id);
-	if (!store_stop(store, regimen, "doctor", at, &error))
-		fail_msg("store_stop: %s", error->message);
-	commit(store);
-	regimen_destroy(regimen);
-}
-
-/* The first column of the first row of a query on a raw connection. */
-static gint64 sql_int(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
-	gint64 value;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	value = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return value;
-}
-
-static char *sql_text(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
-	char *value;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	value = g_strdup((const char *)sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return value;
-}
-
-static void sql_exec(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	char *message = NULL;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-					 NULL), SQLITE_OK);
-	if (sqlite3_exec(db, sql, NULL, NULL, &message) != SQLITE_OK)
-		fail_msg("%s: %s", sql, message);
-	sqlite3_close(db);
-}
-
-static GBytes *file_bytes(const char *path)
-{
-	char *contents = NULL;
-	gsize length = 0;
-
-	assert_true(g_file_get_contents(path, &contents, &length, NULL));
-	return g_bytes_new_take(contents, length);
-}
-
-static void assert_error(GError *error, DosedErrorCode code, const char *words)
-{
-	assert_non_null(error);
-	assert_true(error->domain == DOSED_ERROR);
-	if ((int)error->code != (int)code || !strstr(error->message, words))
-		fail_msg("expected code %d with \"%s\", got code %d: %s", code, words,
-			 error->code, error->message);
-}
-
-static void assert_file_mode(const char *path, mode_t mode)
-{
-	struct stat st;
-
-	if (stat(path, &st) != 0)
-		fail_msg("stat %s: %s", path, g_strerror(errno));
-	if ((st.st_mode & 07777) != mode)
-		fail_msg("%s has mode %04o, expected %04o", path,
-			 (unsigned)(st.st_mode & 07777), (unsigned)mode);
-}
 
 /* ---- creating and opening --------------------------------------------- */
 
 /* SPEC 5: created 0600 or 0660 whatever the umask; the parent folder is
  * made 0700; WAL, application_id and user_version are set. */
-static void check_fresh_database(Fixture *fixture, int mode, mode_t mask)
+static void check_fresh_database(StoreFixture *fixture, int mode, mode_t mask)
 {
 	g_autofree char *folder = g_build_filename(fixture->folder, "new", "dosed", NULL);
 	g_autofree char *path = g_build_filename(folder, "dosed.db", NULL);
@@ -276,7 +53,7 @@ static void check_fresh_database(Fixture *fixture, int mode, mode_t mask)
 	/* While the store is open after a write, the WAL file exists and
 	 * must be no more readable than the database. */
 	umask(mask);
-	enrol(store, fixture, "P1", "Ann", 23);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
 	umask(old_mask);
 	assert_file_mode(wal, (mode_t)mode);
 	store_close(store);
@@ -312,16 +89,16 @@ static void test_fresh_0660_umask_077(void **state)
 
 static void test_reopen_keeps_data(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedRegimen *regimen;
 
-	enrol(store, fixture, "P1", "Ann", 23);
-	log_dose(store, "P1", 1, T0, "left deltoid", NULL);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
+	log_patient_dose(store, "P1", 1, T0, "left deltoid", NULL);
 	store_close(store);
 
 	store = open_store(fixture->db);
-	regimen = load(store, "P1");
+	regimen = load_patient(store, "P1");
 	assert_string_equal(regimen->name, "Ann");
 	assert_int_equal(regimen->doses->len, 1);
 	assert_int_equal(regimen->view.n_doses, 1);
@@ -353,7 +130,7 @@ static void check_refused(const char *path, const char *words)
 
 static void test_not_sqlite_refused(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	GString *text = g_string_new(NULL);
 
 	for (int i = 0; i < 100; i++)
@@ -365,7 +142,7 @@ static void test_not_sqlite_refused(void **state)
 
 static void test_foreign_sqlite_refused(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	g_autofree char *unmarked = g_build_filename(fixture->folder, "unmarked.db", NULL);
 
 	/* Another program's database, marked as theirs. */
@@ -379,7 +156,7 @@ static void test_foreign_sqlite_refused(void **state)
 
 static void test_newer_schema_refused(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 
 	store_close(open_store(fixture->db));
 	sql_exec(fixture->db, "PRAGMA user_version = 99");
@@ -389,7 +166,7 @@ static void test_newer_schema_refused(void **state)
 /* An empty file (as another dosed may just have created) is ours to fill. */
 static void test_empty_file_adopted(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store;
 
 	assert_true(g_file_set_contents(fixture->db, "", 0, NULL));
@@ -403,7 +180,7 @@ static void test_empty_file_adopted(void **state)
  * message names it; nothing is created. */
 static void test_folder_cannot_be_made(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	g_autofree char *blocker = g_build_filename(fixture->folder, "data", NULL);
 	g_autofree char *path = g_build_filename(blocker, "dosed", "dosed.db", NULL);
 	GError *error = NULL;
@@ -420,7 +197,7 @@ static void test_folder_cannot_be_made(void **state)
 
 static void test_enrol_load_round_trip(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	static const char odd_id[] = "MRN-1'; DROP TABLE patient; --";
 	static const char note[] = "line one\nline two; 'quoted' \"too\" \xc3\xa9";
 	DosedStore *store = open_store(fixture->db);
@@ -431,11 +208,11 @@ static void test_enrol_load_round_trip(void **state)
 	g_autofree char *expected_text = protocol_to_ini(fixture->protocol);
 	gint64 dose_id;
 
-	enrol(store, fixture, odd_id, odd_name, 23);
-	dose_id = log_dose(store, odd_id, 1, T0 + 3600, "left deltoid", note);
+	enrol_patient(store, fixture, odd_id, odd_name, 23);
+	dose_id = log_patient_dose(store, odd_id, 1, T0 + 3600, "left deltoid", note);
 	assert_true(dose_id > 0);
 
-	regimen = load(store, odd_id);
+	regimen = load_patient(store, odd_id);
 	assert_string_equal(regimen->patient_id, odd_id);
 	assert_string_equal(regimen->name, odd_name);
 	assert_string_equal(regimen->tz_name, "Europe/London");
@@ -490,11 +267,11 @@ static void test_enrol_load_round_trip(void **state)
 
 static void test_unknown_patient(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	GError *error = NULL;
 
-	enrol(store, fixture, "P1", "Ann", 23);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
 	assert_null(store_load_regimen(store, "nobody", &error));
 	assert_error(error, DOSED_ERROR_NOT_FOUND,
 		     "unknown patient 'nobody'; see 'dosectl patients'");
@@ -504,11 +281,11 @@ static void test_unknown_patient(void **state)
 
 static void test_duplicate_enrol_refused(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	GError *error = NULL;
 
-	enrol(store, fixture, "P1", "Ann", 23);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
 	begin_write(store);
 	assert_false(store_enrol(store, "P1", "Ann", "Europe/London", fixture->protocol,
 				 date_from_ymd(2026, 12, 1), "nurse", T0 + DAY, &error));
@@ -524,15 +301,15 @@ static void test_duplicate_enrol_refused(void **state)
 
 static void test_reenrol_after_stop(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedRegimen *first, *second;
 	GError *error = NULL;
 
-	enrol(store, fixture, "P1", "Ann", 23);
-	log_dose(store, "P1", 1, T0, NULL, NULL);
-	first = load(store, "P1");
-	stop(store, "P1", T0 + 10 * DAY);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
+	log_patient_dose(store, "P1", 1, T0, NULL, NULL);
+	first = load_patient(store, "P1");
+	stop_patient(store, "P1", T0 + 10 * DAY);
 
 	/* The patient row is kept as it is: another name is refused. */
 	begin_write(store);
@@ -548,7 +325,7 @@ static void test_reenrol_after_stop(void **state)
 		fail_msg("store_enrol: %s", error->message);
 	commit(store);
 
-	second = load(store, "P1");
+	second = load_patient(store, "P1");
 	assert_true(second->regimen_id > first->regimen_id);
 	assert_int_equal(second->start, date_from_ymd(2026, 12, 7));
 	assert_int_equal(second->stopped_at, 0);
@@ -569,7 +346,7 @@ static void test_reenrol_after_stop(void **state)
 
 /* ---- store_enrol_many (dosectl import) ----------------------------------- */
 
-static DosedEnrolment enrolment(const Fixture *fixture, const char *patient_id,
+static DosedEnrolment enrolment(const StoreFixture *fixture, const char *patient_id,
 				const char *name, const char *tz_name, int day)
 {
 	return (DosedEnrolment){
@@ -591,7 +368,7 @@ static void clear_enrolments(DosedEnrolment *rows, size_t n)
  * stored copy of their shared protocol, one audit row each. */
 static void test_enrol_many(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedEnrolment rows[] = {
 		enrolment(fixture, "P1", "Ann", "Europe/London", 23),
@@ -609,7 +386,7 @@ static void test_enrol_many(void **state)
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++)
 		assert_null(rows[i].error);
 
-	regimen = load(store, "P2");
+	regimen = load_patient(store, "P2");
 	assert_string_equal(regimen->name, odd_name);
 	assert_string_equal(regimen->tz_name, "Asia/Tokyo");
 	assert_int_equal(regimen->start, date_from_ymd(2026, 11, 24));
@@ -634,7 +411,7 @@ static void test_enrol_many(void **state)
  * others none. */
 static void test_enrol_many_all_or_nothing(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedEnrolment rows[] = {
 		enrolment(fixture, "P1", "Ann", "Europe/London", 23),
@@ -673,7 +450,7 @@ static void test_enrol_many_all_or_nothing(void **state)
  * names a repeated id by the line it is first on, before the store.) */
 static void test_enrol_many_repeated_id(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedEnrolment enrolled[] = {
 		enrolment(fixture, "P0", "Zed", "Europe/London", 24),
@@ -685,7 +462,7 @@ static void test_enrol_many_repeated_id(void **state)
 	};
 	GError *error = NULL;
 
-	enrol(store, fixture, "P1", "Ann", 23);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
 	begin_write(store);
 	assert_false(store_enrol_many(store, enrolled, G_N_ELEMENTS(enrolled), "nurse", T0,
 				      &error));
@@ -717,7 +494,7 @@ static void test_enrol_many_repeated_id(void **state)
  * otherwise is refused as store_enrol() refuses it. */
 static void test_enrol_many_returning_patient(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedEnrolment refused[] = {
 		enrolment(fixture, "P1", "Anne", NULL, 30),
@@ -730,8 +507,8 @@ static void test_enrol_many_returning_patient(void **state)
 	GError *error = NULL;
 	DosedRegimen *regimen;
 
-	enrol(store, fixture, "P1", "Ann", 23);
-	stop(store, "P1", T0 + DAY);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
+	stop_patient(store, "P1", T0 + DAY);
 
 	begin_write(store);
 	assert_false(store_enrol_many(store, refused, 1, "nurse", T0 + 2 * DAY, &error));
@@ -745,7 +522,7 @@ static void test_enrol_many_returning_patient(void **state)
 	if (!store_enrol_many(store, rows, G_N_ELEMENTS(rows), "nurse", T0 + 2 * DAY, &error))
 		fail_msg("store_enrol_many: %s", error->message);
 	commit(store);
-	regimen = load(store, "P1");
+	regimen = load_patient(store, "P1");
 	assert_string_equal(regimen->name, "Ann");
 	assert_string_equal(regimen->tz_name, "Europe/London");
 	assert_int_equal(regimen->start, date_from_ymd(2026, 11, 30));
@@ -769,7 +546,7 @@ static void test_enrol_many_returning_patient(void **state)
  * next one. */
 static void test_enrol_many_repeated_after_refusal(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedEnrolment rows[] = {
 		enrolment(fixture, "P1", "Ann", "Mars/Olympus_Mons", 23),
@@ -807,7 +584,7 @@ static void test_enrol_many_repeated_after_refusal(void **state)
  * as store_enrol() one row at a time would. */
 static void test_enrol_many_ids_follow_stored(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedEnrolment rows[] = {
 		enrolment(fixture, "P3", "Cy", "Asia/Tokyo", 25),
@@ -818,9 +595,9 @@ static void test_enrol_many_ids_follow_stored(void **state)
 	g_autofree char *audit = NULL;
 	GError *error = NULL;
 
-	enrol(store, fixture, "P1", "Ann", 23);
-	enrol(store, fixture, "P2", "Bob", 23);
-	stop(store, "P1", T0 + DAY);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
+	enrol_patient(store, fixture, "P2", "Bob", 23);
+	stop_patient(store, "P1", T0 + DAY);
 
 	begin_write(store);
 	if (!store_enrol_many(store, rows, G_N_ELEMENTS(rows), "nurse", T0 + 2 * DAY, &error))
@@ -865,7 +642,7 @@ static gint64 log_now(DosedStore *store, const char *patient_id, gint64 at, bool
 	gint64 dose_id = 0;
 
 	begin_write(store);
-	regimen = load(store, patient_id);
+	regimen = load_patient(store, patient_id);
 	if (!schedule_check_log(&regimen->view, at, at, force, as, &error) ||
 	    !store_log_dose(store, regimen, as, at, site, NULL, force, "patient", at, &dose_id,
 			    &error))
@@ -882,7 +659,7 @@ static void advance_now(DosedStore *store, const char *patient_id, gint64 at)
 	int phase;
 
 	begin_write(store);
-	regimen = load(store, patient_id);
+	regimen = load_patient(store, patient_id);
 	if (!schedule_check_advance(&regimen->view, at, &phase, &error) ||
 	    !store_advance(store, regimen, phase, "doctor", at, &error))
 		fail_msg("advancing: %s", error->message);
@@ -897,7 +674,7 @@ static void advance_now(DosedStore *store, const char *patient_id, gint64 at)
  * they were logged. */
 static void test_same_second_in_recorded_order(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedRegimen *regimen;
 	DosedPlannedDose as;
@@ -905,15 +682,15 @@ static void test_same_second_in_recorded_order(void **state)
 	g_autofree char *phases = NULL;
 	gint64 first, second;
 
-	enrol(store, fixture, "P1", "Ann", 23);
-	enrol(store, fixture, "P2", "Bob", 23);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
+	enrol_patient(store, fixture, "P2", "Bob", 23);
 	log_now(store, "P1", T0, false, NULL, &as);
 	second = log_now(store, "P1", T0 + 2 * DAY, false, NULL, &as);
 	assert_int_equal(as.phase_index, 0);
 	assert_int_equal(as.dose_in_phase, 2);
 	advance_now(store, "P1", T0 + 2 * DAY);
 
-	regimen = load(store, "P1");
+	regimen = load_patient(store, "P1");
 	assert_int_equal(regimen->view.advances[0].after_dose, second);
 	phases = replayed_phases(regimen);
 	assert_string_equal(phases, "0 0");
@@ -930,7 +707,7 @@ static void test_same_second_in_recorded_order(void **state)
 	advance_now(store, "P2", T0 + 2 * DAY);
 	log_now(store, "P2", T0 + 2 * DAY, true, NULL, &as);
 	assert_int_equal(as.phase_index, 1);
-	regimen = load(store, "P2");
+	regimen = load_patient(store, "P2");
 	phases = replayed_phases(regimen);
 	assert_string_equal(phases, "0 1");
 	g_clear_pointer(&phases, g_free);
@@ -938,10 +715,10 @@ static void test_same_second_in_recorded_order(void **state)
 
 	/* Two doses the same second (the second forced): in the order
 	 * logged, so the later one's site is the last used. */
-	enrol(store, fixture, "P3", "Cy", 23);
+	enrol_patient(store, fixture, "P3", "Cy", 23);
 	first = log_now(store, "P3", T0, false, "right thigh", &as);
 	second = log_now(store, "P3", T0, true, "left thigh", &as);
-	regimen = load(store, "P3");
+	regimen = load_patient(store, "P3");
 	assert_int_equal(regimen->view.n_doses, 2);
 	assert_int_equal(regimen->view.doses[0].id, first);
 	assert_int_equal(regimen->view.doses[1].id, second);
@@ -954,7 +731,7 @@ static void test_same_second_in_recorded_order(void **state)
 
 static void test_audit_rows(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedRegimen *regimen;
 	GError *error = NULL;
@@ -963,8 +740,8 @@ static void test_audit_rows(void **state)
 	g_autofree char *actions = NULL;
 	g_autofree char *reason = NULL;
 
-	enrol(store, fixture, "P1", "Ann", 23);
-	dose_id = log_dose(store, "P1", 1, T0, "left thigh", NULL);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
+	dose_id = log_patient_dose(store, "P1", 1, T0, "left thigh", NULL);
 
 	begin_write(store);
 	if (!store_void_dose(store, dose_id, "wrong patient; re-entered", "nurse", T0 + 100,
@@ -975,15 +752,15 @@ static void test_audit_rows(void **state)
 	g_free(owner);
 
 	begin_write(store);
-	regimen = load(store, "P1");
+	regimen = load_patient(store, "P1");
 	if (!store_advance(store, regimen, 0, "doctor", T0 + 200, &error))
 		fail_msg("store_advance: %s", error->message);
 	commit(store);
 	regimen_destroy(regimen);
 
-	stop(store, "P1", T0 + 300);
+	stop_patient(store, "P1", T0 + 300);
 
-	regimen = load(store, "P1");
+	regimen = load_patient(store, "P1");
 	assert_int_equal(regimen->doses->len, 1);
 	assert_int_equal(((DosedDose *)g_ptr_array_index(regimen->doses, 0))->voided_at,
 			 T0 + 100);
@@ -1014,13 +791,13 @@ static void test_audit_rows(void **state)
 
 static void test_void_twice_and_unknown_dose(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	GError *error = NULL;
 	gint64 dose_id;
 
-	enrol(store, fixture, "P1", "Ann", 23);
-	dose_id = log_dose(store, "P1", 1, T0, NULL, NULL);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
+	dose_id = log_patient_dose(store, "P1", 1, T0, NULL, NULL);
 
 	begin_write(store);
 	/* A void keeps its reason: none is refused. */
@@ -1045,18 +822,18 @@ static void test_void_twice_and_unknown_dose(void **state)
 
 static void test_ordinal_unique(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedPlannedDose first = { .ordinal = 1, .phase_index = 0, .dose_in_phase = 1 };
 	DosedRegimen *regimen;
 	GError *error = NULL;
 	gint64 dose_id = 0, again_id = 0;
 
-	enrol(store, fixture, "P1", "Ann", 23);
-	dose_id = log_dose(store, "P1", 1, T0, NULL, NULL);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
+	dose_id = log_patient_dose(store, "P1", 1, T0, NULL, NULL);
 
 	begin_write(store);
-	regimen = load(store, "P1");
+	regimen = load_patient(store, "P1");
 	assert_false(store_log_dose(store, regimen, &first, T0 + DAY, NULL, NULL, true, "nurse",
 				    T0 + DAY, &again_id, &error));
 	assert_error(error, DOSED_ERROR_EXISTS, "dose 1 of patient 'P1' is already logged");
@@ -1082,15 +859,15 @@ static void test_ordinal_unique(void **state)
 
 static void test_stopped_regimen_refuses_changes(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedPlannedDose as = { .ordinal = 1, .phase_index = 0, .dose_in_phase = 1 };
 	DosedRegimen *regimen;
 	GError *error = NULL;
 
-	enrol(store, fixture, "P1", "Ann", 23);
-	regimen = load(store, "P1");
-	stop(store, "P1", T0 + DAY);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
+	regimen = load_patient(store, "P1");
+	stop_patient(store, "P1", T0 + DAY);
 
 	/* `regimen` was loaded before the stop: the database decides. */
 	begin_write(store);
@@ -1113,7 +890,7 @@ static void test_stopped_regimen_refuses_changes(void **state)
 
 static void test_write_needs_transaction(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	GError *error = NULL;
 
@@ -1135,12 +912,12 @@ static void test_write_needs_transaction(void **state)
 /* The database refuses what the code must never do (SPEC 5). */
 static void test_nothing_deleted(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	sqlite3 *db = NULL;
 
-	enrol(store, fixture, "P1", "Ann", 23);
-	log_dose(store, "P1", 1, T0, NULL, NULL);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
+	log_patient_dose(store, "P1", 1, T0, NULL, NULL);
 	store_close(store);
 
 	assert_int_equal(sqlite3_open(fixture->db, &db), SQLITE_OK);
@@ -1159,7 +936,7 @@ static void test_nothing_deleted(void **state)
 
 static void test_locked_database(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store;
 	sqlite3 *other = NULL;
 	GError *error = NULL;
@@ -1192,7 +969,7 @@ static void test_locked_database(void **state)
 
 static void test_rollback_leaves_nothing(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedPlannedDose as = { .ordinal = 1, .phase_index = 0, .dose_in_phase = 1 };
 	DosedRegimen *regimen;
@@ -1201,7 +978,7 @@ static void test_rollback_leaves_nothing(void **state)
 	begin_write(store);
 	assert_true(store_enrol(store, "P1", "Ann", "Europe/London", fixture->protocol,
 				date_from_ymd(2026, 11, 23), "nurse", T0, &error));
-	regimen = load(store, "P1");
+	regimen = load_patient(store, "P1");
 	assert_true(store_log_dose(store, regimen, &as, T0, NULL, NULL, false, "nurse", T0,
 				   NULL, &error));
 	regimen_destroy(regimen);
@@ -1251,13 +1028,13 @@ static int read_only_check(const char *path)
 
 static void test_read_only_database(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	g_autoptr(GBytes) before = NULL;
 	g_autoptr(GBytes) after = NULL;
 	int status;
 
-	enrol(store, fixture, "P1", "Ann", 23);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
 	store_close(store);
 	before = file_bytes(fixture->db);
 	assert_int_equal(chmod(fixture->db, 0444), 0);
@@ -1289,7 +1066,7 @@ static void test_read_only_database(void **state)
 
 static void test_load_regimens(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedRegimen *b_old;
 	GPtrArray *all, *active;
@@ -1297,21 +1074,21 @@ static void test_load_regimens(void **state)
 	const DosedRegimen *a, *b, *c;
 
 	/* Enrolled out of id order: the result is by patient id. */
-	enrol(store, fixture, "C", "Cat", 23);
-	enrol(store, fixture, "A", "Ann", 23);
-	enrol(store, fixture, "B", "Bob", 23);
+	enrol_patient(store, fixture, "C", "Cat", 23);
+	enrol_patient(store, fixture, "A", "Ann", 23);
+	enrol_patient(store, fixture, "B", "Bob", 23);
 	/* Logged out of time order: doses come by given_at. */
-	log_dose(store, "A", 1, T0 + 2 * DAY, "left thigh", NULL);
-	log_dose(store, "A", 2, T0, "right thigh", NULL);
-	log_dose(store, "B", 1, T0, NULL, NULL);
-	b_old = load(store, "B");
-	stop(store, "B", T0 + DAY);
-	enrol(store, fixture, "B", "Bob", 30);
-	stop(store, "C", T0 + DAY);
+	log_patient_dose(store, "A", 1, T0 + 2 * DAY, "left thigh", NULL);
+	log_patient_dose(store, "A", 2, T0, "right thigh", NULL);
+	log_patient_dose(store, "B", 1, T0, NULL, NULL);
+	b_old = load_patient(store, "B");
+	stop_patient(store, "B", T0 + DAY);
+	enrol_patient(store, fixture, "B", "Bob", 30);
+	stop_patient(store, "C", T0 + DAY);
 
 	begin_write(store);
 	{
-		DosedRegimen *regimen = load(store, "A");
+		DosedRegimen *regimen = load_patient(store, "A");
 
 		assert_true(store_advance(store, regimen, 0, "doctor", T0 + 3 * DAY, &error));
 		regimen_destroy(regimen);
@@ -1368,7 +1145,7 @@ static void test_load_regimens(void **state)
  * ids (SQLite's BINARY), stopped patients left out of the active ones. */
 static void test_load_regimens_by_id(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	static const char *const ids[] = { "b", "\xc3\xa9", "ab", "B", "a", "a0" };
 	static const char *const all_order = "B a a0 ab b \xc3\xa9";
@@ -1380,12 +1157,12 @@ static void test_load_regimens_by_id(void **state)
 	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
 		g_autofree char *name = g_strconcat("Name of ", ids[i], NULL);
 
-		enrol(store, fixture, ids[i], name, 23);
+		enrol_patient(store, fixture, ids[i], name, 23);
 	}
-	stop(store, "a", T0 + DAY);
-	stop(store, "b", T0 + DAY);
-	stop(store, "a0", T0 + DAY);
-	enrol(store, fixture, "a0", "Name of a0", 30);
+	stop_patient(store, "a", T0 + DAY);
+	stop_patient(store, "b", T0 + DAY);
+	stop_patient(store, "a0", T0 + DAY);
+	enrol_patient(store, fixture, "a0", "Name of a0", 30);
 
 	all = store_load_regimens(store, false, &error);
 	if (!all)
@@ -1463,7 +1240,7 @@ static bool record_regimen(DosedRegimen *regimen, bool *keep, void *data, GError
  * the load with its error and leaves no read open. */
 static void test_foreach_regimen(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	static const char *const ids[] = { "b", "\xc3\xa9", "ab", "B", "a", "a0" };
 	GError *error = NULL;
@@ -1471,17 +1248,17 @@ static void test_foreach_regimen(void **state)
 	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
 		g_autofree char *name = g_strconcat("Name of ", ids[i], NULL);
 
-		enrol(store, fixture, ids[i], name, 23);
+		enrol_patient(store, fixture, ids[i], name, 23);
 	}
-	log_dose(store, "ab", 1, T0 + 2 * DAY, "left thigh", NULL);
-	log_dose(store, "ab", 2, T0, NULL, NULL);
-	log_dose(store, "a0", 1, T0, NULL, NULL);
-	stop(store, "a", T0 + DAY);
-	stop(store, "a0", T0 + DAY);
-	enrol(store, fixture, "a0", "Name of a0", 30);
+	log_patient_dose(store, "ab", 1, T0 + 2 * DAY, "left thigh", NULL);
+	log_patient_dose(store, "ab", 2, T0, NULL, NULL);
+	log_patient_dose(store, "a0", 1, T0, NULL, NULL);
+	stop_patient(store, "a", T0 + DAY);
+	stop_patient(store, "a0", T0 + DAY);
+	enrol_patient(store, fixture, "a0", "Name of a0", 30);
 	begin_write(store);
 	{
-		DosedRegimen *regimen = load(store, "B");
+		DosedRegimen *regimen = load_patient(store, "B");
 
 		assert_true(store_advance(store, regimen, 0, "doctor", T0 + 3 * DAY, &error));
 		regimen_destroy(regimen);
@@ -1548,7 +1325,7 @@ static void test_foreach_regimen(void **state)
  * order, the middle one in the second. */
 static void test_foreach_regimen_in(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	static const char *const ids[] = { "b", "\xc3\xa9", "ab", "B", "a", "a0", "c" };
 	GError *error = NULL;
@@ -1559,11 +1336,11 @@ static void test_foreach_regimen_in(void **state)
 	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
 		g_autofree char *name = g_strconcat("Name of ", ids[i], NULL);
 
-		enrol(store, fixture, ids[i], name, 23);
+		enrol_patient(store, fixture, ids[i], name, 23);
 	}
-	log_dose(store, "ab", 1, T0, NULL, NULL);
-	log_dose(store, "c", 1, T0, NULL, NULL);
-	stop(store, "a", T0 + DAY);
+	log_patient_dose(store, "ab", 1, T0, NULL, NULL);
+	log_patient_dose(store, "c", 1, T0, NULL, NULL);
+	stop_patient(store, "a", T0 + DAY);
 
 	for (int active_only = 0; active_only <= 1; active_only++) {
 		ForeachRecord whole = { g_string_new(NULL), 0, 0, NULL };
@@ -1597,7 +1374,7 @@ static void test_foreach_regimen_in(void **state)
 
 static void test_only_patient(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	GError *error = NULL;
 	char *patient_id = NULL;
@@ -1607,15 +1384,15 @@ static void test_only_patient(void **state)
 	assert_int_equal(count, 0);
 	assert_null(patient_id);
 
-	enrol(store, fixture, "P1", odd_name, 23);
-	stop(store, "P1", T0 + DAY);
+	enrol_patient(store, fixture, "P1", odd_name, 23);
+	stop_patient(store, "P1", T0 + DAY);
 	assert_true(store_only_patient(store, &patient_id, &count, &error));
 	assert_int_equal(count, 1);
 	assert_string_equal(patient_id, "P1");
 	g_free(patient_id);
 	patient_id = NULL;
 
-	enrol(store, fixture, "P2", "Bob", 23);
+	enrol_patient(store, fixture, "P2", "Bob", 23);
 	assert_true(store_only_patient(store, &patient_id, &count, &error));
 	assert_int_equal(count, 2);
 	assert_null(patient_id);
@@ -1673,22 +1450,10 @@ static void hash_of(const char *token, char *hash)
 }
 
 /* The extended result code of SQL run on a raw connection. */
-static int sql_try(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	int rc;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	sqlite3_extended_result_codes(db, 1);
-	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	sqlite3_close(db);
-	return rc;
-}
-
 /* SPEC 4: a token is shown once; asking again tells when it was issued. */
 static void test_feed_token_shown_once(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	char hash[DOSED_TOKEN_HASH_LEN + 1];
 	g_autofree char *token = NULL;
@@ -1698,7 +1463,7 @@ static void test_feed_token_shown_once(void **state)
 	const DosedFeedToken *found;
 	gint64 issued_at = 0;
 
-	enrol(store, fixture, "P1", odd_name, 23);
+	enrol_patient(store, fixture, "P1", odd_name, 23);
 	token = issue(store, "P1", false, T0 + 10, &issued_at);
 	hash_of(token, hash);
 	assert_int_equal(issued_at, T0 + 10);
@@ -1728,7 +1493,7 @@ static void test_feed_token_shown_once(void **state)
  * and stays on record as revoked, by whom and when. */
 static void test_feed_token_rotate(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	char old_hash[DOSED_TOKEN_HASH_LEN + 1];
 	char new_hash[DOSED_TOKEN_HASH_LEN + 1];
@@ -1741,7 +1506,7 @@ static void test_feed_token_rotate(void **state)
 	GPtrArray *tokens;
 	gint64 issued_at = 0;
 
-	enrol(store, fixture, "P1", "Ann", 23);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
 	old = issue(store, "P1", false, T0 + 10, NULL);
 	hash_of(old, old_hash);
 	rotated = issue(store, "P1", true, T0 + 20, &issued_at);
@@ -1777,7 +1542,7 @@ static void test_feed_token_rotate(void **state)
  * patient's, and the database itself refuses a second active one. */
 static void test_feed_token_clinic(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	char clinic_hash[DOSED_TOKEN_HASH_LEN + 1];
 	char patient_hash[DOSED_TOKEN_HASH_LEN + 1];
@@ -1790,7 +1555,7 @@ static void test_feed_token_clinic(void **state)
 	const DosedFeedToken *found;
 	gint64 issued_at = 0;
 
-	enrol(store, fixture, "P1", "Ann", 23);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
 	clinic = issue(store, NULL, false, T0 + 10, NULL);
 	hash_of(clinic, clinic_hash);
 	patient = issue(store, "P1", false, T0 + 11, NULL);
@@ -1852,13 +1617,13 @@ static void test_feed_token_clinic(void **state)
 /* A refused issue writes nothing, even when the caller then commits. */
 static void test_feed_token_refused_writes_nothing(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	GError *error = NULL;
 	char *token = NULL;
 	gint64 issued_at = -1;
 
-	enrol(store, fixture, "P1", "Ann", 23);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
 	begin_write(store);
 	assert_false(store_issue_feed_token(store, "nobody", false, "nurse", T0, &token,
 					    &issued_at, &error));
@@ -1922,14 +1687,14 @@ static bool bytes_contain(const GByteArray *bytes, const char *text)
  * issue or rotate, and whose feed. */
 static void test_feed_audit_without_token_material(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	char *tokens[3];
 	char hashes[3][DOSED_TOKEN_HASH_LEN + 1];
 	g_autofree char *rows = NULL;
 	GByteArray *bytes;
 
-	enrol(store, fixture, "P1", "Ann", 23);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
 	tokens[0] = issue(store, "P1", false, T0 + 10, NULL);
 	tokens[1] = issue(store, "P1", true, T0 + 20, NULL);
 	tokens[2] = issue(store, NULL, false, T0 + 30, NULL);
@@ -1969,10 +1734,10 @@ static void test_feed_audit_without_token_material(void **state)
  * feed event cache may be rewritten. */
 static void test_feed_tables_guarded(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 
-	enrol(store, fixture, "P1", "Ann", 23);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
 	g_free(issue(store, "P1", false, T0, NULL));
 	g_free(issue(store, "P1", true, T0 + 10, NULL));
 	store_close(store);
@@ -2040,7 +1805,7 @@ static void write_old_database(const char *path, int version)
 
 static void test_migrate_v1(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	g_autofree char *audit_before = NULL;
 	g_autofree char *audit_after = NULL;
 	g_autofree char *audit_sql = NULL;
@@ -2059,7 +1824,7 @@ static void test_migrate_v1(void **state)
 	assert_string_equal(store_path(store), fixture->db);
 
 	/* The health data reads as before. */
-	regimen = load(store, "MRN-1");
+	regimen = load_patient(store, "MRN-1");
 	assert_string_equal(regimen->name, odd_name);
 	assert_string_equal(regimen->protocol_id, "b12-standard");
 	assert_int_equal(regimen->doses->len, 3);
@@ -2068,7 +1833,7 @@ static void test_migrate_v1(void **state)
 	assert_string_equal(dose->void_reason, "logged twice");
 	assert_int_equal(regimen->view.n_doses, 2);
 	regimen_destroy(regimen);
-	regimen = load(store, "MRN-2");
+	regimen = load_patient(store, "MRN-2");
 	assert_int_equal(regimen->stopped_at, 1796979600);
 	assert_int_equal(regimen->view.n_advances, 1);
 	dose = g_ptr_array_index(regimen->doses, 0);
@@ -2124,7 +1889,7 @@ static void test_migrate_v1(void **state)
  * the way) leaves the schema 1 database exactly as it was. */
 static void test_migrate_in_one_transaction(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	g_autofree char *schema_before = NULL;
 	g_autofree char *schema_after = NULL;
 	g_autofree char *audit_before = NULL;
@@ -2214,7 +1979,7 @@ static gint64 audit_mark(DosedStore *store)
  * bookkeeping: feed states, reminders shown and snoozed. */
 static void test_audit_mark(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	GHashTable *states = feed_states_create();
 	GError *error = NULL;
@@ -2223,13 +1988,13 @@ static void test_audit_mark(void **state)
 	gint64 mark, issued_at;
 
 	assert_int_equal(audit_mark(store), 0);
-	enrol(store, fixture, "MRN-1", "Ann", 23);
+	enrol_patient(store, fixture, "MRN-1", "Ann", 23);
 	mark = audit_mark(store);
 	assert_true(mark > 0);
 
 	put_state(states, "p:one", "f1", 0, T0, true);
 	save_states(store, states);
-	regimen = load(store, "MRN-1");
+	regimen = load_patient(store, "MRN-1");
 	begin_write(store);
 	assert_true(store_record_reminder(store, regimen->regimen_id, 1, DOSED_REMINDER_DUE,
 					  T0, T0, &error));
@@ -2238,7 +2003,7 @@ static void test_audit_mark(void **state)
 	regimen_destroy(regimen);
 	assert_int_equal(audit_mark(store), mark);
 
-	log_dose(store, "MRN-1", 1, T0, NULL, NULL);
+	log_patient_dose(store, "MRN-1", 1, T0, NULL, NULL);
 	assert_true(audit_mark(store) > mark);
 	mark = audit_mark(store);
 	begin_write(store);
@@ -2248,7 +2013,7 @@ static void test_audit_mark(void **state)
 	g_free(token);
 	assert_true(audit_mark(store) > mark);
 	mark = audit_mark(store);
-	stop(store, "MRN-1", T0 + DAY);
+	stop_patient(store, "MRN-1", T0 + DAY);
 	assert_true(audit_mark(store) > mark);
 
 	g_hash_table_unref(states);
@@ -2257,7 +2022,7 @@ static void test_audit_mark(void **state)
 
 static void test_feed_states_round_trip(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	static const char odd_key[] = "p:MRN-1'; DROP TABLE feed_event; --\xc3\x9c-7@dosed";
 	DosedStore *store = open_store(fixture->db);
 	GHashTable *states = feed_states_create();
@@ -2313,7 +2078,7 @@ static void test_feed_states_round_trip(void **state)
  * try; outside a write transaction it is refused. */
 static void test_feed_states_failed_save(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	GHashTable *states = feed_states_create();
 	DosedFeedEventState *good, *broken;
@@ -2352,7 +2117,7 @@ static void test_feed_states_failed_save(void **state)
  * one save. */
 static void test_feed_states_many(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	GHashTable *states = feed_states_create();
 	GHashTable *loaded;
@@ -2469,7 +2234,7 @@ static DosedReminderRecord load_record(DosedStore *store, gint64 regimen_id, int
  * row and every object of schema 2 is as it was. */
 static void test_migrate_v2(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	char *before[G_N_ELEMENTS(v2_tables)];
 	g_autofree char *schema_before = NULL;
 	g_autofree char *schema_after = NULL;
@@ -2500,11 +2265,11 @@ static void test_migrate_v2(void **state)
 
 	/* What schema 2 held reads as before: MRN-2's newest regimen is
 	 * the third, the feed states are there. */
-	regimen = load(store, "MRN-2");
+	regimen = load_patient(store, "MRN-2");
 	assert_int_equal(regimen->regimen_id, 3);
 	assert_string_equal(regimen->protocol_id, "b12-bariatric");
 	regimen_destroy(regimen);
-	regimen = load(store, "MRN-1");
+	regimen = load_patient(store, "MRN-1");
 	assert_string_equal(regimen->name, odd_name);
 	assert_int_equal(regimen->view.n_doses, 2);
 	regimen_destroy(regimen);
@@ -2550,7 +2315,7 @@ static void test_migrate_v2(void **state)
 /* A step 2 -> 3 that fails (a table in the way) leaves schema 2 whole. */
 static void test_migrate_v2_in_one_transaction(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	g_autofree char *schema_before = NULL;
 	g_autofree char *schema_after = NULL;
 	GError *error = NULL;
@@ -2603,7 +2368,7 @@ static DosedRegimen *find_regimen(GPtrArray *regimens, const char *patient_id)
  * schema object is as it was, and regimens loaded together share a parse. */
 static void test_migrate_v3(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	char *before[G_N_ELEMENTS(v3_tables)];
 	g_autofree char *schema_before = NULL;
 	g_autofree char *schema_after = NULL;
@@ -2670,8 +2435,8 @@ static void test_migrate_v3(void **state)
 
 	/* A new enrolment on a stored text reuses its copy; a new text is
 	 * stored once. */
-	enrol(store, fixture, "P5", "Eve", 24);
-	enrol(store, fixture, "P6", "Fay", 25);
+	enrol_patient(store, fixture, "P5", "Eve", 24);
+	enrol_patient(store, fixture, "P6", "Fay", 25);
 	store_close(store);
 	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM protocol_copy"), 5);
 	assert_int_equal(sql_int(fixture->db, "SELECT count(DISTINCT protocol_copy_id) FROM regimen"
@@ -2721,7 +2486,7 @@ static void test_migrate_v3(void **state)
 /* A migration from `version` that fails at its first statement (a table
  * named `in_the_way` already there) leaves the database whole: its schema,
  * the rows of `table` (the one the step rebuilds) and its version. */
-static void assert_failed_step_changes_nothing(const Fixture *fixture, int version,
+static void assert_failed_step_changes_nothing(const StoreFixture *fixture, int version,
 					      const char *in_the_way, const char *table)
 {
 	g_autofree char *stray = g_strdup_printf("CREATE TABLE %s (stray TEXT)", in_the_way);
@@ -2775,7 +2540,7 @@ static const char *const v4_tables[] = {
  * schema object is as it was. */
 static void test_migrate_v4(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	char *before[G_N_ELEMENTS(v4_tables)];
 	g_autofree char *schema_before = NULL;
 	g_autofree char *schema_after = NULL;
@@ -2814,7 +2579,7 @@ static void test_migrate_v4(void **state)
 
 	/* MRN-1: the dose logged in the second of the advance is the
 	 * second loading dose, and maintenance counts from it. */
-	regimen = load(store, "MRN-1");
+	regimen = load_patient(store, "MRN-1");
 	assert_int_equal(regimen->view.n_advances, 1);
 	assert_int_equal(regimen->view.advances[0].after_dose, 6);
 	phases = replayed_phases(regimen);
@@ -2826,7 +2591,7 @@ static void test_migrate_v4(void **state)
 	assert_int_equal(next.dose.due, date_from_ymd(2027, 1, 25));
 	regimen_destroy(regimen);
 	/* MRN-2's second regimen: the same. */
-	regimen = load(store, "MRN-2");
+	regimen = load_patient(store, "MRN-2");
 	assert_int_equal(regimen->regimen_id, 5);
 	phases = replayed_phases(regimen);
 	assert_string_equal(phases, "0");
@@ -2834,7 +2599,7 @@ static void test_migrate_v4(void **state)
 	regimen_destroy(regimen);
 	/* MRN-3: a dose given before the advance but logged after it is a
 	 * loading dose, as schema 4 had it. */
-	regimen = load(store, "MRN-3");
+	regimen = load_patient(store, "MRN-3");
 	phases = replayed_phases(regimen);
 	assert_string_equal(phases, "0 0");
 	g_clear_pointer(&phases, g_free);
@@ -2843,7 +2608,7 @@ static void test_migrate_v4(void **state)
 	/* MRN-4: the third dose, logged before the advance, was voided; the
 	 * advance stands (issue 12), and maintenance counts from the second
 	 * dose: 24 Nov + 1 month. */
-	regimen = load(store, "MRN-4");
+	regimen = load_patient(store, "MRN-4");
 	phases = replayed_phases(regimen);
 	assert_string_equal(phases, "0 0");
 	g_clear_pointer(&phases, g_free);
@@ -2857,7 +2622,7 @@ static void test_migrate_v4(void **state)
 	begin_write(store);
 	assert_true(store_enrol(store, "MRN-5", "Eve", "Europe/London", fixture->protocol,
 				date_from_ymd(2026, 11, 23), "nurse", 1795780800, &error));
-	regimen = load(store, "MRN-5");
+	regimen = load_patient(store, "MRN-5");
 	assert_true(store_advance(store, regimen, 0, "doctor", 1795780800, &error));
 	regimen_destroy(regimen);
 	commit(store);
@@ -2918,17 +2683,17 @@ static char *query_plan(const char *path, const char *sql)
  * and nothing of another dose or regimen. */
 static void test_reminder_record_round_trip(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedRegimen *ann, *bob;
 	DosedReminderRecord record;
 	g_autofree char *rows = NULL;
 	g_autofree char *plan = NULL;
 
-	enrol(store, fixture, "P1", "Ann", 23);
-	enrol(store, fixture, "P2", "Bob", 23);
-	ann = load(store, "P1");
-	bob = load(store, "P2");
+	enrol_patient(store, fixture, "P1", "Ann", 23);
+	enrol_patient(store, fixture, "P2", "Bob", 23);
+	ann = load_patient(store, "P1");
+	bob = load_patient(store, "P2");
 
 	record = load_record(store, ann->regimen_id, 1);
 	assert_int_equal(record.last_delivered, 0);
@@ -2992,12 +2757,12 @@ static void test_reminder_record_round_trip(void **state)
  * rewritten or removed, and the schema refuses what is not a reminder. */
 static void test_reminder_tables_append_only(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedRegimen *regimen;
 
-	enrol(store, fixture, "P1", "Ann", 23);
-	regimen = load(store, "P1");
+	enrol_patient(store, fixture, "P1", "Ann", 23);
+	regimen = load_patient(store, "P1");
 	record_reminder(store, regimen->regimen_id, 1, DOSED_REMINDER_DUE, T0, T0 + 1);
 	record_snooze(store, regimen->regimen_id, 1, T0 + 3600, T0 + 10);
 	regimen_destroy(regimen);
@@ -3034,15 +2799,15 @@ static void test_reminder_tables_append_only(void **state)
  * so is a write outside a write transaction. */
 static void test_reminder_refused(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedRegimen *regimen;
 	DosedReminderRecord record;
 	GError *error = NULL;
 	gint64 id;
 
-	enrol(store, fixture, "P1", "Ann", 23);
-	regimen = load(store, "P1");
+	enrol_patient(store, fixture, "P1", "Ann", 23);
+	regimen = load_patient(store, "P1");
 	id = regimen->regimen_id;
 
 	assert_false(store_record_reminder(store, id, 1, DOSED_REMINDER_DUE, T0, T0, &error));
@@ -3099,25 +2864,25 @@ static void test_reminder_refused(void **state)
  * writes (SPEC 4, Changes). */
 static void test_data_version(void **state)
 {
-	Fixture *fixture = *state;
+	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	DosedStore *other;
 	GError *error = NULL;
 	gint64 v0, v1, v2, v3, v4;
 
-	enrol(store, fixture, "P1", "Ann", 23);
+	enrol_patient(store, fixture, "P1", "Ann", 23);
 	assert_true(store_data_version(store, &v0, &error));
-	enrol(store, fixture, "P2", "Bob", 23);
+	enrol_patient(store, fixture, "P2", "Bob", 23);
 	g_free(issue(store, "P1", false, T0, NULL));
 	assert_true(store_data_version(store, &v1, &error));
 	assert_int_equal(v1, v0);
 
 	other = open_store(fixture->db);
-	enrol(other, fixture, "P3", "Cy", 23);
+	enrol_patient(other, fixture, "P3", "Cy", 23);
 	assert_true(store_data_version(store, &v2, &error));
 	assert_int_not_equal(v2, v1);
 	/* Reading the change does not move it again. */
-	regimen_destroy(load(store, "P3"));
+	regimen_destroy(load_patient(store, "P3"));
 	assert_true(store_data_version(store, &v3, &error));
 	assert_int_equal(v3, v2);
 
@@ -3132,70 +2897,70 @@ static void test_data_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_fresh_0600_umask_022, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fresh_0600_umask_077, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fresh_0660_umask_022, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fresh_0660_umask_077, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_sqlite_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_foreign_sqlite_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_empty_file_adopted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_folder_cannot_be_made, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enrol_load_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enrol_many, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enrol_many_all_or_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enrol_many_repeated_id, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enrol_many_returning_patient, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enrol_many_repeated_after_refusal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enrol_many_ids_follow_stored, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_patient, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate_enrol_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reenrol_after_stop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_same_second_in_recorded_order, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_audit_rows, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_void_twice_and_unknown_dose, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ordinal_unique, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stopped_regimen_refuses_changes, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_write_needs_transaction, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nothing_deleted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_locked_database, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_only_database, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_load_regimens, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_load_regimens_by_id, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_foreach_regimen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_foreach_regimen_in, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_audit_mark, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_only_patient, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_feed_token_shown_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_feed_token_rotate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_feed_token_clinic, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_feed_token_refused_writes_nothing, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_feed_audit_without_token_material, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_feed_tables_guarded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_in_one_transaction, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_feed_states_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_feed_states_failed_save, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_feed_states_many, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_data_version, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_v2, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_v2_in_one_transaction, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_v3, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_v3_in_one_transaction, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_v4, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_v4_in_one_transaction, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_reminder_record_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reminder_tables_append_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reminder_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fresh_0600_umask_022, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_fresh_0600_umask_077, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_fresh_0660_umask_022, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_fresh_0660_umask_077, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_keeps_data, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_not_sqlite_refused, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_sqlite_refused, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_empty_file_adopted, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_folder_cannot_be_made, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_load_round_trip, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_many, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_many_all_or_nothing, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_many_repeated_id, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_many_returning_patient, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_many_repeated_after_refusal, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_many_ids_follow_stored, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_patient, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_enrol_refused, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reenrol_after_stop, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_same_second_in_recorded_order, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_rows, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_void_twice_and_unknown_dose, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_ordinal_unique, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_stopped_regimen_refuses_changes, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_write_needs_transaction, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_nothing_deleted, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_locked_database, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_read_only_database, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_load_regimens, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_load_regimens_by_id, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_foreach_regimen, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_foreach_regimen_in, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_mark, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_only_patient, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_token_shown_once, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_token_rotate, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_token_clinic, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_token_refused_writes_nothing, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_audit_without_token_material, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_tables_guarded, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_in_one_transaction, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_states_round_trip, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_states_failed_save, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_feed_states_many, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_data_version, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v2, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v2_in_one_transaction, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v3, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v3_in_one_transaction, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v4, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v4_in_one_transaction, store_fixture_setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reminder_record_round_trip, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reminder_tables_append_only, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reminder_refused, store_fixture_setup, store_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
