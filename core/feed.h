@@ -16,7 +16,7 @@
 #include <glib.h>
 
 #include "config.h"
-#include "store.h"
+#include "regimen.h"
 
 typedef struct {
 	char *fingerprint;      /* hex SHA-256 of the event's content */

@@ -1043,49 +1043,6 @@ static bool store_check_actor(const char *actor, GError **error)
 
 /* ---- loading --------------------------------------------------------- */
 
-static void dose_free(gpointer data)
-{
-	DosedDose *dose = data;
-
-	g_free(dose->site);
-	g_free(dose->note);
-	g_free(dose->logged_by);
-	g_free(dose->voided_by);
-	g_free(dose->void_reason);
-	g_free(dose);
-}
-
-/* A parsed protocol copy shared by the regimens of a load that point to the
- * same protocol_copy row (a g_atomic_rc_box holding the pointer): a clinic
- * of 100,000 patients holds a handful of copies, not 100,000.  Atomic: the
- * daemon may free regimens in other threads than it loaded them. */
-static void shared_protocol_clear(gpointer data)
-{
-	protocol_destroy(*(DosedProtocol **)data);
-}
-
-void regimen_destroy(DosedRegimen *regimen)
-{
-	if (!regimen)
-		return;
-	/* patient_id, name, tz_name, protocol_id, enrolled_by and stopped_by,
-	 * when they do not follow the regimen in its allocation */
-	g_free(regimen->strings);
-	if (regimen->tz)
-		g_time_zone_unref(regimen->tz);
-	if (regimen->protocol_share)
-		g_atomic_rc_box_release_full(regimen->protocol_share, shared_protocol_clear);
-	else
-		protocol_destroy(regimen->protocol);
-	if (regimen->doses)
-		g_ptr_array_unref(regimen->doses);
-	if (regimen->dose_events)
-		g_array_unref(regimen->dose_events);
-	if (regimen->advances)
-		g_array_unref(regimen->advances);
-	g_free(regimen);
-}
-
 /* Parsed protocol copies and opened zones, shared between the regimens of
  * one load: a clinic's patients mostly share a handful of each. */
 typedef struct {
@@ -1135,19 +1092,14 @@ static RegimenExtras *loader_extras(RegimenLoader *loader, gint64 regimen_id)
 	return extras;
 }
 
-static void shared_protocol_release(gpointer box)
-{
-	g_atomic_rc_box_release_full(box, shared_protocol_clear);
-}
-
 static void loader_init(RegimenLoader *loader)
 {
 	loader->protocols = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-						  shared_protocol_release);
+						  regimen_release_share);
 	loader->zones = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					      (GDestroyNotify)g_time_zone_unref);
 	loader->copy = NULL;
-	loader->no_doses = g_ptr_array_new_with_free_func(dose_free);
+	loader->no_doses = g_ptr_array_new_with_free_func(dose_destroy);
 	loader->no_dose_events = g_array_new(FALSE, TRUE, sizeof(DosedDoseEvent));
 	loader->no_advances = g_array_new(FALSE, TRUE, sizeof(DosedAdvanceEvent));
 	loader->extras = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
@@ -1190,17 +1142,16 @@ static DosedProtocol **loader_protocol(DosedStore *store, RegimenLoader *loader,
 		sqlite3_reset(loader->copy);
 		return NULL;
 	}
-	box = g_atomic_rc_box_new0(DosedProtocol *);
-	if (rc == SQLITE_ROW)
-		*box = protocol_from_ini((const char *)sqlite3_column_text(loader->copy, 0),
-					 "stored protocol", &local);
+	box = regimen_share_protocol(rc == SQLITE_ROW ?
+		protocol_from_ini((const char *)sqlite3_column_text(loader->copy, 0),
+				  "stored protocol", &local) : NULL);
 	sqlite3_reset(loader->copy);
 	if (!*box) {
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
 			    "the protocol copy of patient '%s' in %s does not read (%s); this dosed cannot use it",
 			    patient_id, store->path, local ? local->message : "it is missing");
 		g_clear_error(&local);
-		g_atomic_rc_box_release(box);
+		regimen_release_share(box);
 		return NULL;
 	}
 	g_hash_table_insert(loader->protocols, g_memdup2(&copy_id, sizeof copy_id), box);
@@ -1365,7 +1316,7 @@ static bool store_read_doses(DosedStore *store, RegimenLoader *loader, sqlite3_s
 		RegimenExtras *extras = loader_extras(loader, sqlite3_column_int64(stmt, 0));
 
 		if (!extras->doses)
-			extras->doses = g_ptr_array_new_with_free_func(dose_free);
+			extras->doses = g_ptr_array_new_with_free_func(dose_destroy);
 		g_ptr_array_add(extras->doses, dose_from_row(stmt));
 	}
 	if (rc != SQLITE_DONE) {

@@ -22,55 +22,12 @@
 #include <glib.h>
 
 #include "protocol.h"
+#include "regimen.h"
 #include "remind.h"
 #include "schedule.h"
 #include "timeutil.h"
 
 typedef struct DosedStore DosedStore;
-
-/* A logged dose, void or not. */
-typedef struct {
-	gint64 id;              /* DOSE_ID of dosectl void */
-	int ordinal;
-	int phase_index;        /* the phase it was logged in */
-	gint64 given_at;        /* UTC seconds */
-	char *site;             /* NULL when not recorded */
-	char *note;             /* NULL when none */
-	bool forced;            /* logged with --force */
-	gint64 logged_at;
-	char *logged_by;
-	gint64 voided_at;       /* 0 when not void */
-	char *voided_by;
-	char *void_reason;
-} DosedDose;
-
-/* A patient with their current (newest) regimen, ready for the engine. */
-typedef struct {
-	char *patient_id;
-	char *name;
-	char *tz_name;          /* IANA name */
-	GTimeZone *tz;
-	gint64 regimen_id;
-	char *protocol_id;
-	/* The copy stored at enrolment.  Read only: regimens loaded together
-	 * with the same stored copy share one parse; it lives as long as the
-	 * regimen does. */
-	DosedProtocol *protocol;
-	DosedDate start;
-	gint64 enrolled_at;
-	char *enrolled_by;
-	gint64 stopped_at;      /* 0 while active */
-	char *stopped_by;
-	/* Read only, like the arrays below: empty ones are shared between the
-	 * regimens of a load. */
-	GPtrArray *doses;       /* DosedDose *, every dose, void too, by given_at then id */
-	GArray *dose_events;    /* DosedDoseEvent: the non-void doses, for the engine */
-	GArray *advances;       /* DosedAdvanceEvent, in the order recorded */
-	DosedRegimenView view;  /* points into the fields above */
-	void *protocol_share;   /* private to store.c: keeps `protocol` alive */
-	char *strings;          /* private to store.c: holds the strings above,
-				 * unless they follow the struct (NULL) */
-} DosedRegimen;
 
 /* Open (creating when missing, with `mode`, e.g. 0600 or 0660, and its
  * parent directory 0700) and migrate.  A file that is not a dosed database,
@@ -156,7 +113,6 @@ bool store_foreach_regimen_in(DosedStore *store, bool active_only, const char *f
  * all patients), or NULL when there are none.  Newly allocated. */
 bool store_middle_patient(DosedStore *store, bool active_only, char **patient_id,
 			  GError **error);
-void regimen_destroy(DosedRegimen *regimen); /* NULL is a no-op */
 
 /* The id of the only patient, for the one-patient shortcut of SPEC 3.
  * *count receives how many patients there are; *patient_id is set (newly
