@@ -7,7 +7,7 @@
  *
  * Each event is first built without UID, DTSTAMP, LAST-MODIFIED and
  * SEQUENCE; its text is hashed (the fingerprint of everything it shows, its
- * alarms included) and compared with the state table of feed.h, which
+ * alarms included) and compared with its state (feed_state.h), which
  * gives the last three.  So a feed rendered twice from the same data on the
  * same day is byte-identical, whatever the clock says.
  *
@@ -41,52 +41,6 @@
 #define FEED_MONTHS_MAX 1200
 /* The earliest year a VTIMEZONE needs to cover: dosed has no older doses. */
 #define FEED_ZONE_YEAR_MIN 1970
-
-/* ---- the state table ------------------------------------------------ */
-
-static void
-feed_state_free(gpointer data)
-{
-	DosedFeedEventState *state = data;
-
-	g_free(state->fingerprint);
-	g_free(state);
-}
-
-GHashTable *
-feed_states_create(void)
-{
-	/* store_load_feed_states() allocates states with g_new0/g_strdup:
-	 * these destroy functions must stay g_free-compatible. */
-	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, feed_state_free);
-}
-
-/* Compare an event (or a whole feed) with what the feed showed before
- * (feed.h): unchanged keeps its SEQUENCE and DTSTAMP; changed moves both;
- * new starts at 0.  changed_at never goes back, even if the clock did, so
- * Last-Modified never goes back either.  Returns the state, owned by the
- * table. */
-static const DosedFeedEventState *
-feed_state_update(GHashTable *states, const char *key, const char *fingerprint, gint64 now)
-{
-	DosedFeedEventState *state = g_hash_table_lookup(states, key);
-
-	if (state == NULL) {
-		state = g_new0(DosedFeedEventState, 1);
-		state->fingerprint = g_strdup(fingerprint);
-		state->sequence = 0;
-		state->changed_at = now;
-		state->dirty = true;
-		g_hash_table_insert(states, g_strdup(key), state);
-	} else if (g_strcmp0(state->fingerprint, fingerprint) != 0) {
-		g_free(state->fingerprint);
-		state->fingerprint = g_strdup(fingerprint);
-		state->sequence++;
-		state->changed_at = MAX(now, state->changed_at);
-		state->dirty = true;
-	}
-	return state;
-}
 
 /* ---- words and dates ------------------------------------------------ */
 
@@ -501,7 +455,7 @@ feed_render_add_event(FeedRender *render, const char *uid, icalcomponent *conten
 	char *fingerprint = feed_checksum_text(text);
 	char *key = g_strconcat(render->key_prefix, uid, NULL);
 	const DosedFeedEventState *state =
-		feed_state_update(render->states, key, fingerprint, render->now);
+		feed_states_update(render->states, key, fingerprint, render->now);
 
 	g_assert(g_str_has_prefix(text, begin));
 	icalcomponent_free(content);
@@ -559,7 +513,7 @@ feed_render_finish(FeedRender *render, const char *feed_id, gint64 *last_modifie
 		   GError **error)
 {
 	char *key = g_strconcat(render->key_prefix, feed_id, NULL);
-	const DosedFeedEventState *state = feed_state_update(
+	const DosedFeedEventState *state = feed_states_update(
 		render->states, key, g_checksum_get_string(render->feed_sum), render->now);
 	static const char end[] = "END:VCALENDAR\r\n";
 	char *text = icalcomponent_as_ical_string_r(render->calendar);

@@ -18,7 +18,7 @@
 #include <sqlite3.h>
 
 #include "error.h"
-#include "feed.h"
+#include "feed_state.h"
 #include "token.h"
 
 /* PRAGMA application_id: "DOSE" in ASCII.  It marks a file as ours, so that
@@ -2866,16 +2866,10 @@ bool store_load_feed_states(DosedStore *store, GHashTable *states, GError **erro
 
 	if (!stmt)
 		return false;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		/* Allocated as feed_states_create()'s table frees them. */
-		DosedFeedEventState *state = g_new0(DosedFeedEventState, 1);
-
-		state->fingerprint = column_strdup(stmt, 1);
-		state->sequence = sqlite3_column_int(stmt, 2);
-		state->changed_at = sqlite3_column_int64(stmt, 3);
-		state->dirty = false;
-		g_hash_table_replace(states, column_strdup(stmt, 0), state);
-	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		feed_states_put(states, (const char *)sqlite3_column_text(stmt, 0),
+				(const char *)sqlite3_column_text(stmt, 1),
+				sqlite3_column_int(stmt, 2), sqlite3_column_int64(stmt, 3), false);
 	if (rc != SQLITE_DONE) {
 		store_fail(store, rc, "reading the feed event states", error);
 		return false;

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <glib.h>
 
+#include "feed_state.h"
 #include "protocol.h"
 #include "regimen.h"
 #include "remind.h"
@@ -159,7 +160,7 @@ bool store_issue_feed_token(DosedStore *store, const char *patient_id, bool rota
 /* Every active token.  GPtrArray of DosedFeedToken *, freed with the array. */
 GPtrArray *store_load_feed_tokens(DosedStore *store, GError **error);
 
-/* Fill `states` (feed_states_create()) with every saved event state. */
+/* Put every saved event state into `states` (feed_state.h). */
 bool store_load_feed_states(DosedStore *store, GHashTable *states, GError **error);
 /* Save the dirty event states (in a write transaction) and clear their
  * dirty flags. */

@@ -706,11 +706,10 @@ static void test_byte_identical(void **state)
 
 		g_hash_table_iter_init(&iter, fixture->states);
 		while (g_hash_table_iter_next(&iter, &key, &value)) {
-			DosedFeedEventState *state_copy = g_new0(DosedFeedEventState, 1);
+			const DosedFeedEventState *saved = value;
 
-			*state_copy = *(DosedFeedEventState *)value;
-			state_copy->fingerprint = g_strdup(state_copy->fingerprint);
-			g_hash_table_insert(copy, g_strdup(key), state_copy);
+			feed_states_put(copy, key, saved->fingerprint, saved->sequence,
+					saved->changed_at, saved->dirty);
 		}
 		g_hash_table_unref(fixture->states);
 		fixture->states = copy;
