@@ -19,7 +19,6 @@
 
 #include "error.h"
 #include "feed_state.h"
-#include "token.h"
 
 /* PRAGMA application_id: "DOSE" in ASCII.  It marks a file as ours, so that
  * dosed never migrates (writes into) someone else's SQLite database.  Never
@@ -2674,15 +2673,12 @@ bool store_stop(DosedStore *store, const DosedRegimen *regimen, const char *acto
 
 /* ---- feeds (SPEC 4) -------------------------------------------------- */
 
-/* Issue inside the savepoint of store_issue_feed_token().  *token is set
- * only when every row is written. */
-static bool store_issue_rows(DosedStore *store, const char *patient_id, bool rotate,
-			     const char *actor, gint64 now, char **token, gint64 *issued_at,
-			     GError **error)
+/* Issue inside the savepoint of store_issue_feed_token(). */
+static bool store_issue_rows(DosedStore *store, const char *patient_id, const char *hash,
+			     bool rotate, const char *actor, gint64 now, bool *issued,
+			     gint64 *issued_at, GError **error)
 {
 	g_autoptr(sqlite3_stmt) stmt = NULL;
-	char text[DOSED_TOKEN_TEXT_LEN + 1];
-	char hash[DOSED_TOKEN_HASH_LEN + 1];
 	gint64 old_id = 0;
 	gint64 token_id;
 	int rc;
@@ -2743,20 +2739,17 @@ static bool store_issue_rows(DosedStore *store, const char *patient_id, bool rot
 		g_clear_pointer(&stmt, sqlite3_finalize);
 	}
 
-	if (!token_generate(text, error))
-		return false;
-	token_hash(text, DOSED_TOKEN_TEXT_LEN, hash);
 	stmt = store_prepare(store,
 		"INSERT INTO feed_token (patient_id, hash, issued_at, issued_by)"
 		" VALUES (?1, ?2, ?3, ?4)", error);
 	if (!stmt)
-		goto fail;
+		return false;
 	bind_text(stmt, 1, patient_id);
 	bind_text(stmt, 2, hash);
 	sqlite3_bind_int64(stmt, 3, now);
 	bind_text(stmt, 4, actor);
 	if (!store_step_done(store, stmt, "recording the feed token", error))
-		goto fail;
+		return false;
 	token_id = sqlite3_last_insert_rowid(store->db);
 	g_clear_pointer(&stmt, sqlite3_finalize);
 
@@ -2767,7 +2760,7 @@ static bool store_issue_rows(DosedStore *store, const char *patient_id, bool rot
 		" VALUES (?1, ?2, 'feed', ?3, json_object('event', ?4, 'feed', ?5,"
 		" 'patient', ?3, 'feed_token_id', ?6, 'revoked_feed_token_id', ?7))", error);
 	if (!stmt)
-		goto fail;
+		return false;
 	sqlite3_bind_int64(stmt, 1, now);
 	bind_text(stmt, 2, actor);
 	bind_text(stmt, 3, patient_id);
@@ -2779,26 +2772,20 @@ static bool store_issue_rows(DosedStore *store, const char *patient_id, bool rot
 	else
 		sqlite3_bind_null(stmt, 7);
 	if (!store_step_done(store, stmt, "recording the feed token", error))
-		goto fail;
-
-	*token = g_strdup(text);
+		return false;
+	*issued = true;
 	*issued_at = now;
-	explicit_bzero(text, sizeof text);
 	return true;
-fail:
-	explicit_bzero(text, sizeof text);
-	return false;
 }
 
-bool store_issue_feed_token(DosedStore *store, const char *patient_id, bool rotate,
-			    const char *actor, gint64 now, char **token, gint64 *issued_at,
-			    GError **error)
+bool store_issue_feed_token(DosedStore *store, const char *patient_id, const char *hash,
+			    bool rotate, const char *actor, gint64 now, bool *issued,
+			    gint64 *issued_at, GError **error)
 {
-	g_autofree char *issued = NULL;
+	bool recorded = false;
 	gint64 when = 0;
-	bool ok;
 
-	*token = NULL;
+	*issued = false;
 	*issued_at = 0;
 	if (patient_id && !*patient_id) {
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
@@ -2807,16 +2794,12 @@ bool store_issue_feed_token(DosedStore *store, const char *patient_id, bool rota
 	}
 	if (!store_check_actor(actor, error) || !store_write_begin(store, error))
 		return false;
-	ok = store_write_end(store,
-			     store_issue_rows(store, patient_id, rotate, actor, now, &issued,
-					      &when, error),
-			     error);
-	if (!ok) {
-		if (issued)
-			explicit_bzero(issued, strlen(issued));
+	if (!store_write_end(store,
+			     store_issue_rows(store, patient_id, hash, rotate, actor, now,
+					      &recorded, &when, error),
+			     error))
 		return false;
-	}
-	*token = g_steal_pointer(&issued);
+	*issued = recorded;
 	*issued_at = when;
 	return true;
 }

@@ -148,15 +148,18 @@ typedef struct {
 	gint64 issued_at;
 } DosedFeedToken;
 
-/* Issue a feed token for a patient (patient_id) or the clinic (NULL).
- * When an active one exists and !rotate: *token is set to NULL and
- * *issued_at to when it was issued (only its hash is kept, so it cannot be
- * shown again).  Otherwise (none, or rotate) the old one is revoked at once
- * and *token receives the new token text (newly allocated), shown once.
- * Audited.  DOSED_ERROR_NOT_FOUND for an unknown patient. */
-bool store_issue_feed_token(DosedStore *store, const char *patient_id, bool rotate,
-			    const char *actor, gint64 now, char **token, gint64 *issued_at,
-			    GError **error);
+/* Record a new feed token for a patient (patient_id) or the clinic (NULL),
+ * given as its hash: the edge makes the token (token.h), shows it once,
+ * and gives the store only its hash (hex SHA-256, DOSED_TOKEN_HASH_LEN
+ * digits).  When an active one exists and !rotate, nothing is recorded:
+ * *issued is false and *issued_at is when the active one was issued (only
+ * its hash is kept, so it cannot be shown again).  Otherwise (none, or
+ * rotate) the old one is revoked at once, the new hash recorded, *issued
+ * set and *issued_at is `now`.  Audited.  DOSED_ERROR_NOT_FOUND for an
+ * unknown patient. */
+bool store_issue_feed_token(DosedStore *store, const char *patient_id, const char *hash,
+			    bool rotate, const char *actor, gint64 now, bool *issued,
+			    gint64 *issued_at, GError **error);
 /* Every active token.  GPtrArray of DosedFeedToken *, freed with the array. */
 GPtrArray *store_load_feed_tokens(DosedStore *store, GError **error);
 

@@ -76,16 +76,22 @@ static gint64 now_value(void)
 static char *issue_token(DosedStore *store, const char *patient_id, bool rotate)
 {
 	GError *error = NULL;
-	char *token = NULL;
+	char token[DOSED_TOKEN_TEXT_LEN + 1];
+	char hash[DOSED_TOKEN_HASH_LEN + 1];
+	bool issued = false;
 	gint64 issued_at;
 
+	/* As dosectl feed does: the token made here, its hash stored. */
+	if (!token_generate(token, &error))
+		fail_msg("token_generate: %s", error->message);
+	token_hash(token, DOSED_TOKEN_TEXT_LEN, hash);
 	begin_write(store);
-	if (!store_issue_feed_token(store, patient_id, rotate, "nurse", now_value(), &token,
-				    &issued_at, &error))
+	if (!store_issue_feed_token(store, patient_id, hash, rotate, "nurse", now_value(),
+				    &issued, &issued_at, &error))
 		fail_msg("store_issue_feed_token: %s", error->message);
 	commit(store);
-	assert_non_null(token);
-	return token;
+	assert_true(issued);
+	return g_strdup(token);
 }
 
 static void enrol(DosedStore *store, const char *patient_id, const char *name)

@@ -1401,24 +1401,34 @@ static void test_only_patient(void **state)
 
 /* ---- feed tokens (SPEC 4) ----------------------------------------------- */
 
-/* Issue (or ask for) a feed token in a transaction of its own; the new
- * token text or NULL. */
+/* Issue (or ask for) a feed token in a transaction of its own, as the
+ * edges do: a new token made here, its hash given to the store.  The new
+ * token's text, or NULL when the store kept the active one. */
 static char *issue(DosedStore *store, const char *patient_id, bool rotate, gint64 now,
 		   gint64 *issued_at)
 {
 	GError *error = NULL;
-	char *token = NULL;
+	char token[DOSED_TOKEN_TEXT_LEN + 1];
+	char hash[DOSED_TOKEN_HASH_LEN + 1];
+	bool issued = false;
 	gint64 when = -1;
 
+	if (!token_generate(token, &error))
+		fail_msg("token_generate: %s", error->message);
+	token_hash(token, DOSED_TOKEN_TEXT_LEN, hash);
 	begin_write(store);
-	if (!store_issue_feed_token(store, patient_id, rotate, "nurse", now, &token, &when,
-				    &error))
+	if (!store_issue_feed_token(store, patient_id, hash, rotate, "nurse", now, &issued,
+				    &when, &error))
 		fail_msg("store_issue_feed_token: %s", error->message);
 	commit(store);
 	if (issued_at)
 		*issued_at = when;
-	return token;
+	return issued ? g_strdup(token) : NULL;
 }
+
+/* A hash of the right form, for the calls the store refuses. */
+static const char some_hash[] =
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 static GPtrArray *load_tokens(DosedStore *store)
 {
@@ -1620,39 +1630,39 @@ static void test_feed_token_refused_writes_nothing(void **state)
 	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
 	GError *error = NULL;
-	char *token = NULL;
+	bool issued = false;
 	gint64 issued_at = -1;
 
 	enrol_patient(store, fixture, "P1", "Ann", 23);
 	begin_write(store);
-	assert_false(store_issue_feed_token(store, "nobody", false, "nurse", T0, &token,
-					    &issued_at, &error));
+	assert_false(store_issue_feed_token(store, "nobody", some_hash, false, "nurse", T0,
+					    &issued, &issued_at, &error));
 	assert_error(error, DOSED_ERROR_NOT_FOUND,
 		     "unknown patient 'nobody'; see 'dosectl patients'");
 	g_clear_error(&error);
-	assert_null(token);
+	assert_false(issued);
 	assert_int_equal(issued_at, 0);
-	assert_false(store_issue_feed_token(store, "nobody", true, "nurse", T0, &token,
-					    &issued_at, &error));
+	assert_false(store_issue_feed_token(store, "nobody", some_hash, true, "nurse", T0,
+					    &issued, &issued_at, &error));
 	assert_error(error, DOSED_ERROR_NOT_FOUND, "unknown patient 'nobody'");
 	g_clear_error(&error);
-	assert_false(store_issue_feed_token(store, "", false, "nurse", T0, &token, &issued_at,
-					    &error));
+	assert_false(store_issue_feed_token(store, "", some_hash, false, "nurse", T0, &issued,
+					    &issued_at, &error));
 	assert_error(error, DOSED_ERROR_INVALID, "the patient id is empty");
 	g_clear_error(&error);
-	assert_false(store_issue_feed_token(store, "P1", false, NULL, T0, &token, &issued_at,
-					    &error));
+	assert_false(store_issue_feed_token(store, "P1", some_hash, false, NULL, T0, &issued,
+					    &issued_at, &error));
 	assert_error(error, DOSED_ERROR_INVALID, "the audit trail needs a user name");
 	g_clear_error(&error);
-	assert_null(token);
+	assert_false(issued);
 	commit(store);
 
 	/* Outside a write transaction: a bug of the caller, said so. */
-	assert_false(store_issue_feed_token(store, "P1", false, "nurse", T0, &token, &issued_at,
-					    &error));
+	assert_false(store_issue_feed_token(store, "P1", some_hash, false, "nurse", T0, &issued,
+					    &issued_at, &error));
 	assert_error(error, DOSED_ERROR_STORE, "outside a write transaction");
 	g_clear_error(&error);
-	assert_null(token);
+	assert_false(issued);
 	store_close(store);
 
 	assert_int_equal(sql_int(fixture->db, "SELECT count(*) FROM feed_token"), 0);
@@ -1976,7 +1986,7 @@ static void test_audit_mark(void **state)
 	GHashTable *states = feed_states_create();
 	GError *error = NULL;
 	DosedRegimen *regimen;
-	char *token = NULL;
+	bool issued = false;
 	gint64 mark, issued_at;
 
 	assert_int_equal(audit_mark(store), 0);
@@ -1999,10 +2009,10 @@ static void test_audit_mark(void **state)
 	assert_true(audit_mark(store) > mark);
 	mark = audit_mark(store);
 	begin_write(store);
-	assert_true(store_issue_feed_token(store, "MRN-1", false, "clinic", T0, &token,
+	assert_true(store_issue_feed_token(store, "MRN-1", some_hash, false, "clinic", T0, &issued,
 					   &issued_at, &error));
 	commit(store);
-	g_free(token);
+	assert_true(issued);
 	assert_true(audit_mark(store) > mark);
 	mark = audit_mark(store);
 	stop_patient(store, "MRN-1", T0 + DAY);
