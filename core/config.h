@@ -63,15 +63,6 @@ void config_locate_in(const char *explicit_path, const char *system_file, bool s
  * groups. */
 bool config_clinic_staff(void);
 
-/* Whether a configuration or protocol file, opened as `fd` from `path`,
- * may be read: refused (DOSED_ERROR_REFUSED, naming the file and the fix)
- * when every user may write to it, or to the folder holding it, since then
- * anyone could choose what dosed reads.  A world-writable folder with the
- * sticky bit (/tmp) is accepted for a file the caller or root owns: others
- * cannot replace that file.  A file with no name (a memfd) cannot be
- * reached by others at all. */
-bool config_file_trusted(int fd, const char *path, GError **error);
-
 /* Defaults for personal (system = false) or clinic use. */
 DosedConfig *config_create_defaults(bool system);
 /* Read `path` over the defaults (path NULL: defaults only).  Store and

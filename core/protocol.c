@@ -23,8 +23,8 @@
 
 #include <ini.h>
 
-#include "config.h"
 #include "error.h"
+#include "trust.h"
 
 /* Counts, lengths and intervals in the grammar run up to this: far from any
  * overflow in date arithmetic (1000 months is 83 years). */
@@ -1357,7 +1357,7 @@ bool catalogue_add_file(DosedCatalogue *catalogue, const char *path, GError **er
 	}
 	/* Issue 6: a protocol decides when people inject; one that anyone
 	 * may edit is refused. */
-	if (!config_file_trusted(fileno(file), path, error)) {
+	if (!trust_may_read(fileno(file), path, error)) {
 		fclose(file);
 		return false;
 	}
@@ -1396,7 +1396,7 @@ static bool catalogue_add_directory(DosedCatalogue *catalogue, const char *path,
 	const struct dirent *entry;
 	bool ok = true;
 
-	if (fd < 0 || !config_file_trusted(fd, path, error)) {
+	if (fd < 0 || !trust_may_read(fd, path, error)) {
 		if (fd < 0)
 			g_set_error(error, DOSED_ERROR, DOSED_ERROR_PARSE,
 				    "cannot read protocol folder '%s': %s; check the path", path,
