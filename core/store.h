@@ -1,4 +1,6 @@
-/* store.h - the SQLite database (SPEC section 5).  All SQL lives in store.c.
+/* store.h - the SQLite database (SPEC section 5).  All SQL lives behind
+ * this header, in store.c and store_*.c (store_private.h says which file
+ * holds what).
  *
  * One file, WAL mode, busy_timeout, foreign keys on, schema versioned with
  * PRAGMA user_version and migrated forward on open, marked as ours with

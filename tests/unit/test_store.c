@@ -27,7 +27,7 @@
 
 #include "helpers.h"
 
-/* The schema this dosed writes (store.c's store_migrations). */
+/* The schema this dosed writes (store_schema.c's store_migrations). */
 #define SCHEMA_VERSION 5
 
 /* ---- creating and opening --------------------------------------------- */
