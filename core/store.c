@@ -146,6 +146,56 @@ bool store_step_done(DosedStore *store, sqlite3_stmt *stmt, const char *doing,
 	return true;
 }
 
+void store_bind(sqlite3_stmt *stmt, int first, const StoreValue *values, size_t n_values)
+{
+	for (size_t i = 0; i < n_values; i++) {
+		int index = first + (int)i;
+
+		switch (values[i].type) {
+		case STORE_VALUE_INT:
+			sqlite3_bind_int64(stmt, index, values[i].integer);
+			break;
+		case STORE_VALUE_TEXT:
+			bind_text(stmt, index, values[i].text);
+			break;
+		case STORE_VALUE_NULL:
+			sqlite3_bind_null(stmt, index);
+			break;
+		}
+	}
+}
+
+sqlite3_stmt *store_statement(DosedStore *store, const char *sql, const StoreValue *values,
+			      size_t n_values, GError **error)
+{
+	sqlite3_stmt *stmt = store_prepare(store, sql, error);
+
+	if (stmt)
+		store_bind(stmt, 1, values, n_values);
+	return stmt;
+}
+
+bool store_run(DosedStore *store, const char *sql, const char *doing,
+	       const StoreValue *values, size_t n_values, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_statement(store, sql, values, n_values, error);
+
+	return stmt && store_step_done(store, stmt, doing, error);
+}
+
+bool store_next_row(DosedStore *store, sqlite3_stmt *stmt, const char *doing, bool *row,
+		    GError **error)
+{
+	int rc = sqlite3_step(stmt);
+
+	*row = rc == SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_fail(store, rc, doing, error);
+		return false;
+	}
+	return true;
+}
+
 /* ---- opening --------------------------------------------------------- */
 
 /* The path SQLite is to open: the folder's real path (its symbolic links
@@ -514,12 +564,6 @@ bool store_data_version(DosedStore *store, gint64 *version, GError **error)
 {
 	return store_query_int64(store, "PRAGMA data_version", "reading its data version", version,
 				 error);
-}
-
-bool store_audit_mark(DosedStore *store, gint64 *mark, GError **error)
-{
-	return store_query_int64(store, "SELECT coalesce(max(id), 0) FROM audit",
-				 "reading its audit trail", mark, error);
 }
 
 const char *store_path(const DosedStore *store)

@@ -18,23 +18,17 @@ static void store_format_day(gint64 instant, const char *tz_name, char *buf)
 static bool store_check_active(DosedStore *store, const DosedRegimen *regimen,
 			       GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(store,
+	g_autoptr(sqlite3_stmt) stmt = store_statement(store,
 		"SELECT r.stopped_at, p.tz FROM regimen r JOIN patient p ON p.id = r.patient_id"
-		" WHERE r.id = ?1", error);
+		" WHERE r.id = ?1", STORE_VALUES(STORE_INT(regimen->regimen_id)), error);
 	char day[DOSED_DATE_BUF];
-	int rc;
+	bool row;
 
-	if (!stmt)
+	if (!stmt || !store_next_row(store, stmt, "reading a regimen", &row, error))
 		return false;
-	sqlite3_bind_int64(stmt, 1, regimen->regimen_id);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_DONE) {
+	if (!row) {
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_NOT_FOUND,
 			    "unknown patient '%s'; see 'dosectl patients'", regimen->patient_id);
-		return false;
-	}
-	if (rc != SQLITE_ROW) {
-		store_fail(store, rc, "reading a regimen", error);
 		return false;
 	}
 	if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
@@ -64,21 +58,16 @@ static bool store_log_rows(DosedStore *store, const DosedRegimen *regimen,
 
 	if (!store_check_active(store, regimen, error))
 		return false;
-	stmt = store_prepare(store,
+	stmt = store_statement(store,
 		"INSERT INTO dose (regimen_id, ordinal, phase_index, given_at, site, note,"
 		" forced, logged_at, logged_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		STORE_VALUES(STORE_INT(regimen->regimen_id), STORE_INT(logged_as->ordinal),
+			     STORE_INT(logged_as->phase_index), STORE_INT(given_at),
+			     STORE_TEXT(site), STORE_TEXT(note), STORE_INT(forced), STORE_INT(now),
+			     STORE_TEXT(actor)),
 		error);
 	if (!stmt)
 		return false;
-	sqlite3_bind_int64(stmt, 1, regimen->regimen_id);
-	sqlite3_bind_int(stmt, 2, logged_as->ordinal);
-	sqlite3_bind_int(stmt, 3, logged_as->phase_index);
-	sqlite3_bind_int64(stmt, 4, given_at);
-	bind_text(stmt, 5, site);
-	bind_text(stmt, 6, note);
-	sqlite3_bind_int(stmt, 7, forced);
-	sqlite3_bind_int64(stmt, 8, now);
-	bind_text(stmt, 9, actor);
 	rc = sqlite3_step(stmt);
 	if (store_is_unique_violation(rc)) {
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_EXISTS,
@@ -91,26 +80,11 @@ static bool store_log_rows(DosedStore *store, const DosedRegimen *regimen,
 		return false;
 	}
 	id = sqlite3_last_insert_rowid(store->db);
-	g_clear_pointer(&stmt, sqlite3_finalize);
-
-	stmt = store_prepare(store,
-		"INSERT INTO audit (at, actor, action, patient_id, regimen_id, dose_id, detail)"
-		" VALUES (?1, ?2, 'log', ?3, ?4, ?5,"
-		" json_object('ordinal', ?6, 'phase', ?7, 'given_at', ?8, 'site', ?9,"
-		" 'forced', json(CASE WHEN ?10 THEN 'true' ELSE 'false' END)))", error);
-	if (!stmt)
-		return false;
-	sqlite3_bind_int64(stmt, 1, now);
-	bind_text(stmt, 2, actor);
-	bind_text(stmt, 3, regimen->patient_id);
-	sqlite3_bind_int64(stmt, 4, regimen->regimen_id);
-	sqlite3_bind_int64(stmt, 5, id);
-	sqlite3_bind_int(stmt, 6, logged_as->ordinal);
-	sqlite3_bind_int(stmt, 7, logged_as->phase_index);
-	sqlite3_bind_int64(stmt, 8, given_at);
-	bind_text(stmt, 9, site);
-	sqlite3_bind_int(stmt, 10, forced);
-	if (!store_step_done(store, stmt, "recording the dose", error))
+	if (!store_audit(store, STORE_AUDIT_LOG,
+			 &(StoreAuditRow){ now, actor, regimen->patient_id, regimen->regimen_id, id },
+			 STORE_VALUES(STORE_INT(logged_as->ordinal), STORE_INT(logged_as->phase_index),
+				      STORE_INT(given_at), STORE_TEXT(site), STORE_INT(forced)),
+			 error))
 		return false;
 	if (dose_id)
 		*dose_id = id;
@@ -133,28 +107,22 @@ bool store_log_dose(DosedStore *store, const DosedRegimen *regimen,
 static bool store_void_rows(DosedStore *store, gint64 dose_id, const char *reason,
 			    const char *actor, gint64 now, char **patient_id, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(sqlite3_stmt) stmt = store_statement(store,
+		"SELECT r.patient_id, d.regimen_id, d.ordinal, d.voided_at, d.voided_by, p.tz"
+		" FROM dose d JOIN regimen r ON r.id = d.regimen_id"
+		" JOIN patient p ON p.id = r.patient_id WHERE d.id = ?1",
+		STORE_VALUES(STORE_INT(dose_id)), error);
 	g_autofree char *owner = NULL;
 	gint64 regimen_id;
 	int ordinal;
-	int rc;
+	bool row;
 
-	stmt = store_prepare(store,
-		"SELECT r.patient_id, d.regimen_id, d.ordinal, d.voided_at, d.voided_by, p.tz"
-		" FROM dose d JOIN regimen r ON r.id = d.regimen_id"
-		" JOIN patient p ON p.id = r.patient_id WHERE d.id = ?1", error);
-	if (!stmt)
+	if (!stmt || !store_next_row(store, stmt, "looking for the dose", &row, error))
 		return false;
-	sqlite3_bind_int64(stmt, 1, dose_id);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_DONE) {
+	if (!row) {
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_NOT_FOUND,
 			    "unknown dose %" G_GINT64_FORMAT "; 'dosectl show PATIENT' lists the dose ids",
 			    dose_id);
-		return false;
-	}
-	if (rc != SQLITE_ROW) {
-		store_fail(store, rc, "looking for the dose", error);
 		return false;
 	}
 	if (sqlite3_column_type(stmt, 3) != SQLITE_NULL) {
@@ -170,35 +138,18 @@ static bool store_void_rows(DosedStore *store, gint64 dose_id, const char *reaso
 	owner = column_strdup(stmt, 0);
 	regimen_id = sqlite3_column_int64(stmt, 1);
 	ordinal = sqlite3_column_int(stmt, 2);
+	/* Done with the read before the writes. */
 	g_clear_pointer(&stmt, sqlite3_finalize);
 
-	stmt = store_prepare(store,
-		"UPDATE dose SET voided_at = ?1, voided_by = ?2, void_reason = ?3"
-		" WHERE id = ?4 AND voided_at IS NULL", error);
-	if (!stmt)
-		return false;
-	sqlite3_bind_int64(stmt, 1, now);
-	bind_text(stmt, 2, actor);
-	bind_text(stmt, 3, reason);
-	sqlite3_bind_int64(stmt, 4, dose_id);
-	if (!store_step_done(store, stmt, "voiding the dose", error))
-		return false;
-	g_clear_pointer(&stmt, sqlite3_finalize);
-
-	stmt = store_prepare(store,
-		"INSERT INTO audit (at, actor, action, patient_id, regimen_id, dose_id, detail)"
-		" VALUES (?1, ?2, 'void', ?3, ?4, ?5, json_object('ordinal', ?6, 'reason', ?7))",
-		error);
-	if (!stmt)
-		return false;
-	sqlite3_bind_int64(stmt, 1, now);
-	bind_text(stmt, 2, actor);
-	bind_text(stmt, 3, owner);
-	sqlite3_bind_int64(stmt, 4, regimen_id);
-	sqlite3_bind_int64(stmt, 5, dose_id);
-	sqlite3_bind_int(stmt, 6, ordinal);
-	bind_text(stmt, 7, reason);
-	if (!store_step_done(store, stmt, "voiding the dose", error))
+	if (!store_run(store,
+		       "UPDATE dose SET voided_at = ?1, voided_by = ?2, void_reason = ?3"
+		       " WHERE id = ?4 AND voided_at IS NULL", "voiding the dose",
+		       STORE_VALUES(STORE_INT(now), STORE_TEXT(actor), STORE_TEXT(reason),
+				    STORE_INT(dose_id)),
+		       error) ||
+	    !store_audit(store, STORE_AUDIT_VOID,
+			 &(StoreAuditRow){ now, actor, owner, regimen_id, dose_id },
+			 STORE_VALUES(STORE_INT(ordinal), STORE_TEXT(reason)), error))
 		return false;
 	if (patient_id)
 		*patient_id = g_steal_pointer(&owner);
@@ -227,44 +178,22 @@ bool store_void_dose(DosedStore *store, gint64 dose_id, const char *reason,
 static bool store_advance_rows(DosedStore *store, const DosedRegimen *regimen, int phase_index,
 			       const char *actor, gint64 now, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
 	const char *phase_name = regimen->protocol->phases[phase_index].name;
-	int rc;
 
-	if (!store_check_active(store, regimen, error))
-		return false;
 	/* Where the advance stands among the doses (schedule.h): after every
 	 * dose recorded so far, read in this write transaction. */
-	stmt = store_prepare(store,
-		"INSERT INTO advance (regimen_id, phase_index, after_dose_id, advanced_at,"
-		" advanced_by) VALUES (?1, ?2,"
-		" (SELECT coalesce(max(id), 0) FROM dose WHERE regimen_id = ?1), ?3, ?4)", error);
-	if (!stmt)
-		return false;
-	sqlite3_bind_int64(stmt, 1, regimen->regimen_id);
-	sqlite3_bind_int(stmt, 2, phase_index);
-	sqlite3_bind_int64(stmt, 3, now);
-	bind_text(stmt, 4, actor);
-	rc = sqlite3_step(stmt);
-	if (rc != SQLITE_DONE) {
-		store_fail(store, rc, "recording the advance", error);
-		return false;
-	}
-	g_clear_pointer(&stmt, sqlite3_finalize);
-
-	stmt = store_prepare(store,
-		"INSERT INTO audit (at, actor, action, patient_id, regimen_id, detail)"
-		" VALUES (?1, ?2, 'advance', ?3, ?4, json_object('phase', ?5, 'name', ?6))",
-		error);
-	if (!stmt)
-		return false;
-	sqlite3_bind_int64(stmt, 1, now);
-	bind_text(stmt, 2, actor);
-	bind_text(stmt, 3, regimen->patient_id);
-	sqlite3_bind_int64(stmt, 4, regimen->regimen_id);
-	sqlite3_bind_int(stmt, 5, phase_index);
-	bind_text(stmt, 6, phase_name);
-	return store_step_done(store, stmt, "recording the advance", error);
+	return store_check_active(store, regimen, error) &&
+	       store_run(store,
+			 "INSERT INTO advance (regimen_id, phase_index, after_dose_id, advanced_at,"
+			 " advanced_by) VALUES (?1, ?2,"
+			 " (SELECT coalesce(max(id), 0) FROM dose WHERE regimen_id = ?1), ?3, ?4)",
+			 "recording the advance",
+			 STORE_VALUES(STORE_INT(regimen->regimen_id), STORE_INT(phase_index),
+				      STORE_INT(now), STORE_TEXT(actor)),
+			 error) &&
+	       store_audit(store, STORE_AUDIT_ADVANCE,
+			   &(StoreAuditRow){ now, actor, regimen->patient_id, regimen->regimen_id, 0 },
+			   STORE_VALUES(STORE_INT(phase_index), STORE_TEXT(phase_name)), error);
 }
 
 bool store_advance(DosedStore *store, const DosedRegimen *regimen, int phase_index,
@@ -286,23 +215,17 @@ bool store_advance(DosedStore *store, const DosedRegimen *regimen, int phase_ind
 static bool store_stop_rows(DosedStore *store, const DosedRegimen *regimen, const char *actor,
 			    gint64 now, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
-	int rc;
-
-	stmt = store_prepare(store,
+	g_autoptr(sqlite3_stmt) stmt = store_statement(store,
 		"SELECT r.stopped_at, r.stopped_by, p.tz FROM regimen r"
-		" JOIN patient p ON p.id = r.patient_id WHERE r.id = ?1", error);
-	if (!stmt)
+		" JOIN patient p ON p.id = r.patient_id WHERE r.id = ?1",
+		STORE_VALUES(STORE_INT(regimen->regimen_id)), error);
+	bool row;
+
+	if (!stmt || !store_next_row(store, stmt, "reading the regimen", &row, error))
 		return false;
-	sqlite3_bind_int64(stmt, 1, regimen->regimen_id);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_DONE) {
+	if (!row) {
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_NOT_FOUND,
 			    "unknown patient '%s'; see 'dosectl patients'", regimen->patient_id);
-		return false;
-	}
-	if (rc != SQLITE_ROW) {
-		store_fail(store, rc, "reading the regimen", error);
 		return false;
 	}
 	if (sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
@@ -316,30 +239,15 @@ static bool store_stop_rows(DosedStore *store, const DosedRegimen *regimen, cons
 		return false;
 	}
 	g_clear_pointer(&stmt, sqlite3_finalize);
-
-	stmt = store_prepare(store,
-		"UPDATE regimen SET stopped_at = ?1, stopped_by = ?2"
-		" WHERE id = ?3 AND stopped_at IS NULL", error);
-	if (!stmt)
-		return false;
-	sqlite3_bind_int64(stmt, 1, now);
-	bind_text(stmt, 2, actor);
-	sqlite3_bind_int64(stmt, 3, regimen->regimen_id);
-	if (!store_step_done(store, stmt, "stopping the regimen", error))
-		return false;
-	g_clear_pointer(&stmt, sqlite3_finalize);
-
-	stmt = store_prepare(store,
-		"INSERT INTO audit (at, actor, action, patient_id, regimen_id, detail)"
-		" VALUES (?1, ?2, 'stop', ?3, ?4, json_object('protocol', ?5))", error);
-	if (!stmt)
-		return false;
-	sqlite3_bind_int64(stmt, 1, now);
-	bind_text(stmt, 2, actor);
-	bind_text(stmt, 3, regimen->patient_id);
-	sqlite3_bind_int64(stmt, 4, regimen->regimen_id);
-	bind_text(stmt, 5, regimen->protocol_id);
-	return store_step_done(store, stmt, "stopping the regimen", error);
+	return store_run(store,
+			 "UPDATE regimen SET stopped_at = ?1, stopped_by = ?2"
+			 " WHERE id = ?3 AND stopped_at IS NULL", "stopping the regimen",
+			 STORE_VALUES(STORE_INT(now), STORE_TEXT(actor),
+				      STORE_INT(regimen->regimen_id)),
+			 error) &&
+	       store_audit(store, STORE_AUDIT_STOP,
+			   &(StoreAuditRow){ now, actor, regimen->patient_id, regimen->regimen_id, 0 },
+			   STORE_VALUES(STORE_TEXT(regimen->protocol_id)), error);
 }
 
 bool store_stop(DosedStore *store, const DosedRegimen *regimen, const char *actor,
@@ -349,4 +257,3 @@ bool store_stop(DosedStore *store, const DosedRegimen *regimen, const char *acto
 		return false;
 	return store_write_end(store, store_stop_rows(store, regimen, actor, now, error), error);
 }
-

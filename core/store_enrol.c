@@ -4,64 +4,31 @@
 
 #include <string.h>
 
-/* An enrolment's audit detail from four SQL expressions: one shape for
- * store_enrol()'s parameters and store_enrol_many()'s staged columns. */
-#define STORE_ENROL_DETAIL(protocol, start, name, tz) \
-	"json_object('protocol', " protocol ", 'start', " start ", 'name', " name \
-	", 'tz', " tz ")"
-
-/* The statements of an enrolment, for store_enrol(); store_enrol_many()
- * uses the protocol copy ones and writes its rows in bulk. */
+/* The statements that store a protocol copy and find its id, prepared
+ * once for the few distinct copies of an import. */
 typedef struct {
-	/* The patient row and their active regimen, in one query. */
-	sqlite3_stmt *on_record;
-	sqlite3_stmt *insert_patient;
-	sqlite3_stmt *insert_copy;      /* a protocol copy, unless stored already */
-	sqlite3_stmt *find_copy;        /* a protocol copy's id */
-	sqlite3_stmt *insert_regimen;
-	sqlite3_stmt *insert_audit;
-} EnrolStatements;
+	sqlite3_stmt *insert;   /* a protocol copy, unless stored already */
+	sqlite3_stmt *find;     /* a protocol copy's id */
+} CopyStatements;
 
-static void enrol_statements_finish(EnrolStatements *s)
+static void copy_statements_finish(CopyStatements *s)
 {
-	sqlite3_finalize(s->on_record);
-	sqlite3_finalize(s->insert_patient);
-	sqlite3_finalize(s->insert_copy);
-	sqlite3_finalize(s->find_copy);
-	sqlite3_finalize(s->insert_regimen);
-	sqlite3_finalize(s->insert_audit);
+	sqlite3_finalize(s->insert);
+	sqlite3_finalize(s->find);
 	memset(s, 0, sizeof(*s));
 }
 
-static bool enrol_statements_prepare(DosedStore *store, EnrolStatements *s, GError **error)
+static bool copy_statements_prepare(DosedStore *store, CopyStatements *s, GError **error)
 {
 	memset(s, 0, sizeof(*s));
-	s->on_record = store_prepare(store,
-		"SELECT p.name, p.tz, r.protocol_id, r.start_date FROM patient p"
-		" LEFT JOIN regimen r ON r.patient_id = p.id AND r.stopped_at IS NULL"
-		" WHERE p.id = ?1", error);
-	if (s->on_record)
-		s->insert_patient = store_prepare(store,
-			"INSERT INTO patient (id, name, tz, created_at, created_by)"
-			" VALUES (?1, ?2, ?3, ?4, ?5)", error);
-	if (s->insert_patient)
-		s->insert_copy = store_prepare(store,
-			"INSERT INTO protocol_copy (text) VALUES (?1)"
-			" ON CONFLICT (text) DO NOTHING", error);
-	if (s->insert_copy)
-		s->find_copy = store_prepare(store,
-			"SELECT id FROM protocol_copy WHERE text = ?1", error);
-	if (s->find_copy)
-		s->insert_regimen = store_prepare(store,
-			"INSERT INTO regimen (patient_id, protocol_id, protocol_copy_id, start_date,"
-			" enrolled_at, enrolled_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
-	if (s->insert_regimen)
-		s->insert_audit = store_prepare(store,
-			"INSERT INTO audit (at, actor, action, patient_id, regimen_id, detail)"
-			" VALUES (?1, ?2, 'enrol', ?3, ?4, "
-			STORE_ENROL_DETAIL("?5", "?6", "?7", "?8") ")", error);
-	if (!s->insert_audit) {
-		enrol_statements_finish(s);
+	s->insert = store_prepare(store,
+		"INSERT INTO protocol_copy (text) VALUES (?1) ON CONFLICT (text) DO NOTHING",
+		error);
+	if (s->insert)
+		s->find = store_prepare(store, "SELECT id FROM protocol_copy WHERE text = ?1",
+					error);
+	if (!s->find) {
+		copy_statements_finish(s);
 		return false;
 	}
 	return true;
@@ -111,29 +78,29 @@ static bool store_enrol_judge(const char *patient_id, const char *name, const ch
 /* What the database holds against enrolling a patient (store_enrol_judge()).
  * *stored_name and *stored_tz (newly allocated) receive the patient row of
  * a returning patient, else NULL. */
-static bool store_enrol_check(DosedStore *store, EnrolStatements *s, const char *patient_id,
-			      const char *name, const char *tz_name, char **stored_name,
-			      char **stored_tz, GError **error)
+static bool store_enrol_check(DosedStore *store, const char *patient_id, const char *name,
+			      const char *tz_name, char **stored_name, char **stored_tz,
+			      GError **error)
 {
+	/* The patient row and their active regimen, in one query. */
+	g_autoptr(sqlite3_stmt) stmt = store_statement(store,
+		"SELECT p.name, p.tz, r.protocol_id, r.start_date FROM patient p"
+		" LEFT JOIN regimen r ON r.patient_id = p.id AND r.stopped_at IS NULL"
+		" WHERE p.id = ?1", STORE_VALUES(STORE_TEXT(patient_id)), error);
 	g_autofree char *active_protocol = NULL;
 	g_autofree char *active_start = NULL;
-	int rc;
+	bool row;
 
 	*stored_name = *stored_tz = NULL;
-	bind_text(s->on_record, 1, patient_id);
-	rc = sqlite3_step(s->on_record);
-	if (rc == SQLITE_ROW) {
-		*stored_name = column_strdup(s->on_record, 0);
-		*stored_tz = column_strdup(s->on_record, 1);
-		/* An active regimen has its patient row (a foreign key). */
-		active_protocol = column_strdup(s->on_record, 2);
-		active_start = column_strdup(s->on_record, 3);
-	} else if (rc != SQLITE_DONE) {
-		store_fail(store, rc, "looking for the patient", error);
-		store_reset(s->on_record);
+	if (!stmt || !store_next_row(store, stmt, "looking for the patient", &row, error))
 		return false;
+	if (row) {
+		*stored_name = column_strdup(stmt, 0);
+		*stored_tz = column_strdup(stmt, 1);
+		/* An active regimen has its patient row (a foreign key). */
+		active_protocol = column_strdup(stmt, 2);
+		active_start = column_strdup(stmt, 3);
 	}
-	store_reset(s->on_record);
 	if (!store_enrol_judge(patient_id, name, tz_name, *stored_name, *stored_tz,
 			       active_protocol, active_start, error)) {
 		g_clear_pointer(stored_name, g_free);
@@ -145,80 +112,66 @@ static bool store_enrol_check(DosedStore *store, EnrolStatements *s, const char 
 
 /* The id of the stored protocol copy with exactly this text, stored now
  * when it is new (SPEC 1: the regimen's copy as enrolled). */
-static bool store_protocol_copy_id(DosedStore *store, EnrolStatements *s, const char *text,
+static bool store_protocol_copy_id(DosedStore *store, CopyStatements *s, const char *text,
 				   gint64 *copy_id, GError **error)
 {
 	int rc;
 	bool ok;
 
-	bind_text(s->insert_copy, 1, text);
-	ok = store_step_done(store, s->insert_copy, "recording the protocol copy", error);
-	store_reset(s->insert_copy);
+	bind_text(s->insert, 1, text);
+	ok = store_step_done(store, s->insert, "recording the protocol copy", error);
+	store_reset(s->insert);
 	if (!ok)
 		return false;
-	bind_text(s->find_copy, 1, text);
-	rc = sqlite3_step(s->find_copy);
+	bind_text(s->find, 1, text);
+	rc = sqlite3_step(s->find);
 	if (rc == SQLITE_ROW)
-		*copy_id = sqlite3_column_int64(s->find_copy, 0);
+		*copy_id = sqlite3_column_int64(s->find, 0);
 	else
 		store_fail(store, rc == SQLITE_DONE ? SQLITE_INTERNAL : rc,
 			   "recording the protocol copy", error);
-	store_reset(s->find_copy);
+	store_reset(s->find);
 	return rc == SQLITE_ROW;
 }
 
 /* Write the rows of one enrolment that store_enrol_check() allowed.
  * local_tz is the machine's zone name, for a new patient without one. */
-static bool store_enrol_insert(DosedStore *store, EnrolStatements *s, const char *patient_id,
-			       const char *name, const char *tz_name,
-			       const char *stored_name, const char *stored_tz,
-			       const DosedProtocol *protocol, gint64 protocol_copy_id,
-			       DosedDate start, const char *local_tz, const char *actor,
-			       gint64 now, GError **error)
+static bool store_enrol_insert(DosedStore *store, const char *patient_id, const char *name,
+			       const char *tz_name, const char *stored_name,
+			       const char *stored_tz, const DosedProtocol *protocol,
+			       gint64 protocol_copy_id, DosedDate start, const char *local_tz,
+			       const char *actor, gint64 now, GError **error)
 {
 	char start_text[DOSED_DATE_BUF];
-	gint64 regimen_id;
-	bool ok;
 
 	if (!stored_name) {
 		if (!tz_name)
 			tz_name = local_tz;
-		bind_text(s->insert_patient, 1, patient_id);
-		bind_text(s->insert_patient, 2, name);
-		bind_text(s->insert_patient, 3, tz_name);
-		sqlite3_bind_int64(s->insert_patient, 4, now);
-		bind_text(s->insert_patient, 5, actor);
-		ok = store_step_done(store, s->insert_patient, "recording the patient", error);
-		store_reset(s->insert_patient);
-		if (!ok)
+		if (!store_run(store,
+			       "INSERT INTO patient (id, name, tz, created_at, created_by)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5)", "recording the patient",
+			       STORE_VALUES(STORE_TEXT(patient_id), STORE_TEXT(name),
+					    STORE_TEXT(tz_name), STORE_INT(now), STORE_TEXT(actor)),
+			       error))
 			return false;
 	}
-
 	/* SPEC 1: the regimen keeps its own copy of the protocol. */
 	date_format(start, start_text);
-	bind_text(s->insert_regimen, 1, patient_id);
-	bind_text(s->insert_regimen, 2, protocol->id);
-	sqlite3_bind_int64(s->insert_regimen, 3, protocol_copy_id);
-	bind_text(s->insert_regimen, 4, start_text);
-	sqlite3_bind_int64(s->insert_regimen, 5, now);
-	bind_text(s->insert_regimen, 6, actor);
-	ok = store_step_done(store, s->insert_regimen, "recording the regimen", error);
-	store_reset(s->insert_regimen);
-	if (!ok)
-		return false;
-	regimen_id = sqlite3_last_insert_rowid(store->db);
-
-	sqlite3_bind_int64(s->insert_audit, 1, now);
-	bind_text(s->insert_audit, 2, actor);
-	bind_text(s->insert_audit, 3, patient_id);
-	sqlite3_bind_int64(s->insert_audit, 4, regimen_id);
-	bind_text(s->insert_audit, 5, protocol->id);
-	bind_text(s->insert_audit, 6, start_text);
-	bind_text(s->insert_audit, 7, stored_name ? stored_name : name);
-	bind_text(s->insert_audit, 8, stored_tz ? stored_tz : tz_name);
-	ok = store_step_done(store, s->insert_audit, "recording the enrolment", error);
-	store_reset(s->insert_audit);
-	return ok;
+	return store_run(store,
+			 "INSERT INTO regimen (patient_id, protocol_id, protocol_copy_id,"
+			 " start_date, enrolled_at, enrolled_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			 "recording the regimen",
+			 STORE_VALUES(STORE_TEXT(patient_id), STORE_TEXT(protocol->id),
+				      STORE_INT(protocol_copy_id), STORE_TEXT(start_text),
+				      STORE_INT(now), STORE_TEXT(actor)),
+			 error) &&
+	       store_audit(store, STORE_AUDIT_ENROL,
+			   &(StoreAuditRow){ now, actor, patient_id,
+					     sqlite3_last_insert_rowid(store->db), 0 },
+			   STORE_VALUES(STORE_TEXT(protocol->id), STORE_TEXT(start_text),
+					STORE_TEXT(stored_name ? stored_name : name),
+					STORE_TEXT(stored_tz ? stored_tz : tz_name)),
+			   error);
 }
 
 /* The checks of store_enrol() that need no database. */
@@ -244,7 +197,7 @@ bool store_enrol(DosedStore *store, const char *patient_id, const char *name,
 		 const char *tz_name, const DosedProtocol *protocol, DosedDate start,
 		 const char *actor, gint64 now, GError **error)
 {
-	EnrolStatements s;
+	CopyStatements s;
 	g_autofree char *stored_name = NULL;
 	g_autofree char *stored_tz = NULL;
 	g_autofree char *local_tz = NULL;
@@ -263,19 +216,17 @@ bool store_enrol(DosedStore *store, const char *patient_id, const char *name,
 	}
 	if (!store_check_actor(actor, error) || !store_write_begin(store, error))
 		return false;
-	if (!enrol_statements_prepare(store, &s, error))
+	if (!copy_statements_prepare(store, &s, error))
 		return store_write_end(store, false, error);
-	ok = store_enrol_check(store, &s, patient_id, name, tz_name, &stored_name, &stored_tz,
-			       error);
+	ok = store_enrol_check(store, patient_id, name, tz_name, &stored_name, &stored_tz, error);
 	if (ok) {
 		local_tz = zone_local_name();
 		protocol_text = protocol_to_ini(protocol);
 		ok = store_protocol_copy_id(store, &s, protocol_text, &copy_id, error) &&
-		     store_enrol_insert(store, &s, patient_id, name, tz_name, stored_name,
-					stored_tz, protocol, copy_id, start, local_tz, actor,
-					now, error);
+		     store_enrol_insert(store, patient_id, name, tz_name, stored_name, stored_tz,
+					protocol, copy_id, start, local_tz, actor, now, error);
 	}
-	enrol_statements_finish(&s);
+	copy_statements_finish(&s);
 	return store_write_end(store, ok, error);
 }
 
@@ -296,8 +247,6 @@ static bool store_enrol_many_fail(DosedEnrolment *rows, size_t n_rows, GError *f
  * may fail half-way, and the regimen insert runs its trigger; one statement
  * per table pays for that three times, not 300,000 times.  n is the row's
  * place in `rows`, from 1.  Kept in memory (temp_store = MEMORY). */
-#define ENROL_ROWS_TABLE "temp.store_enrol_row"
-
 typedef struct {
 	bool checked;           /* passed the checks that need no database */
 	char *stored_name;      /* the patient row on record, else NULL */
@@ -325,7 +274,7 @@ static bool store_enrol_many_stage(DosedStore *store, DosedEnrolment *rows, size
 				   const char *local_tz, GError **error)
 {
 	g_autoptr(sqlite3_stmt) insert = store_prepare(store,
-		"INSERT INTO " ENROL_ROWS_TABLE " (n, patient_id, name, tz, protocol_id, copy_id,"
+		"INSERT INTO " STORE_ENROL_ROWS " (n, patient_id, name, tz, protocol_id, copy_id,"
 		" start) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", error);
 
 	if (!insert)
@@ -359,7 +308,7 @@ static bool store_enrol_many_lookup(DosedStore *store, EnrolRowState *states, si
 				    GError **error)
 {
 	g_autoptr(sqlite3_stmt) stmt = store_prepare(store,
-		"SELECT s.n, p.name, p.tz, r.protocol_id, r.start_date FROM " ENROL_ROWS_TABLE " s"
+		"SELECT s.n, p.name, p.tz, r.protocol_id, r.start_date FROM " STORE_ENROL_ROWS " s"
 		" JOIN patient p ON p.id = s.patient_id"
 		" LEFT JOIN regimen r ON r.patient_id = p.id AND r.stopped_at IS NULL", error);
 	int rc;
@@ -390,7 +339,7 @@ static bool store_enrol_many_returning(DosedStore *store, sqlite3_stmt **update,
 				       const EnrolRowState *state, GError **error)
 {
 	if (!*update) {
-		*update = store_prepare(store, "UPDATE " ENROL_ROWS_TABLE " SET name = ?2, tz = ?3,"
+		*update = store_prepare(store, "UPDATE " STORE_ENROL_ROWS " SET name = ?2, tz = ?3,"
 					" new = 0 WHERE n = ?1", error);
 		if (!*update)
 			return false;
@@ -411,46 +360,29 @@ static bool store_enrol_many_returning(DosedStore *store, sqlite3_stmt **update,
 static bool store_enrol_many_write(DosedStore *store, const char *actor, gint64 now,
 				   GError **error)
 {
-	static const char *const writes[] = {
-		"INSERT INTO patient (id, name, tz, created_at, created_by)"
-		" SELECT patient_id, name, tz, ?1, ?2 FROM " ENROL_ROWS_TABLE " WHERE new"
-		" ORDER BY n",
-		"INSERT INTO regimen (id, patient_id, protocol_id, protocol_copy_id, start_date,"
-		" enrolled_at, enrolled_by) SELECT ?3 + n, patient_id, protocol_id, copy_id, start,"
-		" ?1, ?2 FROM " ENROL_ROWS_TABLE " ORDER BY n",
-		"INSERT INTO audit (at, actor, action, patient_id, regimen_id, detail)"
-		" SELECT ?1, ?2, 'enrol', patient_id, ?3 + n, "
-		STORE_ENROL_DETAIL("protocol_id", "start", "name", "tz")
-		" FROM " ENROL_ROWS_TABLE " ORDER BY n",
-	};
-	static const char *const doing[] = {
-		"recording the patients", "recording the regimens", "recording the enrolments",
-	};
 	gint64 base;
 
-	if (!store_query_int64(store, "SELECT coalesce(max(id), 0) FROM regimen",
-			       "recording the regimens", &base, error))
-		return false;
-	for (size_t i = 0; i < G_N_ELEMENTS(writes); i++) {
-		g_autoptr(sqlite3_stmt) stmt = store_prepare(store, writes[i], error);
-
-		if (!stmt)
-			return false;
-		sqlite3_bind_int64(stmt, 1, now);
-		bind_text(stmt, 2, actor);
-		if (sqlite3_bind_parameter_count(stmt) >= 3)
-			sqlite3_bind_int64(stmt, 3, base);
-		if (!store_step_done(store, stmt, doing[i], error))
-			return false;
-	}
-	return true;
+	return store_query_int64(store, "SELECT coalesce(max(id), 0) FROM regimen",
+				 "recording the regimens", &base, error) &&
+	       store_run(store,
+			 "INSERT INTO patient (id, name, tz, created_at, created_by)"
+			 " SELECT patient_id, name, tz, ?1, ?2 FROM " STORE_ENROL_ROWS " WHERE new"
+			 " ORDER BY n", "recording the patients",
+			 STORE_VALUES(STORE_INT(now), STORE_TEXT(actor)), error) &&
+	       store_run(store,
+			 "INSERT INTO regimen (id, patient_id, protocol_id, protocol_copy_id,"
+			 " start_date, enrolled_at, enrolled_by) SELECT ?3 + n, patient_id,"
+			 " protocol_id, copy_id, start, ?1, ?2 FROM " STORE_ENROL_ROWS " ORDER BY n",
+			 "recording the regimens",
+			 STORE_VALUES(STORE_INT(now), STORE_TEXT(actor), STORE_INT(base)), error) &&
+	       store_audit_staged_enrolments(store, actor, now, base, error);
 }
 
 /* Check and write every row; see store_enrol_many().  Rows are checked in
  * order, each as store_enrol() would after the rows before it were
  * written: a repeated id is refused as already enrolled by its first
  * accepted row. */
-static bool store_enrol_many_rows(DosedStore *store, EnrolStatements *s, DosedEnrolment *rows,
+static bool store_enrol_many_rows(DosedStore *store, CopyStatements *s, DosedEnrolment *rows,
 				  size_t n_rows, const char *actor, gint64 now, GError **error)
 {
 	/* Rows share a few protocols (one per protocol and --days): the
@@ -498,8 +430,8 @@ static bool store_enrol_many_rows(DosedStore *store, EnrolStatements *s, DosedEn
 		}
 	}
 
-	if (!store_exec(store, "DROP TABLE IF EXISTS " ENROL_ROWS_TABLE ";"
-			"CREATE TABLE " ENROL_ROWS_TABLE " (n INTEGER PRIMARY KEY,"
+	if (!store_exec(store, "DROP TABLE IF EXISTS " STORE_ENROL_ROWS ";"
+			"CREATE TABLE " STORE_ENROL_ROWS " (n INTEGER PRIMARY KEY,"
 			" patient_id TEXT, name TEXT, tz TEXT, protocol_id TEXT, copy_id INTEGER,"
 			" start TEXT, new INTEGER NOT NULL DEFAULT 1)",
 			"preparing the enrolments", &failure) ||
@@ -548,7 +480,7 @@ out:
 	enrol_row_states_free(states, n_rows);
 	/* The caller's savepoint would undo the table on a refusal too;
 	 * dropping it here leaves the connection as it was either way. */
-	if (!failure && !store_exec(store, "DROP TABLE IF EXISTS " ENROL_ROWS_TABLE,
+	if (!failure && !store_exec(store, "DROP TABLE IF EXISTS " STORE_ENROL_ROWS,
 				    "preparing the enrolments", &failure))
 		ok = false;
 	if (failure)
@@ -559,12 +491,12 @@ out:
 bool store_enrol_many(DosedStore *store, DosedEnrolment *rows, size_t n_rows,
 		      const char *actor, gint64 now, GError **error)
 {
-	EnrolStatements s;
+	CopyStatements s;
 	bool ok;
 
 	if (!store_check_actor(actor, error) || !store_write_begin(store, error))
 		return false;
-	if (!enrol_statements_prepare(store, &s, error))
+	if (!copy_statements_prepare(store, &s, error))
 		return store_write_end(store, false, error);
 	/* Keep every changed page in memory until the commit: with the
 	 * default cache (2 MB) an import of 100,000 patients (about 35 MB of
@@ -573,7 +505,7 @@ bool store_enrol_many(DosedStore *store, DosedEnrolment *rows, size_t n_rows,
 	 * writes and syncs each page once (synchronous stays FULL). */
 	ok = store_exec(store, "PRAGMA cache_spill = OFF", "preparing the enrolments", error) &&
 	     store_enrol_many_rows(store, &s, rows, n_rows, actor, now, error);
-	enrol_statements_finish(&s);
+	copy_statements_finish(&s);
 	sqlite3_exec(store->db, "PRAGMA cache_spill = ON", NULL, NULL, NULL);
 	return store_write_end(store, ok, error);
 }

@@ -11,35 +11,29 @@ static bool store_issue_rows(DosedStore *store, const char *patient_id, const ch
 	g_autoptr(sqlite3_stmt) stmt = NULL;
 	gint64 old_id = 0;
 	gint64 token_id;
-	int rc;
+	bool row;
 
 	if (patient_id) {
-		stmt = store_prepare(store, "SELECT 1 FROM patient WHERE id = ?1", error);
-		if (!stmt)
+		stmt = store_statement(store, "SELECT 1 FROM patient WHERE id = ?1",
+				       STORE_VALUES(STORE_TEXT(patient_id)), error);
+		if (!stmt || !store_next_row(store, stmt, "looking for the patient", &row, error))
 			return false;
-		bind_text(stmt, 1, patient_id);
-		rc = sqlite3_step(stmt);
-		if (rc == SQLITE_DONE) {
+		if (!row) {
 			g_set_error(error, DOSED_ERROR, DOSED_ERROR_NOT_FOUND,
 				    "unknown patient '%s'; see 'dosectl patients'", patient_id);
-			return false;
-		}
-		if (rc != SQLITE_ROW) {
-			store_fail(store, rc, "looking for the patient", error);
 			return false;
 		}
 		g_clear_pointer(&stmt, sqlite3_finalize);
 	}
 
 	/* "IS" matches the clinic's NULL patient too. */
-	stmt = store_prepare(store,
+	stmt = store_statement(store,
 		"SELECT id, issued_at FROM feed_token"
-		" WHERE patient_id IS ?1 AND revoked_at IS NULL", error);
-	if (!stmt)
+		" WHERE patient_id IS ?1 AND revoked_at IS NULL",
+		STORE_VALUES(STORE_TEXT(patient_id)), error);
+	if (!stmt || !store_next_row(store, stmt, "looking for the feed token", &row, error))
 		return false;
-	bind_text(stmt, 1, patient_id);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
+	if (row) {
 		old_id = sqlite3_column_int64(stmt, 0);
 		if (!rotate) {
 			/* Only the hash is kept: the token cannot be shown
@@ -47,61 +41,31 @@ static bool store_issue_rows(DosedStore *store, const char *patient_id, const ch
 			*issued_at = sqlite3_column_int64(stmt, 1);
 			return true;
 		}
-	} else if (rc != SQLITE_DONE) {
-		store_fail(store, rc, "looking for the feed token", error);
-		return false;
 	}
 	g_clear_pointer(&stmt, sqlite3_finalize);
 
 	/* SPEC 4: rotating revokes the old token at once, in the same
 	 * transaction as the new one is issued. */
-	if (old_id != 0) {
-		stmt = store_prepare(store,
-			"UPDATE feed_token SET revoked_at = ?1, revoked_by = ?2"
-			" WHERE id = ?3 AND revoked_at IS NULL", error);
-		if (!stmt)
-			return false;
-		sqlite3_bind_int64(stmt, 1, now);
-		bind_text(stmt, 2, actor);
-		sqlite3_bind_int64(stmt, 3, old_id);
-		if (!store_step_done(store, stmt, "revoking the feed token", error))
-			return false;
-		g_clear_pointer(&stmt, sqlite3_finalize);
-	}
-
-	stmt = store_prepare(store,
-		"INSERT INTO feed_token (patient_id, hash, issued_at, issued_by)"
-		" VALUES (?1, ?2, ?3, ?4)", error);
-	if (!stmt)
+	if (old_id != 0 &&
+	    !store_run(store,
+		       "UPDATE feed_token SET revoked_at = ?1, revoked_by = ?2"
+		       " WHERE id = ?3 AND revoked_at IS NULL", "revoking the feed token",
+		       STORE_VALUES(STORE_INT(now), STORE_TEXT(actor), STORE_INT(old_id)), error))
 		return false;
-	bind_text(stmt, 1, patient_id);
-	bind_text(stmt, 2, hash);
-	sqlite3_bind_int64(stmt, 3, now);
-	bind_text(stmt, 4, actor);
-	if (!store_step_done(store, stmt, "recording the feed token", error))
+	if (!store_run(store,
+		       "INSERT INTO feed_token (patient_id, hash, issued_at, issued_by)"
+		       " VALUES (?1, ?2, ?3, ?4)", "recording the feed token",
+		       STORE_VALUES(STORE_TEXT(patient_id), STORE_TEXT(hash), STORE_INT(now),
+				    STORE_TEXT(actor)),
+		       error))
 		return false;
 	token_id = sqlite3_last_insert_rowid(store->db);
-	g_clear_pointer(&stmt, sqlite3_finalize);
-
-	/* The audit row says what happened to whose feed, never the token
-	 * or its hash: the trail is read by more people than the feed. */
-	stmt = store_prepare(store,
-		"INSERT INTO audit (at, actor, action, patient_id, detail)"
-		" VALUES (?1, ?2, 'feed', ?3, json_object('event', ?4, 'feed', ?5,"
-		" 'patient', ?3, 'feed_token_id', ?6, 'revoked_feed_token_id', ?7))", error);
-	if (!stmt)
-		return false;
-	sqlite3_bind_int64(stmt, 1, now);
-	bind_text(stmt, 2, actor);
-	bind_text(stmt, 3, patient_id);
-	bind_text(stmt, 4, old_id != 0 ? "rotate" : "issue");
-	bind_text(stmt, 5, patient_id ? "patient" : "clinic");
-	sqlite3_bind_int64(stmt, 6, token_id);
-	if (old_id != 0)
-		sqlite3_bind_int64(stmt, 7, old_id);
-	else
-		sqlite3_bind_null(stmt, 7);
-	if (!store_step_done(store, stmt, "recording the feed token", error))
+	if (!store_audit(store, STORE_AUDIT_FEED, &(StoreAuditRow){ now, actor, patient_id, 0, 0 },
+			 STORE_VALUES(STORE_TEXT(old_id != 0 ? "rotate" : "issue"),
+				      STORE_TEXT(patient_id ? "patient" : "clinic"),
+				      STORE_INT(token_id),
+				      old_id != 0 ? STORE_INT(old_id) : STORE_NULL),
+			 error))
 		return false;
 	*issued = true;
 	*issued_at = now;

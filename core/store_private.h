@@ -8,6 +8,7 @@
  *   store_doses.c      doses logged and voided, advances, stops
  *   store_feed.c       feed tokens and the feeds' event states
  *   store_reminders.c  reminders delivered and snoozed
+ *   store_audit.c      the audit trail every change writes to
  * All of dosed's SQL is in these files.
  */
 #ifndef DOSED_STORE_PRIVATE_H
@@ -52,7 +53,39 @@ bool store_query_int64(DosedStore *store, const char *sql, const char *doing,
 bool store_step_done(DosedStore *store, sqlite3_stmt *stmt, const char *doing,
 		     GError **error);
 
-/* Bind text byte-exact, or NULL; the text outlives the statement's use. */
+/* A value for a statement's parameter: STORE_INT(n), STORE_TEXT(text)
+ * (byte-exact; NULL binds NULL; the text must outlive the statement's
+ * use) or STORE_NULL. */
+typedef struct {
+	enum { STORE_VALUE_NULL, STORE_VALUE_INT, STORE_VALUE_TEXT } type;
+	gint64 integer;
+	const char *text;
+} StoreValue;
+
+#define STORE_INT(n) ((StoreValue){ .type = STORE_VALUE_INT, .integer = (n) })
+#define STORE_TEXT(t) ((StoreValue){ .type = STORE_VALUE_TEXT, .text = (t) })
+#define STORE_NULL ((StoreValue){ .type = STORE_VALUE_NULL })
+/* The values of ?1, ?2, ... in order, as the two arguments (values,
+ * n_values) of the functions below. */
+#define STORE_VALUES(...) (const StoreValue[]){ __VA_ARGS__ }, \
+	G_N_ELEMENTS(((const StoreValue[]){ __VA_ARGS__ }))
+
+/* `sql` prepared, with values[i] bound to ?(i + 1): the one way the store
+ * makes a statement for a change or a lookup.  NULL with `error` set when
+ * SQLite refuses it. */
+sqlite3_stmt *store_statement(DosedStore *store, const char *sql, const StoreValue *values,
+			      size_t n_values, GError **error);
+/* Bind values[i] to ?(first + i). */
+void store_bind(sqlite3_stmt *stmt, int first, const StoreValue *values, size_t n_values);
+/* Run a statement that returns no rows. */
+bool store_run(DosedStore *store, const char *sql, const char *doing,
+	       const StoreValue *values, size_t n_values, GError **error);
+/* Step to the next row: *row is true at a row, false past the last. */
+bool store_next_row(DosedStore *store, sqlite3_stmt *stmt, const char *doing, bool *row,
+		    GError **error);
+
+/* Bind text byte-exact, or NULL; the text outlives the statement's use
+ * (for statements prepared once and bound again for every row). */
 static inline void bind_text(sqlite3_stmt *stmt, int index, const char *text)
 {
 	if (text)
@@ -81,6 +114,43 @@ bool store_write_begin(DosedStore *store, GError **error);
 bool store_write_end(DosedStore *store, bool ok, GError **error);
 /* A change needs someone to record in the audit trail. */
 bool store_check_actor(const char *actor, GError **error);
+
+/* ---- the audit trail (store_audit.c) ----------------------------------- */
+
+/* What a person did: the audit row's action. */
+typedef enum {
+	STORE_AUDIT_ENROL,
+	STORE_AUDIT_LOG,
+	STORE_AUDIT_VOID,
+	STORE_AUDIT_ADVANCE,
+	STORE_AUDIT_STOP,
+	STORE_AUDIT_FEED,
+} StoreAuditAction;
+
+/* Who changed whose record, and when. */
+typedef struct {
+	gint64 at;
+	const char *actor;
+	const char *patient_id; /* NULL: the clinic (its feed) */
+	gint64 regimen_id;      /* 0: none (a feed) */
+	gint64 dose_id;         /* 0: none */
+} StoreAuditRow;
+
+/* Write the audit row of a change, inside the change's savepoint (SPEC 5:
+ * every change writes one).  `detail` are the values of the action's
+ * detail object, in the order store_audit.c's table of actions names
+ * them. */
+bool store_audit(DosedStore *store, StoreAuditAction action, const StoreAuditRow *row,
+		 const StoreValue *detail, size_t n_detail, GError **error);
+
+/* The rows store_enrol_many() stages (store_enrol.c), one per enrolment:
+ * n (its place, from 1), patient_id, name, tz, protocol_id, copy_id,
+ * start, new (1 for a patient without a row yet). */
+#define STORE_ENROL_ROWS "temp.store_enrol_row"
+/* The audit rows of every staged enrolment, in their order, each of
+ * regimen regimen_base + n. */
+bool store_audit_staged_enrolments(DosedStore *store, const char *actor, gint64 at,
+				   gint64 regimen_base, GError **error);
 
 /* ---- the schema (store_schema.c) -------------------------------------- */
 

@@ -102,16 +102,12 @@ bool store_record_reminder(DosedStore *store, gint64 regimen_id, int ordinal,
 	if (!store_check_reminder_dose(ordinal, moment, "delivered reminder", error) ||
 	    !store_write_begin(store, error))
 		return false;
-	stmt = store_prepare(store,
+	stmt = store_statement(store,
 		"INSERT INTO reminder_delivery (regimen_id, ordinal, kind, moment, delivered_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5)", error);
-	if (stmt) {
-		sqlite3_bind_int64(stmt, 1, regimen_id);
-		sqlite3_bind_int(stmt, 2, ordinal);
-		bind_text(stmt, 3, kind_name);
-		sqlite3_bind_int64(stmt, 4, moment);
-		sqlite3_bind_int64(stmt, 5, now);
-	}
+		" VALUES (?1, ?2, ?3, ?4, ?5)",
+		STORE_VALUES(STORE_INT(regimen_id), STORE_INT(ordinal), STORE_TEXT(kind_name),
+			     STORE_INT(moment), STORE_INT(now)),
+		error);
 	return store_write_end(store,
 			       stmt && store_reminder_insert(store, stmt, regimen_id,
 							     "recording the reminder", error),
@@ -126,15 +122,12 @@ bool store_record_snooze(DosedStore *store, gint64 regimen_id, int ordinal, gint
 	if (!store_check_reminder_dose(ordinal, until, "snooze", error) ||
 	    !store_write_begin(store, error))
 		return false;
-	stmt = store_prepare(store,
+	stmt = store_statement(store,
 		"INSERT INTO reminder_snooze (regimen_id, ordinal, until, asked_at)"
-		" VALUES (?1, ?2, ?3, ?4)", error);
-	if (stmt) {
-		sqlite3_bind_int64(stmt, 1, regimen_id);
-		sqlite3_bind_int(stmt, 2, ordinal);
-		sqlite3_bind_int64(stmt, 3, until);
-		sqlite3_bind_int64(stmt, 4, now);
-	}
+		" VALUES (?1, ?2, ?3, ?4)",
+		STORE_VALUES(STORE_INT(regimen_id), STORE_INT(ordinal), STORE_INT(until),
+			     STORE_INT(now)),
+		error);
 	return store_write_end(store,
 			       stmt && store_reminder_insert(store, stmt, regimen_id,
 							     "recording the snooze", error),
