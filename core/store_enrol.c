@@ -468,13 +468,8 @@ static bool store_enrol_many_rows(DosedStore *store, CopyStatements *s, DosedEnr
 		    !store_enrol_many_returning(store, &update, (gint64)i + 1, state, &failure))
 			goto out;
 	}
-	if (refused) {
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
-			    "%zu of the %zu patients cannot be enrolled; correct them and try again",
-			    refused, n_rows);
-	} else {
+	if (!refused)
 		ok = store_enrol_many_write(store, actor, now, &failure);
-	}
 out:
 	sqlite3_finalize(update);
 	enrol_row_states_free(states, n_rows);
@@ -483,8 +478,16 @@ out:
 	if (!failure && !store_exec(store, "DROP TABLE IF EXISTS " STORE_ENROL_ROWS,
 				    "preparing the enrolments", &failure))
 		ok = false;
+	/* One error, set once: a failure of the database (even at the
+	 * DROP above, after rows were refused) or the refusal. */
 	if (failure)
 		return store_enrol_many_fail(rows, n_rows, failure, error);
+	if (refused) {
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
+			    "%zu of the %zu patients cannot be enrolled; correct them and try again",
+			    refused, n_rows);
+		return false;
+	}
 	return ok;
 }
 
