@@ -801,12 +801,12 @@ static DosedStore *due_second_store(CliContext *ctx)
 	DosedStore *other;
 	gint64 mine, theirs;
 
-	if (!store_audit_mark(ctx->store, &mine, NULL))
+	if (!store_last_change(ctx->store, &mine, NULL))
 		return NULL;
 	other = store_open(store_path(ctx->store), mode, ctx->config->busy_timeout_ms, NULL);
 	if (!other)
 		return NULL;
-	if (store_begin(other, false, NULL) && store_audit_mark(other, &theirs, NULL) &&
+	if (store_begin(other, false, NULL) && store_last_change(other, &theirs, NULL) &&
 	    theirs == mine)
 		return other;
 	store_rollback(other);

@@ -187,12 +187,13 @@ bool store_record_snooze(DosedStore *store, gint64 regimen_id, int ordinal, gint
 
 /* PRAGMA data_version: changes when another connection commits. */
 bool store_data_version(DosedStore *store, gint64 *version, GError **error);
-/* The newest audit row's id (0: none).  Every change a person makes (an
- * enrolment, a dose logged or voided, an advance, a stop, a feed URL
- * issued or revoked) writes one; the daemon's own bookkeeping (feed event
- * states, reminders shown and snoozed) does not.  So when it has not moved
- * since the last look, nothing the feeds or reminders show has changed. */
-bool store_audit_mark(DosedStore *store, gint64 *mark, GError **error);
+/* The id of the newest change a person made (its audit row; 0: none).
+ * Every change a person makes (an enrolment, a dose logged or voided, an
+ * advance, a stop, a feed URL issued or revoked) writes one; the daemon's
+ * own bookkeeping (feed event states, reminders shown and snoozed) does
+ * not.  So when it has not moved since the last look, nothing the feeds
+ * or reminders show has changed. */
+bool store_last_change(DosedStore *store, gint64 *change, GError **error);
 /* The database file's path, as opened. */
 const char *store_path(const DosedStore *store);
 

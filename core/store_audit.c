@@ -90,8 +90,8 @@ bool store_audit_staged_enrolments(DosedStore *store, const char *actor, gint64 
 		error);
 }
 
-bool store_audit_mark(DosedStore *store, gint64 *mark, GError **error)
+bool store_last_change(DosedStore *store, gint64 *change, GError **error)
 {
 	return store_query_int64(store, "SELECT coalesce(max(id), 0) FROM audit",
-				 "reading its audit trail", mark, error);
+				 "reading its audit trail", change, error);
 }

@@ -34,7 +34,7 @@ typedef struct {
 	/* The doses and advances of the regimens to load, read before the
 	 * regimens (so that each regimen is whole when it is made, and can
 	 * be handed on and let go: store_foreach_regimen()). */
-	GHashTable *extras;     /* regimen id -> RegimenExtras * */
+	GHashTable *history;    /* regimen id -> RegimenHistory * */
 } RegimenLoader;
 
 /* A regimen's doses and advances, waiting for their regimen. */
@@ -42,29 +42,29 @@ typedef struct {
 	gint64 regimen_id;      /* the key */
 	GPtrArray *doses;       /* NULL until the first */
 	GArray *advances;       /* NULL until the first */
-} RegimenExtras;
+} RegimenHistory;
 
-static void regimen_extras_free(gpointer data)
+static void regimen_history_free(gpointer data)
 {
-	RegimenExtras *extras = data;
+	RegimenHistory *history = data;
 
-	if (extras->doses)
-		g_ptr_array_unref(extras->doses);
-	if (extras->advances)
-		g_array_unref(extras->advances);
-	g_free(extras);
+	if (history->doses)
+		g_ptr_array_unref(history->doses);
+	if (history->advances)
+		g_array_unref(history->advances);
+	g_free(history);
 }
 
-static RegimenExtras *loader_extras(RegimenLoader *loader, gint64 regimen_id)
+static RegimenHistory *loader_history(RegimenLoader *loader, gint64 regimen_id)
 {
-	RegimenExtras *extras = g_hash_table_lookup(loader->extras, &regimen_id);
+	RegimenHistory *history = g_hash_table_lookup(loader->history, &regimen_id);
 
-	if (!extras) {
-		extras = g_new0(RegimenExtras, 1);
-		extras->regimen_id = regimen_id;
-		g_hash_table_insert(loader->extras, &extras->regimen_id, extras);
+	if (!history) {
+		history = g_new0(RegimenHistory, 1);
+		history->regimen_id = regimen_id;
+		g_hash_table_insert(loader->history, &history->regimen_id, history);
 	}
-	return extras;
+	return history;
 }
 
 static void loader_init(RegimenLoader *loader)
@@ -77,8 +77,8 @@ static void loader_init(RegimenLoader *loader)
 	loader->no_doses = g_ptr_array_new_with_free_func(dose_destroy);
 	loader->no_dose_events = g_array_new(FALSE, TRUE, sizeof(DosedDoseEvent));
 	loader->no_advances = g_array_new(FALSE, TRUE, sizeof(DosedAdvanceEvent));
-	loader->extras = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
-					       regimen_extras_free);
+	loader->history = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
+					       regimen_history_free);
 }
 
 static void loader_finish(RegimenLoader *loader)
@@ -89,7 +89,7 @@ static void loader_finish(RegimenLoader *loader)
 	g_array_unref(loader->no_advances);
 	g_hash_table_unref(loader->protocols);
 	g_hash_table_unref(loader->zones);
-	g_hash_table_unref(loader->extras);
+	g_hash_table_unref(loader->history);
 }
 
 /* The shared parse of a regimen row's protocol copy (column 5 its id),
@@ -249,7 +249,7 @@ static DosedDose *dose_from_row(sqlite3_stmt *stmt)
 
 /* Fill dose_events and view once every dose is in: the events point into
  * the DosedDose strings, the view into the arrays, which no longer move. */
-static void regimen_finish(DosedRegimen *regimen)
+static void regimen_make_view(DosedRegimen *regimen)
 {
 	if (regimen->doses->len > 0) {
 		g_array_unref(regimen->dose_events);
@@ -281,18 +281,18 @@ static void regimen_finish(DosedRegimen *regimen)
 }
 
 /* Read the rows of a dose or advance query (column 0 is the regimen id)
- * into the loader's extras, in query order. */
+ * into the loader's history, in query order. */
 static bool store_read_doses(DosedStore *store, RegimenLoader *loader, sqlite3_stmt *stmt,
 			     GError **error)
 {
 	int rc;
 
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		RegimenExtras *extras = loader_extras(loader, sqlite3_column_int64(stmt, 0));
+		RegimenHistory *history = loader_history(loader, sqlite3_column_int64(stmt, 0));
 
-		if (!extras->doses)
-			extras->doses = g_ptr_array_new_with_free_func(dose_destroy);
-		g_ptr_array_add(extras->doses, dose_from_row(stmt));
+		if (!history->doses)
+			history->doses = g_ptr_array_new_with_free_func(dose_destroy);
+		g_ptr_array_add(history->doses, dose_from_row(stmt));
 	}
 	if (rc != SQLITE_DONE) {
 		store_fail(store, rc, "reading doses", error);
@@ -307,16 +307,16 @@ static bool store_read_advances(DosedStore *store, RegimenLoader *loader, sqlite
 	int rc;
 
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		RegimenExtras *extras = loader_extras(loader, sqlite3_column_int64(stmt, 0));
+		RegimenHistory *history = loader_history(loader, sqlite3_column_int64(stmt, 0));
 		DosedAdvanceEvent event = {
 			.phase_index = sqlite3_column_int(stmt, 1),
 			.at = sqlite3_column_int64(stmt, 2),
 			.after_dose = sqlite3_column_int64(stmt, 3),
 		};
 
-		if (!extras->advances)
-			extras->advances = g_array_new(FALSE, TRUE, sizeof(DosedAdvanceEvent));
-		g_array_append_val(extras->advances, event);
+		if (!history->advances)
+			history->advances = g_array_new(FALSE, TRUE, sizeof(DosedAdvanceEvent));
+		g_array_append_val(history->advances, event);
 	}
 	if (rc != SQLITE_DONE) {
 		store_fail(store, rc, "reading advances", error);
@@ -325,28 +325,29 @@ static bool store_read_advances(DosedStore *store, RegimenLoader *loader, sqlite
 	return true;
 }
 
-/* Where a load hands its regimens: each is the callee's, whatever it
- * returns (false with `error` set stops the load). */
-typedef bool (*RegimenSink)(DosedRegimen *regimen, void *data, GError **error);
+/* What a load gives each regimen it makes, which takes it: the regimen is
+ * the callee's, whatever it returns (false with `error` set stops the
+ * load). */
+typedef bool (*TakeRegimenFunc)(DosedRegimen *regimen, void *data, GError **error);
 
-/* A regimen as its row made it, given its doses and advances and handed
- * on whole. */
-static bool loader_emit(RegimenLoader *loader, DosedRegimen *regimen, RegimenSink sink,
-			void *data, GError **error)
+/* Give `take` a regimen as its row made it, complete with its doses and
+ * advances. */
+static bool give_complete_regimen(RegimenLoader *loader, DosedRegimen *regimen,
+				  TakeRegimenFunc take, void *data, GError **error)
 {
-	RegimenExtras *extras = g_hash_table_size(loader->extras) > 0 ?
-				g_hash_table_lookup(loader->extras, &regimen->regimen_id) : NULL;
+	RegimenHistory *history = g_hash_table_size(loader->history) > 0 ?
+				  g_hash_table_lookup(loader->history, &regimen->regimen_id) : NULL;
 
-	if (extras && extras->doses) {
+	if (history && history->doses) {
 		g_ptr_array_unref(regimen->doses);
-		regimen->doses = g_steal_pointer(&extras->doses);
+		regimen->doses = g_steal_pointer(&history->doses);
 	}
-	if (extras && extras->advances) {
+	if (history && history->advances) {
 		g_array_unref(regimen->advances);
-		regimen->advances = g_steal_pointer(&extras->advances);
+		regimen->advances = g_steal_pointer(&history->advances);
 	}
-	regimen_finish(regimen);
-	return sink(regimen, data, error);
+	regimen_make_view(regimen);
+	return take(regimen, data, error);
 }
 
 /* Loads read in one transaction of their own when the caller has none, so
@@ -388,22 +389,22 @@ static void store_read_end(DosedStore *store, bool own)
  * from ?2 to before ?3.  The range is a filter, not a way in ("+"): read
  * by the range, the query went through every regimen to find the few
  * with doses. */
-#define STORE_R_IS_LOADED \
+#define STORE_WHERE_R_NEWEST_IN_RANGE \
 	" WHERE r.id = (SELECT max(n.id) FROM regimen n WHERE n.patient_id = r.patient_id)" \
 	" AND (NOT ?1 OR r.stopped_at IS NULL) AND +r.patient_id >= ?2 AND +r.patient_id < ?3"
 #define STORE_DOSES_ALL_SQL \
 	"SELECT " STORE_DOSE_COLUMNS " FROM dose d JOIN regimen r ON r.id = d.regimen_id" \
-	STORE_R_IS_LOADED " ORDER BY d.given_at, d.id"
+	STORE_WHERE_R_NEWEST_IN_RANGE " ORDER BY d.given_at, d.id"
 #define STORE_ADVANCES_ALL_SQL \
 	"SELECT a.regimen_id, a.phase_index, a.advanced_at, a.after_dose_id FROM advance a" \
-	" JOIN regimen r ON r.id = a.regimen_id" STORE_R_IS_LOADED " ORDER BY a.id"
+	" JOIN regimen r ON r.id = a.regimen_id" STORE_WHERE_R_NEWEST_IN_RANGE " ORDER BY a.id"
 
 static const char *const store_load_one_sql[] = {
 	STORE_REGIMENS_ONE_SQL,
 	STORE_DOSES_ONE_SQL,
 	STORE_ADVANCES_ONE_SQL,
 };
-/* All patients' regimens: store_read_regimens_joined(). */
+/* All patients' regimens: store_read_newest_regimens(). */
 static const char *const store_load_all_sql[] = {
 	NULL,
 	STORE_DOSES_ALL_SQL,
@@ -479,9 +480,9 @@ static int store_binary_compare(const void *a, gsize a_length, const void *b, gs
 	return a_length < b_length ? -1 : a_length > b_length;
 }
 
-static bool store_read_regimens_joined(DosedStore *store, RegimenLoader *loader,
+static bool store_read_newest_regimens(DosedStore *store, RegimenLoader *loader,
 				       bool active_only, const PatientRange *range,
-				       RegimenSink sink, void *data, GError **error)
+				       TakeRegimenFunc take, void *data, GError **error)
 {
 	g_autoptr(sqlite3_stmt) patients = store_prepare(store, STORE_PATIENTS_SCAN_SQL, error);
 	g_autoptr(sqlite3_stmt) stmt = NULL;
@@ -534,7 +535,7 @@ static bool store_read_regimens_joined(DosedStore *store, RegimenLoader *loader,
 			goto fail;
 		if (pending && strcmp(pending->patient_id, regimen->patient_id) == 0) {
 			regimen_destroy(pending);
-		} else if (pending && !loader_emit(loader, pending, sink, data, error)) {
+		} else if (pending && !give_complete_regimen(loader, pending, take, data, error)) {
 			regimen_destroy(regimen);
 			return false;
 		}
@@ -544,17 +545,17 @@ static bool store_read_regimens_joined(DosedStore *store, RegimenLoader *loader,
 		store_fail(store, rc, "reading regimens", error);
 		goto fail;
 	}
-	return !pending || loader_emit(loader, pending, sink, data, error);
+	return !pending || give_complete_regimen(loader, pending, take, data, error);
 fail:
 	regimen_destroy(pending);
 	return false;
 }
 
 /* Load the regimens (one patient's, or all patients' by patient id) and
- * hand each to `sink` as it is made.  Three queries whatever the number of
+ * hand each to `take` as it is made.  Three queries whatever the number of
  * patients: the doses, the advances, then the regimens. */
 static bool store_load(DosedStore *store, const char *patient_id, bool active_only,
-		       const PatientRange *range, RegimenSink sink, void *data, GError **error)
+		       const PatientRange *range, TakeRegimenFunc take, void *data, GError **error)
 {
 	const char *const *sql = patient_id ? store_load_one_sql :
 				 active_only ? store_load_active_sql : store_load_all_sql;
@@ -583,7 +584,7 @@ static bool store_load(DosedStore *store, const char *patient_id, bool active_on
 	g_clear_pointer(&stmt, sqlite3_finalize);
 
 	if (!patient_id) {
-		ok = store_read_regimens_joined(store, &loader, active_only, range, sink, data,
+		ok = store_read_newest_regimens(store, &loader, active_only, range, take, data,
 						error);
 		goto out;
 	}
@@ -593,7 +594,7 @@ static bool store_load(DosedStore *store, const char *patient_id, bool active_on
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		DosedRegimen *regimen = regimen_from_row(store, &loader, stmt, NULL, error);
 
-		if (!regimen || !loader_emit(&loader, regimen, sink, data, error))
+		if (!regimen || !give_complete_regimen(&loader, regimen, take, data, error))
 			goto out;
 	}
 	if (rc != SQLITE_DONE) {
@@ -608,7 +609,7 @@ out:
 	return ok;
 }
 
-static bool regimen_sink_append(DosedRegimen *regimen, void *data, GError **error)
+static bool take_into_array(DosedRegimen *regimen, void *data, GError **error)
 {
 	(void)error;
 	g_ptr_array_add(data, regimen);
@@ -621,7 +622,7 @@ static GPtrArray *store_load_array(DosedStore *store, const char *patient_id, bo
 {
 	GPtrArray *regimens = g_ptr_array_new_with_free_func((GDestroyNotify)regimen_destroy);
 
-	if (!store_load(store, patient_id, active_only, NULL, regimen_sink_append, regimens,
+	if (!store_load(store, patient_id, active_only, NULL, take_into_array, regimens,
 			error))
 		g_clear_pointer(&regimens, g_ptr_array_unref);
 	return regimens;
@@ -659,11 +660,12 @@ GPtrArray *store_load_regimens(DosedStore *store, bool active_only, GError **err
 typedef struct {
 	DosedRegimenFunc each;
 	void *data;
-} ForeachSink;
+} CallersFunc;
 
-static bool regimen_sink_foreach(DosedRegimen *regimen, void *data, GError **error)
+/* Hand the regimen to the caller's function, and let it go unless kept. */
+static bool take_for_caller(DosedRegimen *regimen, void *data, GError **error)
 {
-	const ForeachSink *foreach = data;
+	const CallersFunc *foreach = data;
 	bool keep = false;
 	bool ok = foreach->each(regimen, &keep, foreach->data, error);
 
@@ -681,10 +683,10 @@ bool store_foreach_regimen(DosedStore *store, bool active_only, DosedRegimenFunc
 bool store_foreach_regimen_in(DosedStore *store, bool active_only, const char *first,
 			      const char *end, DosedRegimenFunc each, void *data, GError **error)
 {
-	ForeachSink foreach = { each, data };
+	CallersFunc foreach = { each, data };
 	PatientRange range = { first, end };
 
-	return store_load(store, NULL, active_only, &range, regimen_sink_foreach, &foreach,
+	return store_load(store, NULL, active_only, &range, take_for_caller, &foreach,
 			  error);
 }
 

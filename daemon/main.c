@@ -36,7 +36,7 @@ typedef struct {
 	DosedCatalogue *catalogue;
 	DosedStore *store;          /* the main loop's connection */
 	gint64 data_version;        /* of store, at the last look */
-	gint64 audit_mark;          /* store_audit_mark(), at the last look */
+	gint64 audit_mark;          /* store_last_change(), at the last look */
 	FeedsCache *feeds;
 	HttpServer *http;
 	Watch *watch;
@@ -110,7 +110,7 @@ static void daemon_database_changed(void *data)
 	if (version == daemon->data_version)
 		return;
 	daemon->data_version = version;
-	if (!store_audit_mark(daemon->store, &mark, &error)) {
+	if (!store_last_change(daemon->store, &mark, &error)) {
 		/* Take it for a change: the worst is one more render. */
 		log_warnx("cannot tell whether the database changed: %s", error->message);
 		g_clear_error(&error);
@@ -254,7 +254,7 @@ static bool daemon_start(Daemon *daemon, GError **error)
 	if (!daemon->watch)
 		return false;
 	if (!store_data_version(daemon->store, &daemon->data_version, error) ||
-	    !store_audit_mark(daemon->store, &daemon->audit_mark, error))
+	    !store_last_change(daemon->store, &daemon->audit_mark, error))
 		return false;
 	tokens = store_load_feed_tokens(daemon->store, error);
 	if (!tokens)

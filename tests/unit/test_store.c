@@ -1972,8 +1972,8 @@ static gint64 audit_mark(DosedStore *store)
 	GError *error = NULL;
 	gint64 mark = -1;
 
-	if (!store_audit_mark(store, &mark, &error))
-		fail_msg("store_audit_mark: %s", error->message);
+	if (!store_last_change(store, &mark, &error))
+		fail_msg("store_last_change: %s", error->message);
 	return mark;
 }
 
