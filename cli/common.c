@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "enrol.h"
 #include "error.h"
 
 static int vfail(int status, const char *prefix, const char *format, va_list args)
@@ -177,19 +178,6 @@ bool cli_open_store(CliContext *ctx, bool create, GError **error)
 	return ctx->store != NULL;
 }
 
-bool cli_patient_id_ok(const char *id)
-{
-	size_t len = strlen(id);
-	if (len == 0 || len > 64 || id[0] == '-' || !g_utf8_validate(id, -1, NULL))
-		return false;
-	for (const char *p = id; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (g_unichar_isspace(c) || g_unichar_iscntrl(c))
-			return false;
-	}
-	return true;
-}
-
 gunichar cli_text_control_character(const char *text)
 {
 	/* Line breaks and tabs are text people write and are kept exactly;
@@ -205,7 +193,7 @@ gunichar cli_text_control_character(const char *text)
 
 bool cli_valid_patient_id(CliContext *ctx, const char *id, int *status)
 {
-	if (cli_patient_id_ok(id))
+	if (enrol_patient_id_valid(id))
 		return true;
 	*status = cli_usage_error(ctx, "'%s' is not a patient id (1 to 64 characters, no spaces, "
 				  "not starting with '-')", id);

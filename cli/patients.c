@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "enrol.h"
 #include "error.h"
 
 /* "upcoming", "due", "overdue", or the state when there is no next dose. */
@@ -95,15 +96,12 @@ int cmd_enrol(CliContext *ctx, int argc, char **argv)
 			goto out;
 		}
 	} else {
-		start = date_of_instant(ctx->now, tz);
+		start = enrol_today(tz, ctx->now);
 	}
-	/* A start years away is a typo, and dates past the calendar's end
-	 * would have no due dates to compute. */
-	DosedDate today = date_of_instant(ctx->now, tz);
-	if (start < date_from_ymd(1900, 1, 1) || start > date_add_days(today, 366)) {
-		char buf[DOSED_DATE_BUF];
-		status = cli_usage_error(ctx, "--start %s is more than a year ahead or before 1900; "
-					 "check the date", date_format(start, buf));
+	if (!enrol_check_start(start, enrol_today(tz, ctx->now), &error)) {
+		/* The rule's words, naming the option. */
+		status = cli_usage_error(ctx, "--%s", error->message);
+		g_clear_error(&error);
 		goto out;
 	}
 	if (days_arg && !weekdays_parse(days_arg, &weekdays, &error)) {

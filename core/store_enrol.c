@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "enrol.h"
+
 /* The statements that store a protocol copy and find its id, prepared
  * once for the few distinct copies of an import. */
 typedef struct {
@@ -41,41 +43,7 @@ static void store_reset(sqlite3_stmt *stmt)
 	sqlite3_clear_bindings(stmt);
 }
 
-/* What a patient row on record (stored_name NULL: none) and its active
- * regimen (active_protocol NULL: none) hold against enrolling: an active
- * regimen (SPEC 3: enrolled twice), or a name or zone other than those on
- * record.  Shared by store_enrol() and store_enrol_many(), so that both
- * refuse with the same words. */
-static bool store_enrol_judge(const char *patient_id, const char *name, const char *tz_name,
-			      const char *stored_name, const char *stored_tz,
-			      const char *active_protocol, const char *active_start,
-			      GError **error)
-{
-	if (active_protocol) {
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_EXISTS,
-			    "patient '%s' is already enrolled (on %s since %s); stop that regimen first or use another id",
-			    patient_id, active_protocol, active_start);
-		return false;
-	}
-	if (stored_name) {
-		/* A patient row is never overwritten (SPEC 5): a returning
-		 * patient keeps the name and zone on record. */
-		if ((name && strcmp(name, stored_name) != 0) ||
-		    (tz_name && strcmp(tz_name, stored_tz) != 0)) {
-			g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
-				    "patient '%s' is on record as '%s' in %s; enrol them again with that name and zone, or use another id",
-				    patient_id, stored_name, stored_tz);
-			return false;
-		}
-	} else if (!name) {
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
-			    "patient '%s' is new and needs a name", patient_id);
-		return false;
-	}
-	return true;
-}
-
-/* What the database holds against enrolling a patient (store_enrol_judge()).
+/* What the database holds against enrolling a patient (enrol_check_record()).
  * *stored_name and *stored_tz (newly allocated) receive the patient row of
  * a returning patient, else NULL. */
 static bool store_enrol_check(DosedStore *store, const char *patient_id, const char *name,
@@ -101,8 +69,10 @@ static bool store_enrol_check(DosedStore *store, const char *patient_id, const c
 		active_protocol = column_strdup(stmt, 2);
 		active_start = column_strdup(stmt, 3);
 	}
-	if (!store_enrol_judge(patient_id, name, tz_name, *stored_name, *stored_tz,
-			       active_protocol, active_start, error)) {
+	if (!enrol_check_record(patient_id, name, tz_name,
+				&(DosedEnrolRecord){ *stored_name, *stored_tz, active_protocol,
+						     active_start },
+				error)) {
 		g_clear_pointer(stored_name, g_free);
 		g_clear_pointer(stored_tz, g_free);
 		return false;
@@ -452,14 +422,18 @@ static bool store_enrol_many_rows(DosedStore *store, CopyStatements *s, DosedEnr
 			char start_text[DOSED_DATE_BUF];
 
 			date_format(earlier->start, start_text);
-			store_enrol_judge(row->patient_id, row->name, tz_name, NULL, NULL,
-					  earlier->protocol->id, start_text, &row->error);
+			enrol_check_record(row->patient_id, row->name, tz_name,
+					   &(DosedEnrolRecord){ NULL, NULL, earlier->protocol->id,
+								start_text },
+					   &row->error);
 			refused++;
 			continue;
 		}
-		if (!store_enrol_judge(row->patient_id, row->name, tz_name, state->stored_name,
-				       state->stored_tz, state->active_protocol,
-				       state->active_start, &row->error)) {
+		if (!enrol_check_record(row->patient_id, row->name, tz_name,
+					&(DosedEnrolRecord){ state->stored_name, state->stored_tz,
+							     state->active_protocol,
+							     state->active_start },
+					&row->error)) {
 			refused++;
 			continue;
 		}
