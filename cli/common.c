@@ -171,10 +171,8 @@ bool cli_open_store(CliContext *ctx, bool create, GError **error)
 			    "a patient to start one", path);
 		return false;
 	}
-	/* SPEC 5: personal databases are the patient's alone; a clinic's is
-	 * shared with the staff in group dosed. */
-	int mode = ctx->config->system ? 0660 : 0600;
-	ctx->store = store_open(path, mode, ctx->config->busy_timeout_ms, error);
+	ctx->store = store_open(path, config_store_mode(ctx->config),
+				ctx->config->busy_timeout_ms, error);
 	return ctx->store != NULL;
 }
 

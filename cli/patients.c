@@ -795,7 +795,7 @@ static gpointer due_half_run(gpointer data)
  * regimens and doses. */
 static DosedStore *due_second_store(CliContext *ctx)
 {
-	int mode = ctx->config->system ? 0660 : 0600;
+	int mode = config_store_mode(ctx->config);
 	DosedStore *other;
 	gint64 mine, theirs;
 

@@ -657,6 +657,11 @@ out:
 	return warning;
 }
 
+int config_store_mode(const DosedConfig *config)
+{
+	return config->system ? 0660 : 0600;
+}
+
 DosedConfig *config_create_defaults(bool system)
 {
 	DosedConfig *config = config_new(system, NULL);

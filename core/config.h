@@ -63,6 +63,11 @@ void config_locate_in(const char *explicit_path, const char *system_file, bool s
  * groups. */
 bool config_clinic_staff(void);
 
+/* The mode of a database file dosed creates (SPEC 5): 0660 in clinic
+ * (system) mode, shared with the staff in group dosed; else 0600, the
+ * patient's alone. */
+int config_store_mode(const DosedConfig *config);
+
 /* Defaults for personal (system = false) or clinic use. */
 DosedConfig *config_create_defaults(bool system);
 /* Read `path` over the defaults (path NULL: defaults only).  Store and

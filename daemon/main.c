@@ -229,9 +229,7 @@ static gboolean daemon_on_reload(gpointer data)
 static bool daemon_start(Daemon *daemon, GError **error)
 {
 	const char *path = daemon->db_arg ? daemon->db_arg : daemon->config->store_path;
-	/* SPEC 5: personal databases are the patient's alone; a clinic's is
-	 * shared with the staff in group dosed (as dosectl opens it). */
-	int mode = daemon->config->system ? 0660 : 0600;
+	int mode = config_store_mode(daemon->config);
 	int busy_ms = daemon->config->busy_timeout_ms;
 	DosedStore *render_store;
 	GPtrArray *tokens;

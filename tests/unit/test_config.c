@@ -251,6 +251,19 @@ static void test_system_defaults(void **state)
 	config_destroy(config);
 }
 
+/* SPEC 5: a clinic's database is shared with its staff's group, a
+ * patient's is theirs alone. */
+static void test_store_mode(void **state)
+{
+	DosedConfig *clinic = config_create_defaults(true);
+	DosedConfig *personal = config_create_defaults(false);
+
+	assert_int_equal(config_store_mode(clinic), 0660);
+	assert_int_equal(config_store_mode(personal), 0600);
+	config_destroy(clinic);
+	config_destroy(personal);
+}
+
 static void test_no_file_is_defaults(void **state)
 {
 	GError *error = NULL;
@@ -965,6 +978,7 @@ int main(void)
 		TEST(test_personal_defaults_follow_xdg),
 		TEST(test_personal_defaults_without_xdg),
 		TEST(test_system_defaults),
+		TEST(test_store_mode),
 		TEST(test_no_file_is_defaults),
 		TEST(test_shipped_conf_gives_defaults),
 		TEST(test_shipped_conf_shows_true_defaults),
