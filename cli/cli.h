@@ -44,8 +44,9 @@ typedef struct {
 
 /* Print "dosectl: MESSAGE" (one line) and return `status`. */
 int cli_fail(int status, const char *format, ...) G_GNUC_PRINTF(2, 3);
-/* Print the error's message, choosing the status from its code (usage for
- * DOSED_ERROR_INVALID, refused otherwise); frees the error. */
+/* Print the error's message, with dosectl's hint for the refusals that
+ * leave one to the edges (error.h), choosing the status from its kind
+ * (usage for DOSED_ERROR_INVALID, refused otherwise); frees the error. */
 int cli_fail_error(GError *error);
 /* A usage error for the current command, with the hint to its --help. */
 int cli_usage_error(CliContext *ctx, const char *format, ...) G_GNUC_PRINTF(2, 3);

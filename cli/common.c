@@ -28,12 +28,33 @@ int cli_fail(int status, const char *format, ...)
 	return status;
 }
 
+/* What dosectl adds to a refusal the core leaves to the edges (error.h):
+ * its own option or command. */
+static const char *cli_error_hint(const GError *error)
+{
+	if (error->domain != DOSED_ERROR)
+		return "";
+	switch (error->code) {
+	case DOSED_ERROR_SAME_DAY:
+		return "; use --force if this second dose is intended";
+	case DOSED_ERROR_TOO_SOON:
+		return "; use --force to log this one anyway";
+	case DOSED_ERROR_UNKNOWN_PATIENT:
+		return "; see 'dosectl patients'";
+	case DOSED_ERROR_UNKNOWN_DOSE:
+		return "; 'dosectl show PATIENT' lists the dose ids";
+	case DOSED_ERROR_NO_PATIENT:
+		return " (see 'dosectl patients')";
+	default:
+		return "";
+	}
+}
+
 int cli_fail_error(GError *error)
 {
-	int status = CLI_EXIT_REFUSED;
-	if (error->domain == DOSED_ERROR && error->code == DOSED_ERROR_INVALID)
-		status = CLI_EXIT_USAGE;
-	cli_fail(status, "%s", error->message);
+	int status = dosed_error_is(error, DOSED_ERROR_INVALID) ? CLI_EXIT_USAGE
+								: CLI_EXIT_REFUSED;
+	cli_fail(status, "%s%s", error->message, cli_error_hint(error));
 	g_error_free(error);
 	return status;
 }

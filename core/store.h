@@ -86,8 +86,8 @@ typedef struct {
 bool store_enrol_many(DosedStore *store, DosedEnrolment *rows, size_t n_rows,
 		      const char *actor, gint64 now, GError **error);
 
-/* One patient with their newest regimen; DOSED_ERROR_NOT_FOUND when unknown.
- * Free with regimen_destroy(). */
+/* One patient with their newest regimen; DOSED_ERROR_UNKNOWN_PATIENT when
+ * unknown, DOSED_ERROR_NO_PATIENT for NULL.  Free with regimen_destroy(). */
 DosedRegimen *store_load_regimen(DosedStore *store, const char *patient_id, GError **error);
 /* Every patient's newest regimen (only active ones when active_only), by
  * patient id.  A few queries in all, not one per patient.  Free with
@@ -128,7 +128,7 @@ bool store_log_dose(DosedStore *store, const DosedRegimen *regimen,
 		    const DosedPlannedDose *logged_as, gint64 given_at, const char *site,
 		    const char *note, bool forced, const char *actor, gint64 now,
 		    gint64 *dose_id, GError **error);
-/* Mark a dose void.  DOSED_ERROR_NOT_FOUND for an unknown id,
+/* Mark a dose void.  DOSED_ERROR_UNKNOWN_DOSE for an unknown id,
  * DOSED_ERROR_EXISTS when already void.  *patient_id (optional) receives the
  * patient it belonged to. */
 bool store_void_dose(DosedStore *store, gint64 dose_id, const char *reason,
@@ -157,7 +157,7 @@ typedef struct {
  * *issued is false and *issued_at is when the active one was issued (only
  * its hash is kept, so it cannot be shown again).  Otherwise (none, or
  * rotate) the old one is revoked at once, the new hash recorded, *issued
- * set and *issued_at is `now`.  Audited.  DOSED_ERROR_NOT_FOUND for an
+ * set and *issued_at is `now`.  Audited.  DOSED_ERROR_UNKNOWN_PATIENT for an
  * unknown patient. */
 bool store_issue_feed_token(DosedStore *store, const char *patient_id, const char *hash,
 			    bool rotate, const char *actor, gint64 now, bool *issued,

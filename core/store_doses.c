@@ -27,8 +27,8 @@ static bool store_check_active(DosedStore *store, const DosedRegimen *regimen,
 	if (!stmt || !store_next_row(store, stmt, "reading a regimen", &row, error))
 		return false;
 	if (!row) {
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_NOT_FOUND,
-			    "unknown patient '%s'; see 'dosectl patients'", regimen->patient_id);
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_UNKNOWN_PATIENT,
+			    "unknown patient \'%s\'", regimen->patient_id);
 		return false;
 	}
 	if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
@@ -120,8 +120,8 @@ static bool store_void_rows(DosedStore *store, gint64 dose_id, const char *reaso
 	if (!stmt || !store_next_row(store, stmt, "looking for the dose", &row, error))
 		return false;
 	if (!row) {
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_NOT_FOUND,
-			    "unknown dose %" G_GINT64_FORMAT "; 'dosectl show PATIENT' lists the dose ids",
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_UNKNOWN_DOSE,
+			    "unknown dose %" G_GINT64_FORMAT,
 			    dose_id);
 		return false;
 	}
@@ -224,8 +224,8 @@ static bool store_stop_rows(DosedStore *store, const DosedRegimen *regimen, cons
 	if (!stmt || !store_next_row(store, stmt, "reading the regimen", &row, error))
 		return false;
 	if (!row) {
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_NOT_FOUND,
-			    "unknown patient '%s'; see 'dosectl patients'", regimen->patient_id);
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_UNKNOWN_PATIENT,
+			    "unknown patient \'%s\'", regimen->patient_id);
 		return false;
 	}
 	if (sqlite3_column_type(stmt, 0) != SQLITE_NULL) {

@@ -19,8 +19,8 @@ static bool store_issue_rows(DosedStore *store, const char *patient_id, const ch
 		if (!stmt || !store_next_row(store, stmt, "looking for the patient", &row, error))
 			return false;
 		if (!row) {
-			g_set_error(error, DOSED_ERROR, DOSED_ERROR_NOT_FOUND,
-				    "unknown patient '%s'; see 'dosectl patients'", patient_id);
+			g_set_error(error, DOSED_ERROR, DOSED_ERROR_UNKNOWN_PATIENT,
+				    "unknown patient \'%s\'", patient_id);
 			return false;
 		}
 		g_clear_pointer(&stmt, sqlite3_finalize);

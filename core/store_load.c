@@ -634,8 +634,8 @@ DosedRegimen *store_load_regimen(DosedStore *store, const char *patient_id, GErr
 	DosedRegimen *regimen;
 
 	if (!patient_id) {
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_INVALID,
-			    "no patient given; name one (see 'dosectl patients')");
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_NO_PATIENT,
+			    "no patient given; name one");
 		return NULL;
 	}
 	regimens = store_load_array(store, patient_id, false, error);
@@ -643,8 +643,8 @@ DosedRegimen *store_load_regimen(DosedStore *store, const char *patient_id, GErr
 		return NULL;
 	if (regimens->len == 0) {
 		g_ptr_array_unref(regimens);
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_NOT_FOUND,
-			    "unknown patient '%s'; see 'dosectl patients'", patient_id);
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_UNKNOWN_PATIENT,
+			    "unknown patient \'%s\'", patient_id);
 		return NULL;
 	}
 	regimen = g_ptr_array_steal_index(regimens, 0);

@@ -297,7 +297,7 @@ static char *render_patient(FeedsCache *cache, const char *patient_id,
 
 	if (!regimen) {
 		/* A token whose patient is gone is like no token: 404. */
-		if (g_error_matches(local, DOSED_ERROR, DOSED_ERROR_NOT_FOUND))
+		if (dosed_error_is(local, DOSED_ERROR_NOT_FOUND))
 			g_error_free(local);
 		else
 			g_propagate_error(error, local);

@@ -162,6 +162,48 @@ static void test_patient_label(void **state)
 	g_free(text);
 }
 
+/* "Dose not logged" says what the patient at the desktop can do: the
+ * notification has no --force, so what it names is a command of its own,
+ * and no option of another program is left dangling. */
+static void test_refusal_text(void **state)
+{
+	GError *error = NULL;
+	char *text;
+
+	g_set_error(&error, DOSED_ERROR, DOSED_ERROR_TOO_SOON,
+		    "too soon: the last dose was on 2026-11-12 and the next is due on 2027-01-12");
+	text = reminders_refusal_text(error, "P5");
+	assert_string_equal(text, "too soon: the last dose was on 2026-11-12 and the next is "
+			    "due on 2027-01-12; if the dose was given, log it with dosectl log "
+			    "P5 --force");
+	g_free(text);
+	g_clear_error(&error);
+
+	g_set_error(&error, DOSED_ERROR, DOSED_ERROR_SAME_DAY,
+		    "a dose was already logged on 2026-11-23");
+	text = reminders_refusal_text(error, "P5");
+	assert_string_equal(text, "a dose was already logged on 2026-11-23; if this second "
+			    "dose is intended, log it with dosectl log P5 --force");
+	g_free(text);
+	g_clear_error(&error);
+
+	g_set_error(&error, DOSED_ERROR, DOSED_ERROR_UNKNOWN_PATIENT, "unknown patient 'P5'");
+	text = reminders_refusal_text(error, "P5");
+	assert_string_equal(text, "unknown patient 'P5'; the patient is no longer in the "
+			    "database dosed reads");
+	g_free(text);
+	g_clear_error(&error);
+
+	/* Any other refusal is said as the core says it. */
+	g_set_error(&error, DOSED_ERROR, DOSED_ERROR_REFUSED,
+		    "the regimen was stopped on 2026-11-24; enrol the patient again to start "
+		    "a new one");
+	text = reminders_refusal_text(error, "P5");
+	assert_string_equal(text, error->message);
+	g_free(text);
+	g_clear_error(&error);
+}
+
 /* ---- reminders_plan_all() on a database ------------------------------- */
 
 typedef struct {
@@ -413,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_body_escaped_for_markup),
 		cmocka_unit_test(test_logged_summary),
 		cmocka_unit_test(test_patient_label),
+		cmocka_unit_test(test_refusal_text),
 		cmocka_unit_test_setup_teardown(test_plan_each_zone, setup_store, teardown_store),
 		cmocka_unit_test_setup_teardown(test_plan_delivered_not_again, setup_store,
 						teardown_store),

@@ -273,8 +273,10 @@ static void test_unknown_patient(void **state)
 
 	enrol_patient(store, fixture, "P1", "Ann", 23);
 	assert_null(store_load_regimen(store, "nobody", &error));
-	assert_error(error, DOSED_ERROR_NOT_FOUND,
-		     "unknown patient 'nobody'; see 'dosectl patients'");
+	/* The edges add their hint ("see 'dosectl patients'"). */
+	assert_error(error, DOSED_ERROR_UNKNOWN_PATIENT, "unknown patient 'nobody'");
+	assert_true(dosed_error_is(error, DOSED_ERROR_NOT_FOUND));
+	assert_null(strstr(error->message, "dosectl"));
 	g_error_free(error);
 	store_close(store);
 }
@@ -809,7 +811,7 @@ static void test_void_twice_and_unknown_dose(void **state)
 	assert_error(error, DOSED_ERROR_EXISTS, "is already void (voided on 2026-11-24 by nurse)");
 	g_clear_error(&error);
 	assert_false(store_void_dose(store, 999, "typo", "nurse", T0 + DAY, NULL, &error));
-	assert_error(error, DOSED_ERROR_NOT_FOUND, "unknown dose 999");
+	assert_error(error, DOSED_ERROR_UNKNOWN_DOSE, "unknown dose 999");
 	g_clear_error(&error);
 	commit(store);
 	store_close(store);
@@ -985,7 +987,7 @@ static void test_rollback_leaves_nothing(void **state)
 	store_rollback(store);
 
 	assert_null(store_load_regimen(store, "P1", &error));
-	assert_error(error, DOSED_ERROR_NOT_FOUND, "unknown patient 'P1'");
+	assert_error(error, DOSED_ERROR_UNKNOWN_PATIENT, "unknown patient 'P1'");
 	g_clear_error(&error);
 
 	/* Closing with a transaction open rolls it back too. */
@@ -1637,14 +1639,13 @@ static void test_feed_token_refused_writes_nothing(void **state)
 	begin_write(store);
 	assert_false(store_issue_feed_token(store, "nobody", some_hash, false, "nurse", T0,
 					    &issued, &issued_at, &error));
-	assert_error(error, DOSED_ERROR_NOT_FOUND,
-		     "unknown patient 'nobody'; see 'dosectl patients'");
+	assert_error(error, DOSED_ERROR_UNKNOWN_PATIENT, "unknown patient 'nobody'");
 	g_clear_error(&error);
 	assert_false(issued);
 	assert_int_equal(issued_at, 0);
 	assert_false(store_issue_feed_token(store, "nobody", some_hash, true, "nurse", T0,
 					    &issued, &issued_at, &error));
-	assert_error(error, DOSED_ERROR_NOT_FOUND, "unknown patient 'nobody'");
+	assert_error(error, DOSED_ERROR_UNKNOWN_PATIENT, "unknown patient 'nobody'");
 	g_clear_error(&error);
 	assert_false(store_issue_feed_token(store, "", some_hash, false, "nurse", T0, &issued,
 					    &issued_at, &error));
