@@ -903,7 +903,7 @@ static int config_handle(void *user, const char *section, const char *name, cons
 DosedConfig *config_load(const char *path, bool system, GError **error)
 {
 	ConfReader reader = { 0 };
-	DosedConfig *config;
+	g_autoptr(DosedConfig) config = NULL;
 	char *dir, *base_dir;
 	int first_error;
 
@@ -952,11 +952,10 @@ DosedConfig *config_load(const char *path, bool system, GError **error)
 
 	if (reader.error != NULL) {
 		g_propagate_error(error, reader.error);
-		config_destroy(config);
 		return NULL;
 	}
 	default_base_url(config);
-	return config;
+	return g_steal_pointer(&config);
 }
 
 /* Whether two paths name the same file, as far as their text tells. */

@@ -74,6 +74,7 @@ DosedConfig *config_create_defaults(bool system);
  * protocol paths given relative are relative to the file's directory. */
 DosedConfig *config_load(const char *path, bool system, GError **error);
 void config_destroy(DosedConfig *config); /* NULL is a no-op */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DosedConfig, config_destroy)
 
 /* The URL of a listen value config_load() accepted: "http://HOST:PORT",
  * an IPv6 address in brackets; NULL for a wildcard (0.0.0.0, [::]), which

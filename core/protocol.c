@@ -1435,7 +1435,7 @@ static bool path_names_directory(const char *path)
 
 DosedCatalogue *catalogue_load(const char *const *paths, GError **error)
 {
-	DosedCatalogue *catalogue = catalogue_create();
+	g_autoptr(DosedCatalogue) catalogue = catalogue_create();
 
 	for (const char *const *path = paths; path && *path; path++) {
 		struct stat info;
@@ -1449,19 +1449,16 @@ DosedCatalogue *catalogue_load(const char *const *paths, GError **error)
 			g_set_error(error, DOSED_ERROR, DOSED_ERROR_PARSE,
 				    "cannot read protocol file '%s': %s; check the path", *path,
 				    g_strerror(saved));
-			catalogue_destroy(catalogue);
 			return NULL;
 		}
 		if (S_ISDIR(info.st_mode))
 			ok = catalogue_add_directory(catalogue, *path, error);
 		else
 			ok = catalogue_add_file(catalogue, *path, error);
-		if (!ok) {
-			catalogue_destroy(catalogue);
+		if (!ok)
 			return NULL;
-		}
 	}
-	return catalogue;
+	return g_steal_pointer(&catalogue);
 }
 
 const DosedProtocol *catalogue_find(const DosedCatalogue *catalogue, const char *id)

@@ -63,6 +63,7 @@ typedef struct {
 } DosedRegimen;
 
 void regimen_destroy(DosedRegimen *regimen); /* NULL is a no-op */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DosedRegimen, regimen_destroy)
 /* Free a DosedDose (the free function of DosedRegimen.doses). */
 void dose_destroy(gpointer dose);
 

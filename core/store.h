@@ -43,6 +43,7 @@ typedef struct DosedStore DosedStore;
  * -wal, -shm or -journal: both are DOSED_ERROR_STORE. */
 DosedStore *store_open(const char *path, int mode, int busy_timeout_ms, GError **error);
 void store_close(DosedStore *store); /* NULL is a no-op; rolls back an open transaction */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DosedStore, store_close)
 
 /* write: BEGIN IMMEDIATE (take the write lock now, waiting up to the busy
  * timeout); else a read transaction. */

@@ -28,7 +28,7 @@ static bool store_check_active(DosedStore *store, const DosedRegimen *regimen,
 		return false;
 	if (!row) {
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_UNKNOWN_PATIENT,
-			    "unknown patient \'%s\'", regimen->patient_id);
+			    "unknown patient '%s'", regimen->patient_id);
 		return false;
 	}
 	if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
@@ -225,7 +225,7 @@ static bool store_stop_rows(DosedStore *store, const DosedRegimen *regimen, cons
 		return false;
 	if (!row) {
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_UNKNOWN_PATIENT,
-			    "unknown patient \'%s\'", regimen->patient_id);
+			    "unknown patient '%s'", regimen->patient_id);
 		return false;
 	}
 	if (sqlite3_column_type(stmt, 0) != SQLITE_NULL) {

@@ -178,11 +178,10 @@ bool store_enrol(DosedStore *store, const char *patient_id, const char *name,
 	if (!store_enrol_arguments(patient_id, protocol, start, &tz_name, error))
 		return false;
 	if (tz_name) {
-		GTimeZone *tz = zone_open(tz_name, error);
+		g_autoptr(GTimeZone) tz = zone_open(tz_name, error);
 
 		if (!tz)
 			return false;
-		g_time_zone_unref(tz);
 	}
 	if (!store_check_actor(actor, error) || !store_write_begin(store, error))
 		return false;
@@ -380,13 +379,12 @@ static bool store_enrol_many_rows(DosedStore *store, CopyStatements *s, DosedEnr
 			continue;
 		}
 		if (tz_name && !g_hash_table_contains(zones, tz_name)) {
-			GTimeZone *tz = zone_open(tz_name, &row->error);
+			g_autoptr(GTimeZone) tz = zone_open(tz_name, &row->error);
 
 			if (!tz) {
 				refused++;
 				continue;
 			}
-			g_time_zone_unref(tz);
 			g_hash_table_add(zones, (gpointer)tz_name);
 		}
 		states[i].checked = true;

@@ -20,7 +20,7 @@ static bool store_issue_rows(DosedStore *store, const char *patient_id, const ch
 			return false;
 		if (!row) {
 			g_set_error(error, DOSED_ERROR, DOSED_ERROR_UNKNOWN_PATIENT,
-				    "unknown patient \'%s\'", patient_id);
+				    "unknown patient '%s'", patient_id);
 			return false;
 		}
 		g_clear_pointer(&stmt, sqlite3_finalize);

@@ -151,11 +151,11 @@ static DosedRegimen *regimen_from_row(DosedStore *store, RegimenLoader *loader,
 	 * its one allocation (a clinic's load makes 100,000 regimens, and
 	 * allocating and freeing them was a tenth of `dosectl due`). */
 	static const int text_columns[] = { 0, 1, 2, 4, 8, 10 };
-	DosedRegimen *regimen;
+	g_autoptr(DosedRegimen) regimen = NULL;
+	g_autoptr(GError) local = NULL;
 	const char *start_text;
 	DosedProtocol **box;
 	GTimeZone *tz;
-	GError *local = NULL;
 	const unsigned char *texts[G_N_ELEMENTS(text_columns)];
 	gsize lengths[G_N_ELEMENTS(text_columns)];
 	gsize size = 0;
@@ -202,7 +202,7 @@ static DosedRegimen *regimen_from_row(DosedStore *store, RegimenLoader *loader,
 			g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
 				    "patient '%s' in %s has a time zone this machine does not know (%s); install the tzdata package",
 				    regimen->patient_id, store->path, local->message);
-			goto fail;
+			return NULL;
 		}
 		g_hash_table_insert(loader->zones, g_strdup(regimen->tz_name), tz);
 	}
@@ -210,7 +210,7 @@ static DosedRegimen *regimen_from_row(DosedStore *store, RegimenLoader *loader,
 
 	box = loader_protocol(store, loader, stmt, regimen->patient_id, error);
 	if (!box)
-		goto fail;
+		return NULL;
 	regimen->protocol_share = g_atomic_rc_box_acquire(box);
 	regimen->protocol = *box;
 
@@ -218,13 +218,9 @@ static DosedRegimen *regimen_from_row(DosedStore *store, RegimenLoader *loader,
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_STORE,
 			    "the start date of patient '%s' in %s does not read (%s)",
 			    regimen->patient_id, store->path, start_text ? start_text : "none");
-		goto fail;
+		return NULL;
 	}
-	return regimen;
-fail:
-	g_clear_error(&local);
-	regimen_destroy(regimen);
-	return NULL;
+	return g_steal_pointer(&regimen);
 }
 
 /* One row of STORE_DOSE_COLUMNS (after its regimen_id) to a dose. */
@@ -630,8 +626,7 @@ static GPtrArray *store_load_array(DosedStore *store, const char *patient_id, bo
 
 DosedRegimen *store_load_regimen(DosedStore *store, const char *patient_id, GError **error)
 {
-	GPtrArray *regimens;
-	DosedRegimen *regimen;
+	g_autoptr(GPtrArray) regimens = NULL;
 
 	if (!patient_id) {
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_NO_PATIENT,
@@ -642,14 +637,11 @@ DosedRegimen *store_load_regimen(DosedStore *store, const char *patient_id, GErr
 	if (!regimens)
 		return NULL;
 	if (regimens->len == 0) {
-		g_ptr_array_unref(regimens);
 		g_set_error(error, DOSED_ERROR, DOSED_ERROR_UNKNOWN_PATIENT,
-			    "unknown patient \'%s\'", patient_id);
+			    "unknown patient '%s'", patient_id);
 		return NULL;
 	}
-	regimen = g_ptr_array_steal_index(regimens, 0);
-	g_ptr_array_unref(regimens);
-	return regimen;
+	return g_ptr_array_steal_index(regimens, 0);
 }
 
 GPtrArray *store_load_regimens(DosedStore *store, bool active_only, GError **error)
