@@ -771,79 +771,18 @@ static void due_scan_append(DueScan *into, DueScan *from)
 	}
 }
 
-/* The second half of the patients, read on a connection of its own. */
-typedef struct {
-	DosedStore *store;
-	const char *first;
-	DueScan *scan;
-	bool ok;
-	GError *error;
-} DueHalf;
-
-static gpointer due_half_run(gpointer data)
-{
-	DueHalf *half = data;
-
-	half->ok = store_foreach_regimen_in(half->store, true, half->first, NULL, due_take,
-					    half->scan, &half->error);
-	return NULL;
-}
-
-/* A second connection reading the same snapshot as the first, in a read
- * transaction of its own, or NULL.  Every change a person makes writes an
- * audit row, so the same newest audit row means the same patients,
- * regimens and doses. */
-static DosedStore *due_second_store(CliContext *ctx)
-{
-	int mode = config_store_mode(ctx->config);
-	DosedStore *other;
-	gint64 mine, theirs;
-
-	if (!store_last_change(ctx->store, &mine, NULL))
-		return NULL;
-	other = store_open(store_path(ctx->store), mode, ctx->config->busy_timeout_ms, NULL);
-	if (!other)
-		return NULL;
-	if (store_begin(other, false, NULL) && store_last_change(other, &theirs, NULL) &&
-	    theirs == mine)
-		return other;
-	store_rollback(other);
-	store_close(other);
-	return NULL;
-}
-
-/* The worklist into `scan`: read in two halves at once, each on its own
- * connection and thread, when the machine has a second CPU and a second
- * connection sees the same snapshot (otherwise on this one alone).  Each
- * half is a fifth of a second's work at 100,000 patients. */
+/* The worklist into `scan`, read in two halves at once where the store
+ * can (store_foreach_regimen_halves()). */
 static bool due_load(CliContext *ctx, DueScan *scan, int within, GError **error)
 {
-	g_autofree char *middle = NULL;
-	DosedStore *other = NULL;
 	DueScan second;
-	DueHalf half;
-	GThread *thread;
+	bool halved = false;
 	bool ok;
 
-	if (g_get_num_processors() < 2)
-		return store_foreach_regimen(ctx->store, true, due_take, scan, error);
-	if (!store_middle_patient(ctx->store, true, &middle, error))
-		return false;
-	if (middle == NULL || !(other = due_second_store(ctx)))
-		return store_foreach_regimen(ctx->store, true, due_take, scan, error);
 	due_scan_init(&second, ctx, within);
-	half = (DueHalf){ .store = other, .first = middle, .scan = &second };
-	thread = g_thread_new("due", due_half_run, &half);
-	ok = store_foreach_regimen_in(ctx->store, true, NULL, middle, due_take, scan, error);
-	g_thread_join(thread);
-	store_rollback(other);
-	store_close(other);
-	if (ok && !half.ok) {
-		g_propagate_error(error, g_steal_pointer(&half.error));
-		ok = false;
-	}
-	g_clear_error(&half.error);
-	if (ok)
+	ok = store_foreach_regimen_halves(ctx->store, true, due_take, scan, &second, &halved,
+					  error);
+	if (ok && halved)
 		due_scan_append(scan, &second);
 	/* The JSON items' texts live in second.strings: kept with scan's. */
 	if (second.strings)

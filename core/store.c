@@ -406,6 +406,7 @@ DosedStore *store_open(const char *path, int mode, int busy_timeout_ms, GError *
 
 	store = g_new0(DosedStore, 1);
 	store->path = g_strdup(path);
+	store->mode = mode;
 	store->busy_timeout_ms = MAX(busy_timeout_ms, 0);
 
 	if (!store_create_file(store, mode, &created, error))

@@ -107,16 +107,17 @@ typedef bool (*DosedRegimenFunc)(DosedRegimen *regimen, bool *keep, void *data,
  * returned false. */
 bool store_foreach_regimen(DosedStore *store, bool active_only, DosedRegimenFunc each,
 			   void *data, GError **error);
-/* The same for the patients whose id is from `first` (NULL: the first) to
- * before `end` (NULL: the last), by byte order: a load cut in two at
- * store_middle_patient() can be read on two connections at once. */
-bool store_foreach_regimen_in(DosedStore *store, bool active_only, const char *first,
-			      const char *end, DosedRegimenFunc each, void *data,
-			      GError **error);
-/* The patient id halfway through a load (of the active regimens, or of
- * all patients), or NULL when there are none.  Newly allocated. */
-bool store_middle_patient(DosedStore *store, bool active_only, char **patient_id,
-			  GError **error);
+/* store_foreach_regimen() read in two halves at once, when the machine
+ * has a second processor and a second connection to the file sees what
+ * the store sees (the caller holds a read transaction): `each` gets
+ * first_data with the first half of the patients, in order, on this
+ * thread, and second_data with the second half, in order, on another, so
+ * that it must touch nothing else; the second half's results follow the
+ * first's.  Otherwise every regimen goes with first_data.  *halved says
+ * which.  It pays when the other processor is free (bench/NOTES.md). */
+bool store_foreach_regimen_halves(DosedStore *store, bool active_only, DosedRegimenFunc each,
+				  void *first_data, void *second_data, bool *halved,
+				  GError **error);
 
 /* The id of the only patient, for the one-patient shortcut of SPEC 3.
  * *count receives how many patients there are; *patient_id is set (newly

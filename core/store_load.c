@@ -666,14 +666,11 @@ static bool take_for_caller(DosedRegimen *regimen, void *data, GError **error)
 	return ok;
 }
 
-bool store_foreach_regimen(DosedStore *store, bool active_only, DosedRegimenFunc each,
-			   void *data, GError **error)
-{
-	return store_foreach_regimen_in(store, active_only, NULL, NULL, each, data, error);
-}
-
-bool store_foreach_regimen_in(DosedStore *store, bool active_only, const char *first,
-			      const char *end, DosedRegimenFunc each, void *data, GError **error)
+/* The regimens of the patients from `first` (NULL: the first) to before
+ * `end` (NULL: the last), by byte order, to the caller's `each`. */
+static bool store_foreach_regimen_in(DosedStore *store, bool active_only, const char *first,
+				     const char *end, DosedRegimenFunc each, void *data,
+				     GError **error)
 {
 	CallersFunc foreach = { each, data };
 	PatientRange range = { first, end };
@@ -682,8 +679,16 @@ bool store_foreach_regimen_in(DosedStore *store, bool active_only, const char *f
 			  error);
 }
 
-bool store_middle_patient(DosedStore *store, bool active_only, char **patient_id,
-			  GError **error)
+bool store_foreach_regimen(DosedStore *store, bool active_only, DosedRegimenFunc each,
+			   void *data, GError **error)
+{
+	return store_foreach_regimen_in(store, active_only, NULL, NULL, each, data, error);
+}
+
+/* The patient id halfway through a load (of the active regimens, or of
+ * all patients), newly allocated, or NULL when there are none. */
+static bool store_middle_patient(DosedStore *store, bool active_only, char **patient_id,
+				 GError **error)
 {
 	/* From the index of the regimens to be read: active ones (a
 	 * patient's one), or every patient. */
@@ -692,19 +697,82 @@ bool store_middle_patient(DosedStore *store, bool active_only, char **patient_id
 		" LIMIT 1 OFFSET (SELECT count(*) FROM regimen WHERE stopped_at IS NULL) / 2" :
 		"SELECT id FROM patient ORDER BY id"
 		" LIMIT 1 OFFSET (SELECT count(*) FROM patient) / 2", error);
-	int rc;
+	bool row;
 
 	*patient_id = NULL;
-	if (!stmt)
+	if (!stmt || !store_next_row(store, stmt, "reading its patients", &row, error))
 		return false;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
+	if (row)
 		*patient_id = column_strdup(stmt, 0);
-	} else if (rc != SQLITE_DONE) {
-		store_fail(store, rc, "reading its patients", error);
-		return false;
-	}
 	return true;
+}
+
+/* A second connection to the store's file, in a read transaction of its
+ * own that sees what the store's sees, or NULL.  Every change a person
+ * makes writes an audit row (store_last_change()), so the same newest
+ * change means the same patients, regimens and doses. */
+static DosedStore *store_open_twin(DosedStore *store)
+{
+	g_autoptr(DosedStore) twin = NULL;
+	gint64 mine, theirs;
+
+	if (!store_last_change(store, &mine, NULL))
+		return NULL;
+	twin = store_open(store->path, store->mode, store->busy_timeout_ms, NULL);
+	if (!twin || !store_begin(twin, false, NULL) || !store_last_change(twin, &theirs, NULL) ||
+	    theirs != mine)
+		return NULL;
+	return g_steal_pointer(&twin);
+}
+
+/* The second half of a load, on the twin, in a thread of its own. */
+typedef struct {
+	DosedStore *twin;
+	bool active_only;
+	const char *first;
+	DosedRegimenFunc each;
+	void *data;
+	bool ok;
+	GError *error;
+} SecondHalf;
+
+static gpointer second_half_run(gpointer data)
+{
+	SecondHalf *half = data;
+
+	half->ok = store_foreach_regimen_in(half->twin, half->active_only, half->first, NULL,
+					    half->each, half->data, &half->error);
+	return NULL;
+}
+
+bool store_foreach_regimen_halves(DosedStore *store, bool active_only, DosedRegimenFunc each,
+				  void *first_data, void *second_data, bool *halved,
+				  GError **error)
+{
+	g_autofree char *middle = NULL;
+	g_autoptr(DosedStore) twin = NULL;
+	SecondHalf half;
+	GThread *thread;
+	bool ok;
+
+	*halved = false;
+	if (g_get_num_processors() < 2)
+		return store_foreach_regimen(store, active_only, each, first_data, error);
+	if (!store_middle_patient(store, active_only, &middle, error))
+		return false;
+	if (!middle || !(twin = store_open_twin(store)))
+		return store_foreach_regimen(store, active_only, each, first_data, error);
+	*halved = true;
+	half = (SecondHalf){ twin, active_only, middle, each, second_data, false, NULL };
+	thread = g_thread_new("load", second_half_run, &half);
+	ok = store_foreach_regimen_in(store, active_only, NULL, middle, each, first_data, error);
+	g_thread_join(thread);
+	if (ok && !half.ok) {
+		g_propagate_error(error, g_steal_pointer(&half.error));
+		ok = false;
+	}
+	g_clear_error(&half.error);
+	return ok;
 }
 
 bool store_only_patient(DosedStore *store, char **patient_id, int *count, GError **error)

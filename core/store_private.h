@@ -30,6 +30,7 @@ struct DosedStore {
 	 * resolved, as the user set them up) and the file's own name, which
 	 * SQLITE_OPEN_NOFOLLOW then refuses to follow. */
 	char *open_path;
+	int mode;               /* as store_open() was given it */
 	int busy_timeout_ms;
 	bool in_write;          /* inside store_begin(store, true, ...) */
 	/* store_load_reminder_record(), prepared once: the daemon asks it

@@ -1322,19 +1322,35 @@ static void test_foreach_regimen(void **state)
 	store_close(store);
 }
 
-/* A load cut in two at the middle patient reads every regimen once, in
- * the same order, whatever the ids are made of; the halves are in byte
- * order, the middle one in the second. */
-static void test_foreach_regimen_in(void **state)
+/* A load read in two halves gives every regimen once, the first half's
+ * then the second's in the whole load's order, whatever the ids are made
+ * of, the doses with their regimens.  It is halved only when a second
+ * connection sees what the first does: not after another program's change
+ * that the first's read does not see. */
+static void test_foreach_regimen_halves(void **state)
 {
 	StoreFixture *fixture = *state;
 	DosedStore *store = open_store(fixture->db);
+	DosedStore *other;
 	static const char *const ids[] = { "b", "\xc3\xa9", "ab", "B", "a", "a0", "c" };
+	bool two_cpus = g_get_num_processors() >= 2;
 	GError *error = NULL;
-	char *middle = (char *)"unset";
+	bool halved = true;
 
-	assert_true(store_middle_patient(store, true, &middle, &error));
-	assert_null(middle);
+	{
+		/* No patients: nothing to halve. */
+		ForeachRecord first = { g_string_new(NULL), 0, 0, NULL };
+		ForeachRecord second = { g_string_new(NULL), 0, 0, NULL };
+
+		assert_true(store_begin(store, false, &error));
+		assert_true(store_foreach_regimen_halves(store, true, record_regimen, &first,
+							 &second, &halved, &error));
+		store_rollback(store);
+		assert_false(halved);
+		assert_int_equal(first.calls + second.calls, 0);
+		g_string_free(first.seen, TRUE);
+		g_string_free(second.seen, TRUE);
+	}
 	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
 		g_autofree char *name = g_strconcat("Name of ", ids[i], NULL);
 
@@ -1349,24 +1365,70 @@ static void test_foreach_regimen_in(void **state)
 		ForeachRecord first = { g_string_new(NULL), 0, 0, NULL };
 		ForeachRecord second = { g_string_new(NULL), 0, 0, NULL };
 
-		assert_true(store_middle_patient(store, active_only, &middle, &error));
-		/* Active: B a0 ab b c é (six), the middle the fourth; all:
-		 * B a a0 ab b c é (seven), the middle the fourth too. */
-		assert_string_equal(middle, active_only ? "b" : "ab");
 		assert_true(store_foreach_regimen(store, active_only, record_regimen, &whole,
 						  &error));
-		assert_true(store_foreach_regimen_in(store, active_only, NULL, middle,
-						     record_regimen, &first, &error));
-		assert_true(store_foreach_regimen_in(store, active_only, middle, NULL,
-						     record_regimen, &second, &error));
-		assert_int_equal(first.calls, 3);
+		assert_true(store_begin(store, false, &error));
+		assert_true(store_foreach_regimen_halves(store, active_only, record_regimen,
+							 &first, &second, &halved, &error));
+		store_rollback(store);
+		assert_int_equal(halved, two_cpus);
+		/* Active: B a0 ab b c é (six), the middle the fourth; all:
+		 * B a a0 ab b c é (seven), the middle the fourth too, and
+		 * the first of the second half. */
+		assert_int_equal(first.calls, two_cpus ? 3 : whole.calls);
 		assert_int_equal(first.calls + second.calls, whole.calls);
-		g_string_append_printf(first.seen, " %s", second.seen->str);
+		if (second.calls)
+			g_string_append_printf(first.seen, " %s", second.seen->str);
 		assert_string_equal(first.seen->str, whole.seen->str);
-		/* The doses go with their halves. */
-		assert_non_null(strstr(first.seen->str, "ab/Name of ab/Europe/London:3:1:"));
-		assert_non_null(strstr(second.seen->str, "c/Name of c/Europe/London:7:1:"));
-		g_free(middle);
+		if (two_cpus) {
+			/* The doses go with their halves. */
+			assert_non_null(strstr(first.seen->str, "ab/Name of ab/Europe/London:3:1:"));
+			assert_non_null(strstr(second.seen->str, "c/Name of c/Europe/London:7:1:"));
+			assert_true(g_str_has_prefix(second.seen->str,
+						     active_only ? "b/" : "ab/"));
+		}
+		g_string_free(whole.seen, TRUE);
+		g_string_free(first.seen, TRUE);
+		g_string_free(second.seen, TRUE);
+	}
+	{
+		/* A failure in the second half stops the load with its error. */
+		ForeachRecord first = { g_string_new(NULL), 0, 0, NULL };
+		ForeachRecord second = { g_string_new(NULL), 0, two_cpus ? 1 : 0, NULL };
+
+		if (!two_cpus)
+			first.stop_at = 4;
+		assert_true(store_begin(store, false, &error));
+		assert_false(store_foreach_regimen_halves(store, true, record_regimen, &first,
+							  &second, &halved, &error));
+		store_rollback(store);
+		assert_non_null(error);
+		assert_true(g_str_has_prefix(error->message, "stopped at call "));
+		g_clear_error(&error);
+		g_string_free(first.seen, TRUE);
+		g_string_free(second.seen, TRUE);
+	}
+	{
+		/* Another program's change after this read began: a second
+		 * connection would see it, so the load is not halved, and
+		 * gives what this read sees. */
+		ForeachRecord whole = { g_string_new(NULL), 0, 0, NULL };
+		ForeachRecord first = { g_string_new(NULL), 0, 0, NULL };
+		ForeachRecord second = { g_string_new(NULL), 0, 0, NULL };
+
+		assert_true(store_begin(store, false, &error));
+		assert_true(store_foreach_regimen(store, true, record_regimen, &whole, &error));
+		other = open_store(fixture->db);
+		enrol_patient(other, fixture, "d", "Name of d", 23);
+		store_close(other);
+		assert_true(store_foreach_regimen_halves(store, true, record_regimen, &first,
+							 &second, &halved, &error));
+		store_rollback(store);
+		if (second.calls)
+			g_string_append_printf(first.seen, " %s", second.seen->str);
+		assert_string_equal(first.seen->str, whole.seen->str);
+		assert_null(strstr(first.seen->str, "d/Name of d"));
+		assert_false(halved);
 		g_string_free(whole.seen, TRUE);
 		g_string_free(first.seen, TRUE);
 		g_string_free(second.seen, TRUE);
@@ -2935,7 +2997,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_regimens, store_fixture_setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_load_regimens_by_id, store_fixture_setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_foreach_regimen, store_fixture_setup, store_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_foreach_regimen_in, store_fixture_setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_foreach_regimen_halves, store_fixture_setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_mark, store_fixture_setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_only_patient, store_fixture_setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_feed_token_shown_once, store_fixture_setup, store_fixture_teardown),
