@@ -286,8 +286,8 @@ void cli_append_cell(GString *line, const char *text, gsize width)
 	gsize length = 0;
 	const char *p;
 
-	/* Printable ASCII, a column a byte, is copied at once: a clinic's
-	 * worklist is 100,000 lines, and a byte at a time was a tenth of it. */
+	/* Printable ASCII, a column a byte, is copied at once, not a byte at
+	 * a time (bench/NOTES.md). */
 	while ((unsigned char)text[length] >= 0x20 && (unsigned char)text[length] < 0x80)
 		length++;
 	if (text[length] == '\0') {

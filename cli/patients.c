@@ -565,7 +565,7 @@ typedef struct {
 /* Soonest first, then by patient id: the items are in the regimens' order
  * (by patient id), so each is sorted by a key of its due day above its
  * place, compared as one number rather than as strings, and the keys are
- * sorted rather than the items (a clinic's worklist is 100,000 of them). */
+ * sorted rather than the items (bench/NOTES.md). */
 static guint64 due_key(const DueItem *item, guint place)
 {
 	return (guint64)item->next.dose.due << 32 | place;
@@ -582,8 +582,7 @@ static int compare_due_keys(const void *a, const void *b)
 static void due_format_line(GString *out, const DosedRegimen *r, const DosedNextDose *next)
 {
 	/* printf("%-12s %-24s #%-4d %s %s %s\n"), put together by hand:
-	 * a clinic's worklist is 100,000 lines, and printf's parsing of the
-	 * format was a sixth of it. */
+	 * printf parses the format again for every line (bench/NOTES.md). */
 	char ordinal[16], *digit = ordinal + sizeof ordinal - 1;
 	unsigned value = (unsigned)next->dose.ordinal; /* >= 1 */
 	*digit = '\0';
@@ -615,8 +614,7 @@ typedef struct {
 	 * (by patient id), so that the days in turn are the worklist.  There
 	 * are far fewer days than lines (the days asked for, and those of
 	 * the overdue doses): made so, the lines need no sort and are
-	 * written as they lie, where sorting 100,000 and gathering them
-	 * from all over a buffer was a tenth of due. */
+	 * written as they lie (bench/NOTES.md). */
 	GHashTable *days;       /* DosedDate -> GString * */
 	/* JSON: the worklist, sorted once all are in. */
 	GArray *items;          /* DueItem */
@@ -813,8 +811,8 @@ int cmd_due(CliContext *ctx, int argc, char **argv)
 	if (!cli_open_store(ctx, false, &error) || !store_begin(ctx->store, false, &error))
 		return cli_fail_error(error);
 
-	/* The regimens one at a time: a clinic's 100,000 held at once were
-	 * 30 MB of fresh memory, and its page faults a tenth of due. */
+	/* The regimens one at a time, not all held at once
+	 * (bench/NOTES.md). */
 	due_scan_init(&scan, ctx, within);
 	bool loaded = due_load(ctx, &scan, within, &error);
 	store_rollback(ctx->store);

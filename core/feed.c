@@ -284,8 +284,8 @@ feed_checksum_text(const char *text)
  *   most, and ms_compatible keeps the rules' own DTSTARTs (1981 for the EU
  *   rule) rather than inventing odd ones.
  *
- * Cloning and truncating costs about 0.25 ms, more than the rest of a
- * patient's feed: the result is kept per (zone, year) for the life of the
+ * Cloning and truncating costs more than the rest of a patient's feed
+ * (bench/NOTES.md): the result is kept per (zone, year) for the life of the
  * process (a handful of entries), behind a lock since the daemon may render
  * from more than one thread, and each render adds a clone of it. */
 typedef struct {
@@ -368,8 +368,8 @@ typedef struct {
 	icalcomponent *calendar;        /* properties and zones; no events */
 	/* The events' text, in order.  Each event is written once, here,
 	 * from the text its fingerprint was taken of, rather than added to
-	 * `calendar` and written again with it: that second pass was about
-	 * half of a clinic feed's rendering (perf, 100,000 patients). */
+	 * `calendar` and written again with it, a second pass over every
+	 * event (bench/NOTES.md). */
 	GString *events;
 	GChecksum *feed_sum;            /* the calendar's properties, zones and events */
 } FeedRender;
@@ -493,8 +493,7 @@ feed_repair_folds(char *text)
 
 	while (*in != '\0') {
 		/* Both patterns start with CR: test that byte before comparing,
-		 * since this runs over every byte of a feed (58 MB for a
-		 * clinic feed of 100,000 patients). */
+		 * since this runs over every byte of a feed (bench/NOTES.md). */
 		if (*in == '\r' &&
 		    (strncmp(in, "\r\r\n \n", 5) == 0 || strncmp(in, "\r\n \r\n", 5) == 0)) {
 			*out++ = '\r';
@@ -534,7 +533,7 @@ feed_render_finish(FeedRender *render, const char *feed_id, gint64 *last_modifie
 		/* The events go where libical would have put them: after the
 		 * calendar's properties and zones, before its END.  Put round
 		 * the events where they are, not copied beside them: a clinic's
-		 * are 58 MB at 100,000 patients. */
+		 * are tens of megabytes (bench/NOTES.md). */
 		size_t head = strlen(text) - strlen(end);
 
 		g_string_prepend_len(render->events, text, (gssize)head);

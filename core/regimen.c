@@ -13,9 +13,9 @@ void dose_destroy(gpointer data)
 	g_free(dose);
 }
 
-/* A clinic of 100,000 patients holds a handful of distinct protocol
- * copies, not 100,000 (store_load.c).  Atomic: the daemon may free
- * regimens in other threads than it loaded them. */
+/* The regimens of a load share a handful of parsed protocol copies
+ * (bench/NOTES.md).  Atomic: the daemon may free regimens in other
+ * threads than it loaded them. */
 static void shared_protocol_clear(gpointer data)
 {
 	protocol_destroy(*(DosedProtocol **)data);

@@ -412,8 +412,7 @@ DosedStore *store_open(const char *path, int mode, int busy_timeout_ms, GError *
 	if (!store_create_file(store, mode, &created, error))
 		goto fail;
 	/* NOMUTEX: a store is used by one thread at a time (store.h), so
-	 * SQLite's per-call connection lock only cost time: an eighth of a
-	 * load of 100,000 patients, which reads a dozen columns of each. */
+	 * SQLite's per-call connection lock only costs time (bench/NOTES.md). */
 	rc = sqlite3_open_v2(store->open_path, &store->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
 			     NULL);
@@ -432,10 +431,10 @@ DosedStore *store_open(const char *path, int mode, int busy_timeout_ms, GError *
 		goto fail;
 	/* Statement journals in memory: inside a transaction every INSERT
 	 * that may fail half-way (NOT NULL, CHECK, foreign keys) first saves
-	 * the pages it will touch, and in a temporary file that was 688,000
-	 * writes for an import of 100,000 patients.  They hold only what
-	 * one statement (or one change's savepoint) touches; the database
-	 * and its WAL are as durable as before. */
+	 * the pages it will touch, which in a temporary file is a write each
+	 * (bench/NOTES.md).  They hold only what one statement (or one
+	 * change's savepoint) touches; the database and its WAL are as
+	 * durable as before. */
 	if (!store_exec(store, "PRAGMA temp_store = MEMORY", "setting temporary storage", error))
 		goto fail;
 

@@ -214,7 +214,7 @@ static bool store_enrol_many_fail(DosedEnrolment *rows, size_t n_rows, GError *f
  * per table.  Inside a transaction SQLite opens a statement journal (a
  * savepoint of the pages each statement touches) around every INSERT that
  * may fail half-way, and the regimen insert runs its trigger; one statement
- * per table pays for that three times, not 300,000 times.  n is the row's
+ * per table pays for that three times, not three times a row.  n is the row's
  * place in `rows`, from 1.  Kept in memory (temp_store = MEMORY). */
 typedef struct {
 	bool checked;           /* passed the checks that need no database */
@@ -473,11 +473,10 @@ bool store_enrol_many(DosedStore *store, DosedEnrolment *rows, size_t n_rows,
 		return false;
 	if (!copy_statements_prepare(store, &s, error))
 		return store_write_end(store, false, error);
-	/* Keep every changed page in memory until the commit: with the
-	 * default cache (2 MB) an import of 100,000 patients (about 35 MB of
-	 * tables and indexes) wrote changed pages out to the WAL and changed
-	 * them again some 80 times over (680,000 writes).  The commit still
-	 * writes and syncs each page once (synchronous stays FULL). */
+	/* Keep every changed page in memory until the commit, rather than
+	 * write a page out and change it again many times over
+	 * (bench/NOTES.md).  The commit still writes and syncs each page once
+	 * (synchronous stays FULL). */
 	ok = store_exec(store, "PRAGMA cache_spill = OFF", "preparing the enrolments", error) &&
 	     store_enrol_many_rows(store, &s, rows, n_rows, actor, now, error);
 	copy_statements_finish(&s);

@@ -148,8 +148,8 @@ static DosedRegimen *regimen_from_row(DosedStore *store, RegimenLoader *loader,
 				      GError **error)
 {
 	/* The text columns and where each goes; they follow the regimen in
-	 * its one allocation (a clinic's load makes 100,000 regimens, and
-	 * allocating and freeing them was a tenth of `dosectl due`). */
+	 * its one allocation, a malloc a regimen rather than seven
+	 * (bench/NOTES.md). */
 	static const int text_columns[] = { 0, 1, 2, 4, 8, 10 };
 	g_autoptr(DosedRegimen) regimen = NULL;
 	g_autoptr(GError) local = NULL;
@@ -365,9 +365,9 @@ static void store_read_end(DosedStore *store, bool own)
  * number of patients: the regimens, then their doses, then their advances.
  *
  * For all patients the doses and advances are read from their own tables,
- * joined to the regimen they belong to, and kept when it is the newest
- * (issue 7: going from 100,000 patients to their few doses looked up
- * every patient's newest regimen first).  An active regimen is always its
+ * joined to the regimen they belong to, and kept when it is the newest,
+ * rather than found from every patient's newest regimen (bench/NOTES.md).
+ * An active regimen is always its
  * patient's newest (a patient is enrolled again only once stopped), so
  * "active only" reads the regimens from the index of active ones. */
 #define STORE_REGIMENS_ONE_SQL \
@@ -447,11 +447,9 @@ static void store_bind_load(sqlite3_stmt *stmt, const char *patient_id, bool act
 }
 
 /* Every patient's newest regimen (only active ones when active_only), with
- * the patient's columns, in patient id order.  A join in SQL (regimen JOIN
- * patient) searched the patient index and then the patient table for each
- * of a clinic's 100,000 regimens (120 ms in the sqlite3 shell); here both
- * tables are read in patient id order, each along its own index, and
- * merged (80 ms). */
+ * the patient's columns, in patient id order.  Both tables are read in
+ * patient id order, each along its own index, and merged: a join in SQL
+ * searched the patient index and table for each regimen (bench/NOTES.md). */
 #define STORE_PATIENTS_SCAN_SQL \
 	"SELECT id, name, tz FROM patient WHERE id >= ?1 AND id < ?2 ORDER BY id"
 /* STORE_REGIMEN_COLUMNS' places, the patient's name and tz left out. */

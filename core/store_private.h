@@ -34,7 +34,7 @@ struct DosedStore {
 	int busy_timeout_ms;
 	bool in_write;          /* inside store_begin(store, true, ...) */
 	/* store_load_reminder_record(), prepared once: the daemon asks it
-	 * for every active patient at each computation. */
+	 * for every active patient at each computation (bench/NOTES.md). */
 	sqlite3_stmt *reminder_record;
 };
 

@@ -253,9 +253,9 @@ static const char *const store_migrations[] = {
 
 	/* 3 -> 4 (issue 7): each distinct protocol copy (SPEC 1) is stored
 	 * once, in protocol_copy, and regimens point to it.  A clinic's
-	 * 100,000 regimens hold a handful of distinct texts; storing each
-	 * row's own 370-byte copy made enrolment write, and every load read
-	 * and parse, 100,000 of them.  The copy a regimen keeps is still
+	 * regimens hold a handful of distinct texts; storing each row's own
+	 * copy made enrolment write, and every load read and parse, one per
+	 * regimen (bench/NOTES.md).  The copy a regimen keeps is still
 	 * exactly the text it was enrolled with, byte for byte, and just as
 	 * unchangeable (the copies are never deleted or changed either).
 	 *
@@ -289,8 +289,8 @@ static const char *const store_migrations[] = {
 	"	BEGIN SELECT RAISE(ABORT, 'dosed never changes a protocol copy'); END;\n"
 	/* The same step: audit's CHECK on the action, as comparisons joined
 	 * by OR.  SQLite evaluates an IN list of more than two constants by
-	 * building a temporary index of it, again for every row inserted:
-	 * that was a third of enrolling 100,000 patients.  Rebuilt as in
+	 * building a temporary index of it, again for every row inserted
+	 * (bench/NOTES.md).  Rebuilt as in
 	 * step 1 -> 2 (nothing references audit); every row is copied with
 	 * its id. */
 	"CREATE TABLE audit_v4 (\n"

@@ -29,11 +29,10 @@
 static char **
 match_groups(const char *pattern, const char *text)
 {
-	/* Compiled once per pattern: loading 100,000 patients parses as many
-	 * dates, and compiling each time was a tenth of it.  A GRegex is
-	 * immutable, so matching needs no lock; the cache's lookup does (the
-	 * daemon parses on two threads).  The patterns are string literals
-	 * and the cache lives as long as the process. */
+	/* Compiled once per pattern, not once a date (bench/NOTES.md).  A
+	 * GRegex is immutable, so matching needs no lock; the cache's lookup
+	 * does (the daemon parses on two threads).  The patterns are string
+	 * literals and the cache lives as long as the process. */
 	static GMutex lock;
 	static GHashTable *compiled;
 	GRegex *regex;
@@ -170,9 +169,9 @@ date_format(DosedDate date, char *buf)
 	int year, month, day;
 
 	/* An invalid date prints as zeros rather than as a plausible day.
-	 * Digit by digit: the worklist of a clinic prints two dates for each
-	 * of 100,000 patients, and snprintf was a tenth of it.  Years are
-	 * 1-9999 (date_to_ymd() gives 0 otherwise). */
+	 * Digit by digit, not snprintf: the worklist prints two dates a
+	 * patient (bench/NOTES.md).  Years are 1-9999 (date_to_ymd() gives 0
+	 * otherwise). */
 	date_to_ymd(date, &year, &month, &day);
 	buf[0] = (char)('0' + year / 1000 % 10);
 	buf[1] = (char)('0' + year / 100 % 10);

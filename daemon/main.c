@@ -93,8 +93,8 @@ static void daemon_warn_config(const DosedConfig *config)
  * dropped and the reminders are planned again.  The HTTP threads' own
  * writes (event states, saved after a render) move data_version but not
  * the audit trail: taken for changes, each first render of a feed threw
- * away every cached feed (the clinic's, 3 s to make again at 100,000
- * patients) and planned every reminder again. */
+ * away every cached feed and planned every reminder again
+ * (bench/NOTES.md). */
 static void daemon_database_changed(void *data)
 {
 	Daemon *daemon = data;

@@ -348,8 +348,7 @@ GPtrArray *reminders_plan_all(DosedStore *store, const DosedReminderSettings *se
 	bool ok;
 
 	*next_moment = 0;
-	/* One regimen at a time: a clinic's 100,000 held at once were most
-	 * of the daemon's peak memory, at its start and after every change. */
+	/* One regimen at a time, not all held at once (bench/NOTES.md). */
 	ok = store_begin(store, false, error) &&
 	     store_foreach_regimen(store, true, reminders_plan_one, &plan, error);
 	/* Read only: nothing to commit. */
