@@ -1,4 +1,6 @@
-/* protocol.h - dosing protocols as data (SPEC section 1).
+/* protocol.h - dosing protocols as data (SPEC section 1): phase.c reads
+ * and writes the grammar below, protocol.c a protocol's INI text, and
+ * catalogue.c the protocols of the configured files.
  *
  * A protocol is a named, multi-phase plan read from an INI file with inih:
  *
