@@ -2,7 +2,8 @@
  *
  * Every setting has a default, so no file is needed.  Unknown sections or
  * keys and bad values are DOSED_ERROR_PARSE "FILE:LINE: [section] key: ...".
- * One table in config.c maps each key to its parser and default.
+ * One table in config.c maps each key to its parser and default;
+ * config_locate.c finds the file, config_url.c derives the feed's URL.
  */
 #ifndef DOSED_CONFIG_H
 #define DOSED_CONFIG_H
