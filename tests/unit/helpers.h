@@ -12,6 +12,7 @@
 #include <glib.h>
 
 #include "error.h"
+#include "feed_state.h"
 #include "protocol.h"
 #include "store.h"
 
@@ -85,5 +86,53 @@ gint64 log_patient_dose(DosedStore *store, const char *patient_id, int ordinal,
 			gint64 given_at, const char *site, const char *note);
 /* Stop the patient's regimen at `at`. */
 void stop_patient(DosedStore *store, const char *patient_id, gint64 at);
+
+/* One test of the store's: cmocka's test with the store fixture. */
+#define STORE_TEST(name) \
+	cmocka_unit_test_setup_teardown(name, store_fixture_setup, store_fixture_teardown)
+
+/* The schema this dosed writes (store_schema.c's store_migrations). */
+#define SCHEMA_VERSION 5
+
+/* A row of store_enrol_many() on the fixture's protocol, starting on
+ * 2026-11-`day`. */
+DosedEnrolment enrolment(const StoreFixture *fixture, const char *patient_id,
+			 const char *name, const char *tz_name, int day);
+
+/* The phase each counting dose of a regimen replays in, "0 1 ...". */
+char *replayed_phases(const DosedRegimen *regimen);
+
+/* Issue (or ask for) a feed token in a transaction of its own, as the
+ * edges do: a new token made here, its hash given to the store.  The new
+ * token's text, or NULL when the store kept the active one. */
+char *issue_feed_token(DosedStore *store, const char *patient_id, bool rotate, gint64 now,
+		       gint64 *issued_at);
+
+/* A hash of the right form, for the calls the store refuses. */
+extern const char some_hash[];
+
+/* A state in the table, as a render leaves it (feed_state.h). */
+DosedFeedEventState *put_state(GHashTable *states, const char *key,
+			       const char *fingerprint, int sequence, gint64 changed_at,
+			       bool dirty);
+
+/* store_save_feed_states() in a transaction of its own, and
+ * store_load_feed_states() into a new table. */
+void save_states(DosedStore *store, GHashTable *states);
+GHashTable *load_states(DosedStore *store);
+
+/* Every row of a table, every column, as text ("NULL" for NULL), one row a
+ * line in rowid (or key) order: what an auditor would compare.  `migrated`:
+ * the table of a migrated database, read as it was before (the regimens'
+ * protocol copies joined back in, the advances without after_dose_id). */
+char *table_dump(const char *path, const char *table, bool migrated);
+
+/* store_record_reminder() and store_record_snooze(), each in a
+ * transaction of its own, and store_load_reminder_record(). */
+void record_reminder(DosedStore *store, gint64 regimen_id, int ordinal,
+		     DosedReminderKind kind, gint64 moment, gint64 now);
+void record_snooze(DosedStore *store, gint64 regimen_id, int ordinal, gint64 until,
+		   gint64 now);
+DosedReminderRecord load_record(DosedStore *store, gint64 regimen_id, int ordinal);
 
 #endif
