@@ -71,7 +71,11 @@ $(O)/tests/%.o: tests/unit/%.c $(BUILD_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(DAEMON_CFLAGS) -Idaemon $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
-TEST_LINK = $(if $(DAEMON_SRC),$(O)/libdosed-daemon.a) $(O)/libdosed.a
+# Every unit test links tests/unit/helpers.c too (dunst's test/helpers.c),
+# whose object make keeps between builds.
+TEST_HELPERS = $(O)/tests/helpers.o
+.SECONDARY: $(TEST_HELPERS)
+TEST_LINK = $(TEST_HELPERS) $(if $(DAEMON_SRC),$(O)/libdosed-daemon.a) $(O)/libdosed.a
 $(O)/tests/%: $(O)/tests/%.o $(TEST_LINK)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) $(DAEMON_LIBS) $(TEST_LIBS)
 
@@ -264,4 +268,4 @@ uninstall:
 	  echo "kept $(DESTDIR)$(SYSCONFDIR)/dosed/dosed.conf; remove it yourself if you wish"; \
 	fi
 
--include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(UNIT_BIN:=.d) $(TOOL_BIN:=.d)
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(UNIT_BIN:=.d) $(TEST_HELPERS:.o=.d) $(TOOL_BIN:=.d)

@@ -107,7 +107,7 @@ first_patient=$(sed -n 2p "$csv" | cut -d, -f1)
 # a database of dosed's schema (made by dosectl, with one patient in it),
 # with dosed's settings: the same tables, indexes, foreign keys, triggers
 # and audit rows, in one transaction, synced.  It mirrors what
-# store_enrol_many() writes (core/store.c); keep the two alike.
+# store_enrol_many() writes (core/store_enrol.c); keep the two alike.
 mkdir -p "$tmp/floor"
 chmod 700 "$tmp/floor"
 floor_conf=$tmp/etc/floor.conf

@@ -44,8 +44,9 @@ typedef struct {
 
 /* Print "dosectl: MESSAGE" (one line) and return `status`. */
 int cli_fail(int status, const char *format, ...) G_GNUC_PRINTF(2, 3);
-/* Print the error's message, choosing the status from its code (usage for
- * DOSED_ERROR_INVALID, refused otherwise); frees the error. */
+/* Print the error's message, with dosectl's hint for the refusals that
+ * leave one to the edges (error.h), choosing the status from its kind
+ * (usage for DOSED_ERROR_INVALID, refused otherwise); frees the error. */
 int cli_fail_error(GError *error);
 /* A usage error for the current command, with the hint to its --help. */
 int cli_usage_error(CliContext *ctx, const char *format, ...) G_GNUC_PRINTF(2, 3);
@@ -75,13 +76,11 @@ bool cli_open_store(CliContext *ctx, bool create, GError **error);
  * allocated id, or NULL having set *status to the exit status. */
 char *cli_patient_argument(CliContext *ctx, int argc, char **argv, int *status);
 
-/* A patient id: 1 to 64 bytes of UTF-8, no spaces or control characters,
- * not starting with '-'.  Else a usage error, *status set. */
+/* A patient id (enrol_patient_id_valid()), else a usage error, *status
+ * set. */
 bool cli_valid_patient_id(CliContext *ctx, const char *id, int *status);
-/* The same rules without printing: whether `id` is a patient id, and the
- * first control character of `text` other than a line break or tab (0 when
- * none).  dosectl import reports them per row. */
-bool cli_patient_id_ok(const char *id);
+/* The first control character of `text` other than a line break or tab
+ * (0 when none), for cli_check_text(); dosectl import reports it per row. */
 gunichar cli_text_control_character(const char *text);
 /* Open the store, begin a transaction (write: take the write lock now),
  * and load the PATIENT argument's regimen.  NULL with *status set on error.

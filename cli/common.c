@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "enrol.h"
 #include "error.h"
 
 static int vfail(int status, const char *prefix, const char *format, va_list args)
@@ -27,12 +28,33 @@ int cli_fail(int status, const char *format, ...)
 	return status;
 }
 
+/* What dosectl adds to a refusal the core leaves to the edges (error.h):
+ * its own option or command. */
+static const char *cli_error_hint(const GError *error)
+{
+	if (error->domain != DOSED_ERROR)
+		return "";
+	switch (error->code) {
+	case DOSED_ERROR_SAME_DAY:
+		return "; use --force if this second dose is intended";
+	case DOSED_ERROR_TOO_SOON:
+		return "; use --force to log this one anyway";
+	case DOSED_ERROR_UNKNOWN_PATIENT:
+		return "; see 'dosectl patients'";
+	case DOSED_ERROR_UNKNOWN_DOSE:
+		return "; 'dosectl show PATIENT' lists the dose ids";
+	case DOSED_ERROR_NO_PATIENT:
+		return " (see 'dosectl patients')";
+	default:
+		return "";
+	}
+}
+
 int cli_fail_error(GError *error)
 {
-	int status = CLI_EXIT_REFUSED;
-	if (error->domain == DOSED_ERROR && error->code == DOSED_ERROR_INVALID)
-		status = CLI_EXIT_USAGE;
-	cli_fail(status, "%s", error->message);
+	int status = dosed_error_is(error, DOSED_ERROR_INVALID) ? CLI_EXIT_USAGE
+								: CLI_EXIT_REFUSED;
+	cli_fail(status, "%s%s", error->message, cli_error_hint(error));
 	g_error_free(error);
 	return status;
 }
@@ -170,24 +192,9 @@ bool cli_open_store(CliContext *ctx, bool create, GError **error)
 			    "a patient to start one", path);
 		return false;
 	}
-	/* SPEC 5: personal databases are the patient's alone; a clinic's is
-	 * shared with the staff in group dosed. */
-	int mode = ctx->config->system ? 0660 : 0600;
-	ctx->store = store_open(path, mode, ctx->config->busy_timeout_ms, error);
+	ctx->store = store_open(path, config_store_mode(ctx->config),
+				ctx->config->busy_timeout_ms, error);
 	return ctx->store != NULL;
-}
-
-bool cli_patient_id_ok(const char *id)
-{
-	size_t len = strlen(id);
-	if (len == 0 || len > 64 || id[0] == '-' || !g_utf8_validate(id, -1, NULL))
-		return false;
-	for (const char *p = id; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (g_unichar_isspace(c) || g_unichar_iscntrl(c))
-			return false;
-	}
-	return true;
 }
 
 gunichar cli_text_control_character(const char *text)
@@ -205,7 +212,7 @@ gunichar cli_text_control_character(const char *text)
 
 bool cli_valid_patient_id(CliContext *ctx, const char *id, int *status)
 {
-	if (cli_patient_id_ok(id))
+	if (enrol_patient_id_valid(id))
 		return true;
 	*status = cli_usage_error(ctx, "'%s' is not a patient id (1 to 64 characters, no spaces, "
 				  "not starting with '-')", id);
@@ -279,8 +286,8 @@ void cli_append_cell(GString *line, const char *text, gsize width)
 	gsize length = 0;
 	const char *p;
 
-	/* Printable ASCII, a column a byte, is copied at once: a clinic's
-	 * worklist is 100,000 lines, and a byte at a time was a tenth of it. */
+	/* Printable ASCII, a column a byte, is copied at once, not a byte at
+	 * a time (bench/NOTES.md). */
 	while ((unsigned char)text[length] >= 0x20 && (unsigned char)text[length] < 0x80)
 		length++;
 	if (text[length] == '\0') {

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "error.h"
 #include "feed.h"
+#include "token.h"
 
 /* base_url + path, and the same with the webcal:// scheme that phones open
  * in their calendar app. */
@@ -25,7 +26,9 @@ int cmd_feed(CliContext *ctx, int argc, char **argv)
 		{ NULL },
 	};
 	GError *error = NULL;
-	char *patient_id = NULL, *token = NULL, *url = NULL, *webcal = NULL;
+	char *patient_id = NULL, *url = NULL, *webcal = NULL;
+	char token[DOSED_TOKEN_TEXT_LEN + 1], hash[DOSED_TOKEN_HASH_LEN + 1];
+	bool issued = false;
 	gint64 issued_at = 0;
 	int status = cli_parse_options(ctx, cli_find_command("feed"), entries, &argc, &argv);
 
@@ -48,14 +51,22 @@ int cmd_feed(CliContext *ctx, int argc, char **argv)
 		return cli_fail_error(error);
 	if (!clinic && !(patient_id = cli_patient_argument(ctx, argc, argv, &status)))
 		return status;
-	if (!store_issue_feed_token(ctx->store, patient_id, rotate, ctx->actor, ctx->now, &token,
-				    &issued_at, &error) ||
+	/* Made here and shown once; the store keeps only its hash. */
+	if (!token_generate(token, &error)) {
+		g_free(patient_id);
+		return cli_fail_error(error);
+	}
+	token_hash(token, DOSED_TOKEN_TEXT_LEN, hash);
+	if (!store_issue_feed_token(ctx->store, patient_id, hash, rotate, ctx->actor, ctx->now,
+				    &issued, &issued_at, &error) ||
 	    !store_commit(ctx->store, &error)) {
+		explicit_bzero(token, sizeof token);
 		g_free(patient_id);
 		return cli_fail_error(error);
 	}
 	const char *whose = clinic ? "the clinic" : patient_id;
-	if (!token) {
+	if (!issued) {
+		explicit_bzero(token, sizeof token);
 		char when[DOSED_TIMESTAMP_BUF];
 		GTimeZone *utc = g_time_zone_new_utc();
 		timestamp_format(issued_at, utc, when);
@@ -90,8 +101,7 @@ int cmd_feed(CliContext *ctx, int argc, char **argv)
 		       rotate ? ", renewed; any earlier URL no longer works" : "");
 		printf("  %s\n  %s\n", url, webcal);
 	}
-	memset(token, 0, strlen(token));
-	g_free(token);
+	explicit_bzero(token, sizeof token);
 	g_free(url);
 	g_free(webcal);
 	g_free(patient_id);

@@ -18,6 +18,7 @@
 #include <csv.h>
 
 #include "cli.h"
+#include "enrol.h"
 #include "error.h"
 
 #define IMPORT_COLUMNS 6
@@ -107,7 +108,7 @@ static const ImportZone *import_zone(Import *im, const char *name)
 	zone = g_new0(ImportZone, 1);
 	zone->tz = zone_open(*name ? name : im->local_zone, &error);
 	if (zone->tz) {
-		zone->today = date_of_instant(im->ctx->now, zone->tz);
+		zone->today = enrol_today(zone->tz, im->ctx->now);
 	} else {
 		zone->problem = g_strdup(error->message);
 		g_error_free(error);
@@ -152,12 +153,10 @@ static const ImportProtocol *import_protocol(Import *im, const char *id, const c
 	return protocol;
 }
 
-/* Why `id` is not a patient id, or NULL: the rule of cli_valid_patient_id()
- * (1 to 64 bytes of UTF-8, no spaces or control characters, not starting
- * with '-'). */
+/* Why `id` is not a patient id (enrol_patient_id_valid()), or NULL. */
 static char *import_id_problem(const char *id)
 {
-	if (cli_patient_id_ok(id))
+	if (enrol_patient_id_valid(id))
 		return NULL;
 	if (*id == '\0')
 		return g_strdup("the patient id is empty");
@@ -259,15 +258,14 @@ static void import_record(Import *im)
 			g_error_free(error);
 		}
 	} else if (zone->tz) {
-		/* As enrol: no start is today in the patient's zone. */
 		start = zone->today;
 	}
-	/* As enrol: a start years away is a typo. */
-	if (start != DOSED_DATE_NONE && zone->tz &&
-	    (start < date_from_ymd(1900, 1, 1) || start > date_add_days(zone->today, 366))) {
-		char buf[DOSED_DATE_BUF];
-		PROBLEM_OWNED(g_strdup_printf("start %s is more than a year ahead or before 1900; "
-					      "check the date", date_format(start, buf)));
+	if (start != DOSED_DATE_NONE && zone->tz) {
+		GError *error = NULL;
+		if (!enrol_check_start(start, zone->today, &error)) {
+			PROBLEM(error->message);
+			g_error_free(error);
+		}
 	}
 	if (problems->len)
 		goto out;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "enrol.h"
 #include "error.h"
 
 /* "upcoming", "due", "overdue", or the state when there is no next dose. */
@@ -95,15 +96,12 @@ int cmd_enrol(CliContext *ctx, int argc, char **argv)
 			goto out;
 		}
 	} else {
-		start = date_of_instant(ctx->now, tz);
+		start = enrol_today(tz, ctx->now);
 	}
-	/* A start years away is a typo, and dates past the calendar's end
-	 * would have no due dates to compute. */
-	DosedDate today = date_of_instant(ctx->now, tz);
-	if (start < date_from_ymd(1900, 1, 1) || start > date_add_days(today, 366)) {
-		char buf[DOSED_DATE_BUF];
-		status = cli_usage_error(ctx, "--start %s is more than a year ahead or before 1900; "
-					 "check the date", date_format(start, buf));
+	if (!enrol_check_start(start, enrol_today(tz, ctx->now), &error)) {
+		/* The rule's words, naming the option. */
+		status = cli_usage_error(ctx, "--%s", error->message);
+		g_clear_error(&error);
 		goto out;
 	}
 	if (days_arg && !weekdays_parse(days_arg, &weekdays, &error)) {
@@ -567,7 +565,7 @@ typedef struct {
 /* Soonest first, then by patient id: the items are in the regimens' order
  * (by patient id), so each is sorted by a key of its due day above its
  * place, compared as one number rather than as strings, and the keys are
- * sorted rather than the items (a clinic's worklist is 100,000 of them). */
+ * sorted rather than the items (bench/NOTES.md). */
 static guint64 due_key(const DueItem *item, guint place)
 {
 	return (guint64)item->next.dose.due << 32 | place;
@@ -584,8 +582,7 @@ static int compare_due_keys(const void *a, const void *b)
 static void due_format_line(GString *out, const DosedRegimen *r, const DosedNextDose *next)
 {
 	/* printf("%-12s %-24s #%-4d %s %s %s\n"), put together by hand:
-	 * a clinic's worklist is 100,000 lines, and printf's parsing of the
-	 * format was a sixth of it. */
+	 * printf parses the format again for every line (bench/NOTES.md). */
 	char ordinal[16], *digit = ordinal + sizeof ordinal - 1;
 	unsigned value = (unsigned)next->dose.ordinal; /* >= 1 */
 	*digit = '\0';
@@ -617,8 +614,7 @@ typedef struct {
 	 * (by patient id), so that the days in turn are the worklist.  There
 	 * are far fewer days than lines (the days asked for, and those of
 	 * the overdue doses): made so, the lines need no sort and are
-	 * written as they lie, where sorting 100,000 and gathering them
-	 * from all over a buffer was a tenth of due. */
+	 * written as they lie (bench/NOTES.md). */
 	GHashTable *days;       /* DosedDate -> GString * */
 	/* JSON: the worklist, sorted once all are in. */
 	GArray *items;          /* DueItem */
@@ -773,79 +769,18 @@ static void due_scan_append(DueScan *into, DueScan *from)
 	}
 }
 
-/* The second half of the patients, read on a connection of its own. */
-typedef struct {
-	DosedStore *store;
-	const char *first;
-	DueScan *scan;
-	bool ok;
-	GError *error;
-} DueHalf;
-
-static gpointer due_half_run(gpointer data)
-{
-	DueHalf *half = data;
-
-	half->ok = store_foreach_regimen_in(half->store, true, half->first, NULL, due_take,
-					    half->scan, &half->error);
-	return NULL;
-}
-
-/* A second connection reading the same snapshot as the first, in a read
- * transaction of its own, or NULL.  Every change a person makes writes an
- * audit row, so the same newest audit row means the same patients,
- * regimens and doses. */
-static DosedStore *due_second_store(CliContext *ctx)
-{
-	int mode = ctx->config->system ? 0660 : 0600;
-	DosedStore *other;
-	gint64 mine, theirs;
-
-	if (!store_audit_mark(ctx->store, &mine, NULL))
-		return NULL;
-	other = store_open(store_path(ctx->store), mode, ctx->config->busy_timeout_ms, NULL);
-	if (!other)
-		return NULL;
-	if (store_begin(other, false, NULL) && store_audit_mark(other, &theirs, NULL) &&
-	    theirs == mine)
-		return other;
-	store_rollback(other);
-	store_close(other);
-	return NULL;
-}
-
-/* The worklist into `scan`: read in two halves at once, each on its own
- * connection and thread, when the machine has a second CPU and a second
- * connection sees the same snapshot (otherwise on this one alone).  Each
- * half is a fifth of a second's work at 100,000 patients. */
+/* The worklist into `scan`, read in two halves at once where the store
+ * can (store_foreach_regimen_halves()). */
 static bool due_load(CliContext *ctx, DueScan *scan, int within, GError **error)
 {
-	g_autofree char *middle = NULL;
-	DosedStore *other = NULL;
 	DueScan second;
-	DueHalf half;
-	GThread *thread;
+	bool halved = false;
 	bool ok;
 
-	if (g_get_num_processors() < 2)
-		return store_foreach_regimen(ctx->store, true, due_take, scan, error);
-	if (!store_middle_patient(ctx->store, true, &middle, error))
-		return false;
-	if (middle == NULL || !(other = due_second_store(ctx)))
-		return store_foreach_regimen(ctx->store, true, due_take, scan, error);
 	due_scan_init(&second, ctx, within);
-	half = (DueHalf){ .store = other, .first = middle, .scan = &second };
-	thread = g_thread_new("due", due_half_run, &half);
-	ok = store_foreach_regimen_in(ctx->store, true, NULL, middle, due_take, scan, error);
-	g_thread_join(thread);
-	store_rollback(other);
-	store_close(other);
-	if (ok && !half.ok) {
-		g_propagate_error(error, g_steal_pointer(&half.error));
-		ok = false;
-	}
-	g_clear_error(&half.error);
-	if (ok)
+	ok = store_foreach_regimen_halves(ctx->store, true, due_take, scan, &second, &halved,
+					  error);
+	if (ok && halved)
 		due_scan_append(scan, &second);
 	/* The JSON items' texts live in second.strings: kept with scan's. */
 	if (second.strings)
@@ -876,8 +811,8 @@ int cmd_due(CliContext *ctx, int argc, char **argv)
 	if (!cli_open_store(ctx, false, &error) || !store_begin(ctx->store, false, &error))
 		return cli_fail_error(error);
 
-	/* The regimens one at a time: a clinic's 100,000 held at once were
-	 * 30 MB of fresh memory, and its page faults a tenth of due. */
+	/* The regimens one at a time, not all held at once
+	 * (bench/NOTES.md). */
 	due_scan_init(&scan, ctx, within);
 	bool loaded = due_load(ctx, &scan, within, &error);
 	store_rollback(ctx->store);

@@ -6,26 +6,23 @@
  * file could hold; only the paths built from the environment are set as
  * values (a directory name may hold a comma, which the list syntax cannot).
  */
-#include "config.h"
+#include "config_private.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
-#include <gio/gio.h>
 #include <ini.h>
 
 #include "error.h"
 #include "timeutil.h"
+#include "trust.h"
 
 #ifndef DOSED_DATADIR
 #error "DOSED_DATADIR must be defined (config.mk passes -DDOSED_DATADIR)"
@@ -35,7 +32,6 @@
 #endif
 
 /* SPEC 6: the clinic's files. */
-#define CONFIG_SYSTEM_FILE  DOSED_SYSCONFDIR "/dosed/dosed.conf"
 #define CONFIG_SYSTEM_STORE "/var/lib/dosed/dosed.db"
 #define CONFIG_PROTOCOLS_INI DOSED_DATADIR "/protocols.ini"
 
@@ -135,11 +131,7 @@ static const ConfOption confmap[] = {
 
 #define CONF_N_OPTIONS G_N_ELEMENTS(confmap)
 
-/* $XDG_DATA_HOME, $XDG_CONFIG_HOME: read at each call rather than through
- * g_get_user_data_dir(), which keeps its first answer for the life of the
- * process; a relative value is ignored, as the XDG Base Directory spec says.
- * Newly allocated. */
-static char *xdg_dir(const char *variable, const char *fallback)
+char *config_xdg_dir(const char *variable, const char *fallback)
 {
 	const char *value = g_getenv(variable);
 
@@ -475,7 +467,7 @@ static void default_store_path(DosedConfig *config, const char *config_dir)
 		config->store_path = g_strdup(CONFIG_SYSTEM_STORE);
 		return;
 	}
-	data_home = xdg_dir("XDG_DATA_HOME", ".local/share");
+	data_home = config_xdg_dir("XDG_DATA_HOME", ".local/share");
 	config->store_path = g_build_filename(data_home, "dosed", "dosed.db", NULL);
 	g_free(data_home);
 }
@@ -500,7 +492,7 @@ static void default_protocol_paths(DosedConfig *config, const char *config_dir)
 	} else if (config->system) {
 		folder = g_strdup(DOSED_SYSCONFDIR "/dosed/protocols.d");
 	} else {
-		config_home = xdg_dir("XDG_CONFIG_HOME", ".config");
+		config_home = config_xdg_dir("XDG_CONFIG_HOME", ".config");
 		folder = g_build_filename(config_home, "dosed", "protocols.d", NULL);
 		g_free(config_home);
 	}
@@ -536,53 +528,6 @@ static DosedConfig *config_new(bool system, const char *config_dir)
 	return config;
 }
 
-/* HOST (without brackets) and PORT of a listen value parse_listen()
- * accepted; newly allocated. */
-static void split_listen(const char *listen, char **host, char **port)
-{
-	const char *colon = strrchr(listen, ':');
-
-	if (listen[0] == '[')
-		*host = g_strndup(listen + 1, (gsize)(colon - listen - 2));
-	else
-		*host = g_strndup(listen, (gsize)(colon - listen));
-	*port = g_strdup(colon + 1);
-}
-
-/* 0.0.0.0, ::, or another spelling of them: every address of the machine. */
-static bool host_is_wildcard(const char *host)
-{
-	GInetAddress *address = g_inet_address_new_from_string(host);
-	bool any = address != NULL && g_inet_address_get_is_any(address);
-
-	g_clear_object(&address);
-	return any;
-}
-
-char *config_listen_url(const char *listen)
-{
-	char *host, *port, *url = NULL;
-
-	split_listen(listen, &host, &port);
-	if (!host_is_wildcard(host)) {
-		/* In a URL an IPv6 address is in brackets, and the '%' of
-		 * a zone (fe80::1%eth0) is written %25 (RFC 6874). */
-		if (strchr(host, ':') != NULL) {
-			char **parts = g_strsplit(host, "%", 2);
-			char *zone = parts[1] ? g_strconcat("%25", parts[1], NULL) : g_strdup("");
-
-			url = g_strdup_printf("http://[%s%s]:%s", parts[0], zone, port);
-			g_free(zone);
-			g_strfreev(parts);
-		} else {
-			url = g_strdup_printf("http://%s:%s", host, port);
-		}
-	}
-	g_free(host);
-	g_free(port);
-	return url;
-}
-
 /* Issue 12: a default base_url that ignored listen made dosectl feed print
  * an address nothing served, and a URL is shown only once. */
 static void default_base_url(DosedConfig *config)
@@ -591,81 +536,9 @@ static void default_base_url(DosedConfig *config)
 		config->feed_base_url = config_listen_url(config->feed_listen);
 }
 
-/* localhost, 127.0.0.0/8, ::1: this machine, whichever one is named. */
-static bool host_is_loopback(const char *host)
+int config_store_mode(const DosedConfig *config)
 {
-	GInetAddress *address;
-	bool loopback;
-
-	if (g_ascii_strcasecmp(host, "localhost") == 0)
-		return true;
-	address = g_inet_address_new_from_string(host);
-	loopback = address != NULL && g_inet_address_get_is_loopback(address);
-	g_clear_object(&address);
-	return loopback;
-}
-
-/* Whether a URL's host names the machine a listen host is on, as far as
- * the names tell: the same address, loopback for loopback, and for a
- * wildcard listen any loopback name or this machine's own name. */
-static bool same_machine(const char *url_host, const char *listen_host)
-{
-	GInetAddress *a, *b;
-	bool same;
-
-	if (g_ascii_strcasecmp(url_host, listen_host) == 0)
-		return true;
-	if (host_is_loopback(url_host) && host_is_loopback(listen_host))
-		return true;
-	if (host_is_wildcard(listen_host))
-		return host_is_loopback(url_host) ||
-		       g_ascii_strcasecmp(url_host, g_get_host_name()) == 0;
-	/* "::ffff:127.0.0.1" and other spellings of one address. */
-	a = g_inet_address_new_from_string(url_host);
-	b = g_inet_address_new_from_string(listen_host);
-	same = a != NULL && b != NULL && g_inet_address_equal(a, b);
-	g_clear_object(&a);
-	g_clear_object(&b);
-	return same;
-}
-
-char *config_base_url_warning(const DosedConfig *config)
-{
-	char *listen_host, *listen_port, *warning = NULL;
-	const char *url_host;
-	GUri *uri;
-	int port;
-
-	split_listen(config->feed_listen, &listen_host, &listen_port);
-	if (config->feed_base_url == NULL) {
-		warning = g_strdup_printf("[feed] listen = %s takes every address of this "
-					  "machine, so dosectl cannot tell which one a phone "
-					  "reaches: set [feed] base_url to it (such as http://%s:%s, "
-					  "or the https:// address of a proxy) before printing feed "
-					  "URLs", config->feed_listen, g_get_host_name(), listen_port);
-		goto out;
-	}
-	uri = g_uri_parse(config->feed_base_url, G_URI_FLAGS_NONE, NULL);
-	if (uri == NULL)
-		goto out;
-	url_host = g_uri_get_host(uri);
-	port = g_uri_get_port(uri);
-	if (port < 0)
-		port = g_ascii_strcasecmp(g_uri_get_scheme(uri), "https") == 0 ? 443 : 80;
-	if (url_host != NULL && same_machine(url_host, listen_host) &&
-	    (guint64)port != g_ascii_strtoull(listen_port, NULL, 10))
-		warning = g_strdup_printf("[feed] base_url = %s names port %d of this machine, "
-					  "but dosed listens on %s: feed URLs will not reach dosed "
-					  "unless a proxy forwards that port to it; make base_url's "
-					  "port %s%s", config->feed_base_url, port,
-					  config->feed_listen, listen_port,
-					  host_is_wildcard(listen_host) ? "" :
-					  ", or leave base_url out to use the listen address");
-	g_uri_unref(uri);
-out:
-	g_free(listen_host);
-	g_free(listen_port);
-	return warning;
+	return config->system ? 0660 : 0600;
 }
 
 DosedConfig *config_create_defaults(bool system)
@@ -906,79 +779,10 @@ static int config_handle(void *user, const char *section, const char *name, cons
 	return 1;
 }
 
-/* The folder holding a file that is not itself world-writable: anyone may
- * replace the file in a world-writable folder, unless the sticky bit keeps
- * them to their own files and this one is the caller's or root's. */
-static bool config_folder_of_file_trusted(const char *path, const struct stat *file,
-					  GError **error)
-{
-	char *folder = g_path_get_dirname(path);
-	struct stat info;
-	bool trusted = false;
-	/* O_PATH: stat needs no read permission on the folder. */
-	int fd = open(folder, O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || fstat(fd, &info) != 0) {
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
-			    "cannot check the folder %s holding %s: %s; check its permissions",
-			    folder, path, g_strerror(errno));
-	} else if ((info.st_mode & S_IWOTH) == 0) {
-		trusted = true;
-	} else if ((info.st_mode & S_ISVTX) == 0) {
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
-			    "the folder %s holding %s is writable by every user, so anyone could replace the file; run chmod o-w %s, or move the file",
-			    folder, path, folder);
-	} else if (file->st_uid != geteuid() && file->st_uid != 0) {
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
-			    "%s is in the shared folder %s and belongs to another user (uid %u); move it to a folder of your own",
-			    path, folder, (unsigned)file->st_uid);
-	} else {
-		trusted = true;
-	}
-	if (fd >= 0)
-		close(fd);
-	g_free(folder);
-	return trusted;
-}
-
-/* Issue 6: checked on the file already opened (fstat), so that what is
- * checked is what is read, not whatever the name pointed to a moment
- * before. */
-bool config_file_trusted(int fd, const char *path, GError **error)
-{
-	struct stat info;
-
-	if (fstat(fd, &info) != 0) {
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
-			    "cannot check the permissions of %s: %s", path, g_strerror(errno));
-		return false;
-	}
-	/* /dev/null and other devices hold nothing anyone could write for
-	 * dosed to read later; a file without a name nobody else can open. */
-	if (S_ISCHR(info.st_mode) || info.st_nlink == 0)
-		return true;
-	if (S_ISDIR(info.st_mode)) {
-		/* Even with the sticky bit, anyone could add a file to it. */
-		if ((info.st_mode & S_IWOTH) == 0)
-			return true;
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
-			    "the folder %s is writable by every user, so anyone could add files that dosed reads; run chmod o-w %s",
-			    path, path);
-		return false;
-	}
-	if ((info.st_mode & S_IWOTH) != 0) {
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
-			    "%s is writable by every user, so anyone could change what dosed reads; run chmod o-w %s",
-			    path, path);
-		return false;
-	}
-	return config_folder_of_file_trusted(path, &info, error);
-}
-
 DosedConfig *config_load(const char *path, bool system, GError **error)
 {
 	ConfReader reader = { 0 };
-	DosedConfig *config;
+	g_autoptr(DosedConfig) config = NULL;
 	char *dir, *base_dir;
 	int first_error;
 
@@ -991,7 +795,7 @@ DosedConfig *config_load(const char *path, bool system, GError **error)
 			    "cannot read config file %s: %s", path, g_strerror(errno));
 		return NULL;
 	}
-	if (!config_file_trusted(fileno(reader.file), path, error)) {
+	if (!trust_may_read(fileno(reader.file), path, error)) {
 		fclose(reader.file);
 		return NULL;
 	}
@@ -1027,79 +831,8 @@ DosedConfig *config_load(const char *path, bool system, GError **error)
 
 	if (reader.error != NULL) {
 		g_propagate_error(error, reader.error);
-		config_destroy(config);
 		return NULL;
 	}
 	default_base_url(config);
-	return config;
-}
-
-/* Whether two paths name the same file, as far as their text tells. */
-static bool same_path(const char *a, const char *b)
-{
-	char *canonical_a = g_canonicalize_filename(a, NULL);
-	char *canonical_b = g_canonicalize_filename(b, NULL);
-	bool same = strcmp(canonical_a, canonical_b) == 0;
-
-	g_free(canonical_a);
-	g_free(canonical_b);
-	return same;
-}
-
-char *config_personal_file(void)
-{
-	char *config_home = xdg_dir("XDG_CONFIG_HOME", ".config");
-	char *file = g_build_filename(config_home, "dosed", "dosed.conf", NULL);
-
-	g_free(config_home);
-	return file;
-}
-
-void config_locate_in(const char *explicit_path, const char *system_file, bool staff,
-		      char **path, bool *system)
-{
-	char *personal;
-
-	*path = NULL;
-	*system = false;
-	if (explicit_path != NULL) {
-		*path = g_strdup(explicit_path);
-		*system = system_file != NULL && same_path(explicit_path, system_file);
-		return;
-	}
-	personal = config_personal_file();
-	if (g_file_test(personal, G_FILE_TEST_EXISTS)) {
-		*path = personal;
-		return;
-	}
-	g_free(personal);
-	if (staff && system_file != NULL && g_file_test(system_file, G_FILE_TEST_EXISTS)) {
-		*path = g_strdup(system_file);
-		*system = true;
-	}
-}
-
-bool config_clinic_staff(void)
-{
-	struct group *group;
-	gid_t groups[256];
-	int n;
-
-	if (geteuid() == 0)
-		return true;
-	group = getgrnam("dosed");
-	if (group == NULL)
-		return false;
-	if (getegid() == group->gr_gid)
-		return true;
-	n = getgroups(G_N_ELEMENTS(groups), groups);
-	for (int i = 0; i < n; i++)
-		if (groups[i] == group->gr_gid)
-			return true;
-	return false;
-}
-
-void config_locate(const char *explicit_path, char **path, bool *system)
-{
-	config_locate_in(explicit_path, CONFIG_SYSTEM_FILE, config_clinic_staff(), path, system);
+	return g_steal_pointer(&config);
 }

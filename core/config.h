@@ -2,7 +2,8 @@
  *
  * Every setting has a default, so no file is needed.  Unknown sections or
  * keys and bad values are DOSED_ERROR_PARSE "FILE:LINE: [section] key: ...".
- * One table in config.c maps each key to its parser and default.
+ * One table in config.c maps each key to its parser and default;
+ * config_locate.c finds the file, config_url.c derives the feed's URL.
  */
 #ifndef DOSED_CONFIG_H
 #define DOSED_CONFIG_H
@@ -66,14 +67,10 @@ char *config_personal_file(void);
  * groups. */
 bool config_clinic_staff(void);
 
-/* Whether a configuration or protocol file, opened as `fd` from `path`,
- * may be read: refused (DOSED_ERROR_REFUSED, naming the file and the fix)
- * when every user may write to it, or to the folder holding it, since then
- * anyone could choose what dosed reads.  A world-writable folder with the
- * sticky bit (/tmp) is accepted for a file the caller or root owns: others
- * cannot replace that file.  A file with no name (a memfd) cannot be
- * reached by others at all. */
-bool config_file_trusted(int fd, const char *path, GError **error);
+/* The mode of a database file dosed creates (SPEC 5): 0660 in clinic
+ * (system) mode, shared with the staff in group dosed; else 0600, the
+ * patient's alone. */
+int config_store_mode(const DosedConfig *config);
 
 /* Defaults for personal (system = false) or clinic use. */
 DosedConfig *config_create_defaults(bool system);
@@ -81,6 +78,7 @@ DosedConfig *config_create_defaults(bool system);
  * protocol paths given relative are relative to the file's directory. */
 DosedConfig *config_load(const char *path, bool system, GError **error);
 void config_destroy(DosedConfig *config); /* NULL is a no-op */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DosedConfig, config_destroy)
 
 /* The URL of a listen value config_load() accepted: "http://HOST:PORT",
  * an IPv6 address in brackets; NULL for a wildcard (0.0.0.0, [::]), which

@@ -16,18 +16,8 @@
 #include <glib.h>
 
 #include "config.h"
-#include "store.h"
-
-typedef struct {
-	char *fingerprint;      /* hex SHA-256 of the event's content */
-	int sequence;           /* SEQUENCE */
-	gint64 changed_at;      /* DTSTAMP and LAST-MODIFIED, UTC seconds */
-	bool dirty;             /* changed by the last render, not yet saved */
-} DosedFeedEventState;
-
-/* Event states by key (see feed_event_key), owned by the table:
- * GHashTable<char *, DosedFeedEventState *>. */
-GHashTable *feed_states_create(void);
+#include "feed_state.h"
+#include "regimen.h"
 
 typedef struct {
 	int horizon_months;     /* projected doses this far ahead */

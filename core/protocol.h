@@ -1,4 +1,6 @@
-/* protocol.h - dosing protocols as data (SPEC section 1).
+/* protocol.h - dosing protocols as data (SPEC section 1): phase.c reads
+ * and writes the grammar below, protocol.c a protocol's INI text, and
+ * catalogue.c the protocols of the configured files.
  *
  * A protocol is a named, multi-phase plan read from an INI file with inih:
  *
@@ -116,9 +118,11 @@ char *protocol_to_ini(const DosedProtocol *protocol);
 DosedProtocol *protocol_from_ini(const char *text, const char *name, GError **error);
 DosedProtocol *protocol_copy(const DosedProtocol *protocol);
 void protocol_destroy(DosedProtocol *protocol); /* NULL is a no-op */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DosedProtocol, protocol_destroy)
 
 DosedCatalogue *catalogue_create(void);
 void catalogue_destroy(DosedCatalogue *catalogue); /* NULL is a no-op */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DosedCatalogue, catalogue_destroy)
 /* Add every protocol of an INI file.  A protocol whose id an earlier file
  * defined replaces it (clinic overrides); one defined twice in the same file
  * is an error.  Errors are DOSED_ERROR_PARSE "FILE:LINE: what is wrong", and

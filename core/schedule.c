@@ -407,16 +407,13 @@ schedule_check_log(const DosedRegimenView *regimen, gint64 at, gint64 now, bool 
 	 * mistake; --force says it is not. */
 	due = logged_as->due;
 	if (given == replay.last) {
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
-			    "a dose was already logged on %s; use --force if this second dose "
-			    "is intended",
-			    date_format(given, date_a));
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_SAME_DAY,
+			    "a dose was already logged on %s", date_format(given, date_a));
 		return false;
 	}
 	if (2 * ((gint64)given - replay.last) < (gint64)due - replay.last) {
-		g_set_error(error, DOSED_ERROR, DOSED_ERROR_REFUSED,
-			    "too soon: the last dose was on %s and the next is due on %s; use "
-			    "--force to log this one anyway",
+		g_set_error(error, DOSED_ERROR, DOSED_ERROR_TOO_SOON,
+			    "too soon: the last dose was on %s and the next is due on %s",
 			    date_format(replay.last, date_a), date_format(due, date_b));
 		return false;
 	}

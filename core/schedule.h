@@ -105,10 +105,11 @@ void schedule_replay(const DosedRegimenView *regimen, DosedDoseOutcome *outcomes
 
 /* May a dose given at `at` be logged now?  Refused (DOSED_ERROR_REFUSED, one
  * line saying why and what to do) when the regimen is stopped or completed,
- * `at` is after `now`, before the start date or before the last logged dose,
- * or (unless force) on the same day as the last dose or before half the
- * interval to its due date has passed (SPEC 2.6).  On success *logged_as
- * holds the ordinal and phase the dose will have. */
+ * `at` is after `now`, before the start date or before the last logged dose;
+ * and, unless force, on the same day as the last dose (DOSED_ERROR_SAME_DAY)
+ * or before half the interval to its due date has passed
+ * (DOSED_ERROR_TOO_SOON; SPEC 2.6).  On success *logged_as holds the
+ * ordinal and phase the dose will have. */
 bool schedule_check_log(const DosedRegimenView *regimen, gint64 at, gint64 now, bool force,
 			DosedPlannedDose *logged_as, GError **error);
 

@@ -1,4 +1,6 @@
-/* store.h - the SQLite database (SPEC section 5).  All SQL lives in store.c.
+/* store.h - the SQLite database (SPEC section 5).  All SQL lives behind
+ * this header, in store.c and store_*.c (store_private.h says which file
+ * holds what).
  *
  * One file, WAL mode, busy_timeout, foreign keys on, schema versioned with
  * PRAGMA user_version and migrated forward on open, marked as ours with
@@ -21,56 +23,14 @@
 #include <stdbool.h>
 #include <glib.h>
 
+#include "feed_state.h"
 #include "protocol.h"
+#include "regimen.h"
 #include "remind.h"
 #include "schedule.h"
 #include "timeutil.h"
 
 typedef struct DosedStore DosedStore;
-
-/* A logged dose, void or not. */
-typedef struct {
-	gint64 id;              /* DOSE_ID of dosectl void */
-	int ordinal;
-	int phase_index;        /* the phase it was logged in */
-	gint64 given_at;        /* UTC seconds */
-	char *site;             /* NULL when not recorded */
-	char *note;             /* NULL when none */
-	bool forced;            /* logged with --force */
-	gint64 logged_at;
-	char *logged_by;
-	gint64 voided_at;       /* 0 when not void */
-	char *voided_by;
-	char *void_reason;
-} DosedDose;
-
-/* A patient with their current (newest) regimen, ready for the engine. */
-typedef struct {
-	char *patient_id;
-	char *name;
-	char *tz_name;          /* IANA name */
-	GTimeZone *tz;
-	gint64 regimen_id;
-	char *protocol_id;
-	/* The copy stored at enrolment.  Read only: regimens loaded together
-	 * with the same stored copy share one parse; it lives as long as the
-	 * regimen does. */
-	DosedProtocol *protocol;
-	DosedDate start;
-	gint64 enrolled_at;
-	char *enrolled_by;
-	gint64 stopped_at;      /* 0 while active */
-	char *stopped_by;
-	/* Read only, like the arrays below: empty ones are shared between the
-	 * regimens of a load. */
-	GPtrArray *doses;       /* DosedDose *, every dose, void too, by given_at then id */
-	GArray *dose_events;    /* DosedDoseEvent: the non-void doses, for the engine */
-	GArray *advances;       /* DosedAdvanceEvent, in the order recorded */
-	DosedRegimenView view;  /* points into the fields above */
-	void *protocol_share;   /* private to store.c: keeps `protocol` alive */
-	char *strings;          /* private to store.c: holds the strings above,
-				 * unless they follow the struct (NULL) */
-} DosedRegimen;
 
 /* Open (creating when missing, with `mode`, e.g. 0600 or 0660, and its
  * parent directory 0700) and migrate.  A file that is not a dosed database,
@@ -83,6 +43,7 @@ typedef struct {
  * -wal, -shm or -journal: both are DOSED_ERROR_STORE. */
 DosedStore *store_open(const char *path, int mode, int busy_timeout_ms, GError **error);
 void store_close(DosedStore *store); /* NULL is a no-op; rolls back an open transaction */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DosedStore, store_close)
 
 /* write: BEGIN IMMEDIATE (take the write lock now, waiting up to the busy
  * timeout); else a read transaction. */
@@ -126,8 +87,8 @@ typedef struct {
 bool store_enrol_many(DosedStore *store, DosedEnrolment *rows, size_t n_rows,
 		      const char *actor, gint64 now, GError **error);
 
-/* One patient with their newest regimen; DOSED_ERROR_NOT_FOUND when unknown.
- * Free with regimen_destroy(). */
+/* One patient with their newest regimen; DOSED_ERROR_UNKNOWN_PATIENT when
+ * unknown, DOSED_ERROR_NO_PATIENT for NULL.  Free with regimen_destroy(). */
 DosedRegimen *store_load_regimen(DosedStore *store, const char *patient_id, GError **error);
 /* Every patient's newest regimen (only active ones when active_only), by
  * patient id.  A few queries in all, not one per patient.  Free with
@@ -146,17 +107,17 @@ typedef bool (*DosedRegimenFunc)(DosedRegimen *regimen, bool *keep, void *data,
  * returned false. */
 bool store_foreach_regimen(DosedStore *store, bool active_only, DosedRegimenFunc each,
 			   void *data, GError **error);
-/* The same for the patients whose id is from `first` (NULL: the first) to
- * before `end` (NULL: the last), by byte order: a load cut in two at
- * store_middle_patient() can be read on two connections at once. */
-bool store_foreach_regimen_in(DosedStore *store, bool active_only, const char *first,
-			      const char *end, DosedRegimenFunc each, void *data,
-			      GError **error);
-/* The patient id halfway through a load (of the active regimens, or of
- * all patients), or NULL when there are none.  Newly allocated. */
-bool store_middle_patient(DosedStore *store, bool active_only, char **patient_id,
-			  GError **error);
-void regimen_destroy(DosedRegimen *regimen); /* NULL is a no-op */
+/* store_foreach_regimen() read in two halves at once, when the machine
+ * has a second processor and a second connection to the file sees what
+ * the store sees (the caller holds a read transaction): `each` gets
+ * first_data with the first half of the patients, in order, on this
+ * thread, and second_data with the second half, in order, on another, so
+ * that it must touch nothing else; the second half's results follow the
+ * first's.  Otherwise every regimen goes with first_data.  *halved says
+ * which.  It pays when the other processor is free (bench/NOTES.md). */
+bool store_foreach_regimen_halves(DosedStore *store, bool active_only, DosedRegimenFunc each,
+				  void *first_data, void *second_data, bool *halved,
+				  GError **error);
 
 /* The id of the only patient, for the one-patient shortcut of SPEC 3.
  * *count receives how many patients there are; *patient_id is set (newly
@@ -169,7 +130,7 @@ bool store_log_dose(DosedStore *store, const DosedRegimen *regimen,
 		    const DosedPlannedDose *logged_as, gint64 given_at, const char *site,
 		    const char *note, bool forced, const char *actor, gint64 now,
 		    gint64 *dose_id, GError **error);
-/* Mark a dose void.  DOSED_ERROR_NOT_FOUND for an unknown id,
+/* Mark a dose void.  DOSED_ERROR_UNKNOWN_DOSE for an unknown id,
  * DOSED_ERROR_EXISTS when already void.  *patient_id (optional) receives the
  * patient it belonged to. */
 bool store_void_dose(DosedStore *store, gint64 dose_id, const char *reason,
@@ -191,19 +152,22 @@ typedef struct {
 	gint64 issued_at;
 } DosedFeedToken;
 
-/* Issue a feed token for a patient (patient_id) or the clinic (NULL).
- * When an active one exists and !rotate: *token is set to NULL and
- * *issued_at to when it was issued (only its hash is kept, so it cannot be
- * shown again).  Otherwise (none, or rotate) the old one is revoked at once
- * and *token receives the new token text (newly allocated), shown once.
- * Audited.  DOSED_ERROR_NOT_FOUND for an unknown patient. */
-bool store_issue_feed_token(DosedStore *store, const char *patient_id, bool rotate,
-			    const char *actor, gint64 now, char **token, gint64 *issued_at,
-			    GError **error);
+/* Record a new feed token for a patient (patient_id) or the clinic (NULL),
+ * given as its hash: the edge makes the token (token.h), shows it once,
+ * and gives the store only its hash (hex SHA-256, DOSED_TOKEN_HASH_LEN
+ * digits).  When an active one exists and !rotate, nothing is recorded:
+ * *issued is false and *issued_at is when the active one was issued (only
+ * its hash is kept, so it cannot be shown again).  Otherwise (none, or
+ * rotate) the old one is revoked at once, the new hash recorded, *issued
+ * set and *issued_at is `now`.  Audited.  DOSED_ERROR_UNKNOWN_PATIENT for an
+ * unknown patient. */
+bool store_issue_feed_token(DosedStore *store, const char *patient_id, const char *hash,
+			    bool rotate, const char *actor, gint64 now, bool *issued,
+			    gint64 *issued_at, GError **error);
 /* Every active token.  GPtrArray of DosedFeedToken *, freed with the array. */
 GPtrArray *store_load_feed_tokens(DosedStore *store, GError **error);
 
-/* Fill `states` (feed_states_create()) with every saved event state. */
+/* Put every saved event state into `states` (feed_state.h). */
 bool store_load_feed_states(DosedStore *store, GHashTable *states, GError **error);
 /* Save the dirty event states (in a write transaction) and clear their
  * dirty flags. */
@@ -225,12 +189,13 @@ bool store_record_snooze(DosedStore *store, gint64 regimen_id, int ordinal, gint
 
 /* PRAGMA data_version: changes when another connection commits. */
 bool store_data_version(DosedStore *store, gint64 *version, GError **error);
-/* The newest audit row's id (0: none).  Every change a person makes (an
- * enrolment, a dose logged or voided, an advance, a stop, a feed URL
- * issued or revoked) writes one; the daemon's own bookkeeping (feed event
- * states, reminders shown and snoozed) does not.  So when it has not moved
- * since the last look, nothing the feeds or reminders show has changed. */
-bool store_audit_mark(DosedStore *store, gint64 *mark, GError **error);
+/* The id of the newest change a person made (its audit row; 0: none).
+ * Every change a person makes (an enrolment, a dose logged or voided, an
+ * advance, a stop, a feed URL issued or revoked) writes one; the daemon's
+ * own bookkeeping (feed event states, reminders shown and snoozed) does
+ * not.  So when it has not moved since the last look, nothing the feeds
+ * or reminders show has changed. */
+bool store_last_change(DosedStore *store, gint64 *change, GError **error);
 /* The database file's path, as opened. */
 const char *store_path(const DosedStore *store);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "timeutil_cache.h"
 
 /* GDate's Julian day of 1970-01-01, the Unix epoch. */
 #define UNIX_EPOCH_JULIAN 719163
@@ -28,11 +29,10 @@
 static char **
 match_groups(const char *pattern, const char *text)
 {
-	/* Compiled once per pattern: loading 100,000 patients parses as many
-	 * dates, and compiling each time was a tenth of it.  A GRegex is
-	 * immutable, so matching needs no lock; the cache's lookup does (the
-	 * daemon parses on two threads).  The patterns are string literals
-	 * and the cache lives as long as the process. */
+	/* Compiled once per pattern, not once a date (bench/NOTES.md).  A
+	 * GRegex is immutable, so matching needs no lock; the cache's lookup
+	 * does (the daemon parses on two threads).  The patterns are string
+	 * literals and the cache lives as long as the process. */
 	static GMutex lock;
 	static GHashTable *compiled;
 	GRegex *regex;
@@ -83,28 +83,14 @@ printable(const char *text)
 	return g_strescape(text, high);
 }
 
-/* Recent conversions, per thread (the daemon converts on two), each kept
- * in the slot its day picks.  A clinic's 100,000 regimens start on a few
- * hundred days and fall due on a handful, and GDate's conversions were a
- * tenth of `dosectl due`: most calls repeat a recent one. */
-typedef struct {
-	DosedDate date;         /* DOSED_DATE_NONE: nothing kept here yet */
-	int year, month, day;
-} KnownYmd;
-
-#define KNOWN_DAYS 512  /* a power of two */
-static _Thread_local KnownYmd known_days[KNOWN_DAYS];
-static _Thread_local KnownYmd known_ymd[KNOWN_DAYS];
-
 DosedDate
 date_from_ymd(int year, int month, int day)
 {
-	KnownYmd *known = &known_ymd[(unsigned)(year * 372 + month * 31 + day) % KNOWN_DAYS];
+	DosedDate julian;
 	GDate date;
 
-	if (known->date != DOSED_DATE_NONE && year == known->year && month == known->month &&
-	    day == known->day)
-		return known->date;
+	if (timeutil_cache_julian(year, month, day, &julian))
+		return julian;
 	if (year < YEAR_MIN || year > YEAR_MAX || month < 1 || month > 12 || day < 1 ||
 	    day > 31)
 		return DOSED_DATE_NONE;
@@ -112,29 +98,28 @@ date_from_ymd(int year, int month, int day)
 		return DOSED_DATE_NONE;
 	g_date_clear(&date, 1);
 	g_date_set_dmy(&date, (GDateDay)day, (GDateMonth)month, (GDateYear)year);
-	*known = (KnownYmd){ g_date_get_julian(&date), year, month, day };
-	return known->date;
+	julian = g_date_get_julian(&date);
+	timeutil_cache_keep_julian(year, month, day, julian);
+	return julian;
 }
 
 void
 date_to_ymd(DosedDate date, int *year, int *month, int *day)
 {
-	KnownYmd *known = &known_days[date % KNOWN_DAYS];
 	GDate gdate;
 
 	if (date == DOSED_DATE_NONE || !g_date_valid_julian(date)) {
 		*year = *month = *day = 0;
 		return;
 	}
-	if (known->date != date) {
-		g_date_clear(&gdate, 1);
-		g_date_set_julian(&gdate, date);
-		*known = (KnownYmd){ date, g_date_get_year(&gdate), g_date_get_month(&gdate),
-				     g_date_get_day(&gdate) };
-	}
-	*year = known->year;
-	*month = known->month;
-	*day = known->day;
+	if (timeutil_cache_ymd(date, year, month, day))
+		return;
+	g_date_clear(&gdate, 1);
+	g_date_set_julian(&gdate, date);
+	*year = g_date_get_year(&gdate);
+	*month = g_date_get_month(&gdate);
+	*day = g_date_get_day(&gdate);
+	timeutil_cache_keep_ymd(date, *year, *month, *day);
 }
 
 /* `length` ASCII digits at text as a number, or -1. */
@@ -184,9 +169,9 @@ date_format(DosedDate date, char *buf)
 	int year, month, day;
 
 	/* An invalid date prints as zeros rather than as a plausible day.
-	 * Digit by digit: the worklist of a clinic prints two dates for each
-	 * of 100,000 patients, and snprintf was a tenth of it.  Years are
-	 * 1-9999 (date_to_ymd() gives 0 otherwise). */
+	 * Digit by digit, not snprintf: the worklist prints two dates a
+	 * patient (bench/NOTES.md).  Years are 1-9999 (date_to_ymd() gives 0
+	 * otherwise). */
 	date_to_ymd(date, &year, &month, &day);
 	buf[0] = (char)('0' + year / 1000 % 10);
 	buf[1] = (char)('0' + year / 100 % 10);
@@ -261,30 +246,12 @@ day_of_seconds(gint64 seconds)
 	return (DosedDate)julian;
 }
 
-/* What g_date_time_to_timezone() does, without making two GDateTimes: a
- * load of 100,000 patients asks this for every one of them, and each
- * dose.  The same interval lookup, the same range (an instant or local
- * time outside years 1-9999 has no date). */
+/* What g_date_time_to_timezone() does, without making two GDateTimes, and
+ * remembered (timeutil_cache.h): the same interval lookup, the same range
+ * (an instant or local time outside years 1-9999 has no date). */
 DosedDate
 date_of_instant(gint64 instant, GTimeZone *tz)
 {
-	/* The same few questions come again and again ("today" in each of a
-	 * clinic's zones, for every patient), and GLib finds an instant's
-	 * interval by walking the zone's transitions from the first.  The
-	 * last answers are kept per thread, by zone name (zones of one name
-	 * have the same rules) and instant; the zone's address and the
-	 * instant pick the set.  Four ways to a set: with one, two of a
-	 * clinic's 14 zones sharing a slot took turns to push each other
-	 * out (perf: walking transitions was 4% of dosectl due). */
-	enum { SETS = 16, WAYS = 4, NAME_SIZE = 64 };
-	static _Thread_local struct {
-		gint64 instant;
-		char name[NAME_SIZE];
-		DosedDate date;
-	} cache[SETS][WAYS];
-	static _Thread_local guint8 next_way[SETS];
-	const char *name;
-	guint set;
 	DosedDate date;
 	int interval;
 
@@ -292,97 +259,27 @@ date_of_instant(gint64 instant, GTimeZone *tz)
 		return DOSED_DATE_NONE;
 	if (tz == NULL)
 		return day_of_seconds(instant);
-	name = g_time_zone_get_identifier(tz);
-	set = (guint)((((guint64)(guintptr)tz ^ (guint64)instant ^ ((guint64)instant >> 32)) *
-		       G_GUINT64_CONSTANT(0x9E3779B97F4A7C15)) >> 60);
-	for (guint way = 0; way < WAYS; way++) {
-		if (cache[set][way].date != DOSED_DATE_NONE && cache[set][way].instant == instant &&
-		    strcmp(cache[set][way].name, name) == 0)
-			return cache[set][way].date;
-	}
+	if (timeutil_cache_day(tz, instant, &date))
+		return date;
 	interval = g_time_zone_find_interval(tz, G_TIME_TYPE_UNIVERSAL, instant);
 	date = day_of_seconds(instant + g_time_zone_get_offset(tz, interval));
-	if (strlen(name) < NAME_SIZE) {
-		guint way = next_way[set]++ % WAYS;
-
-		cache[set][way].instant = instant;
-		strcpy(cache[set][way].name, name);
-		cache[set][way].date = date;
-	}
+	timeutil_cache_keep_day(tz, instant, date);
 	return date;
 }
 
-/* The UTC offset (seconds east) in effect at an instant.
- *
- * GLib finds an instant's interval by walking the zone's transitions from
- * the first, a few hundred for a zone with summer time, and
- * instant_of_local() asks four times: planning a clinic's reminders spent
- * 1.5 s of the daemon's start there (perf: 57%), and as much again after
- * every change.  So the intervals met are kept per thread, by zone name
- * (zones of one name have the same rules), each as the span of instants
- * seen in it: an interval is one stretch of time, so an instant between
- * two seen in an interval is in that interval too.  A few intervals a
- * zone (this year's summer and winter, next year's), four zones to a set
- * picked by the zone's address. */
+/* The UTC offset (seconds east) in effect at an instant, remembered
+ * (timeutil_cache.h): instant_of_local() asks four times a call. */
 static gint32
 offset_at(GTimeZone *tz, gint64 instant)
 {
-	enum { SETS = 16, WAYS = 4, SPANS = 4, NAME_SIZE = 64 };
-	typedef struct {
-		gint64 first, last;     /* instants seen in the interval */
-		int interval;
-		gint32 offset;
-	} Span;
-	static _Thread_local struct {
-		char name[NAME_SIZE];   /* "" when free */
-		guint8 n_spans, next_span;
-		Span spans[SPANS];
-	} cache[SETS][WAYS];
-	static _Thread_local guint8 next_way[SETS];
-	const char *name = g_time_zone_get_identifier(tz);
-	guint set = (guint)((((guint64)(guintptr)tz) * G_GUINT64_CONSTANT(0x9E3779B97F4A7C15)) >> 60);
-	int interval;
 	gint32 offset;
-	guint way;
+	int interval;
 
-	if (*name == '\0' || strlen(name) >= NAME_SIZE)
-		return g_time_zone_get_offset(
-			tz, g_time_zone_find_interval(tz, G_TIME_TYPE_UNIVERSAL, instant));
-	for (way = 0; way < WAYS; way++) {
-		if (strcmp(cache[set][way].name, name) == 0)
-			break;
-	}
-	if (way < WAYS) {
-		for (guint i = 0; i < cache[set][way].n_spans; i++) {
-			const Span *span = &cache[set][way].spans[i];
-
-			if (span->first <= instant && instant <= span->last)
-				return span->offset;
-		}
-	}
+	if (timeutil_cache_offset(tz, instant, &offset))
+		return offset;
 	interval = g_time_zone_find_interval(tz, G_TIME_TYPE_UNIVERSAL, instant);
 	offset = g_time_zone_get_offset(tz, interval);
-	if (way == WAYS) {
-		way = next_way[set]++ % WAYS;
-		strcpy(cache[set][way].name, name);
-		cache[set][way].n_spans = 0;
-		cache[set][way].next_span = 0;
-	}
-	for (guint i = 0; i < cache[set][way].n_spans; i++) {
-		Span *span = &cache[set][way].spans[i];
-
-		if (span->interval == interval) {
-			span->first = MIN(span->first, instant);
-			span->last = MAX(span->last, instant);
-			return offset;
-		}
-	}
-	{
-		guint i = cache[set][way].n_spans < SPANS ? cache[set][way].n_spans++ :
-			  cache[set][way].next_span++ % SPANS;
-
-		cache[set][way].spans[i] = (Span){ instant, instant, interval, offset };
-	}
+	timeutil_cache_keep_offset(tz, instant, interval, offset);
 	return offset;
 }
 

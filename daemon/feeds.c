@@ -297,7 +297,7 @@ static char *render_patient(FeedsCache *cache, const char *patient_id,
 
 	if (!regimen) {
 		/* A token whose patient is gone is like no token: 404. */
-		if (g_error_matches(local, DOSED_ERROR, DOSED_ERROR_NOT_FOUND))
+		if (dosed_error_is(local, DOSED_ERROR_NOT_FOUND))
 			g_error_free(local);
 		else
 			g_propagate_error(error, local);
@@ -343,9 +343,8 @@ static char *render_clinic(FeedsCache *cache, const DosedFeedOptions *options, g
 	/* Good until the first of the patients' local days ends. */
 	local_day(local_tz, now, valid_from, valid_until);
 	g_time_zone_unref(local_tz);
-	/* The regimens one at a time: a clinic's 100,000 held at once were
-	 * 30 MB more at the peak of a render that also holds the feed's
-	 * text (58 MB). */
+	/* The regimens one at a time, not all held at once beside the
+	 * feed's text (bench/NOTES.md). */
 	scan.clinic = feed_clinic_begin(options, now, cache->states);
 	if (!store_foreach_regimen(cache->store, true, clinic_add, &scan, error)) {
 		feed_clinic_abandon(scan.clinic);
@@ -354,7 +353,7 @@ static char *render_clinic(FeedsCache *cache, const DosedFeedOptions *options, g
 	text = feed_clinic_finish(scan.clinic, last_modified, error);
 #ifdef __GLIBC__
 	/* A render thread's heap keeps what the render freed (libical's
-	 * pieces of 100,000 events): hand it back. */
+	 * pieces of every event): hand it back. */
 	if (scan.n_read >= FEEDS_TRIM_AFTER)
 		malloc_trim(0);
 #endif

@@ -36,7 +36,7 @@ typedef struct {
 	DosedCatalogue *catalogue;
 	DosedStore *store;          /* the main loop's connection */
 	gint64 data_version;        /* of store, at the last look */
-	gint64 audit_mark;          /* store_audit_mark(), at the last look */
+	gint64 audit_mark;          /* store_last_change(), at the last look */
 	FeedsCache *feeds;
 	HttpServer *http;
 	Watch *watch;
@@ -93,8 +93,8 @@ static void daemon_warn_config(const DosedConfig *config)
  * dropped and the reminders are planned again.  The HTTP threads' own
  * writes (event states, saved after a render) move data_version but not
  * the audit trail: taken for changes, each first render of a feed threw
- * away every cached feed (the clinic's, 3 s to make again at 100,000
- * patients) and planned every reminder again. */
+ * away every cached feed and planned every reminder again
+ * (bench/NOTES.md). */
 static void daemon_database_changed(void *data)
 {
 	Daemon *daemon = data;
@@ -110,7 +110,7 @@ static void daemon_database_changed(void *data)
 	if (version == daemon->data_version)
 		return;
 	daemon->data_version = version;
-	if (!store_audit_mark(daemon->store, &mark, &error)) {
+	if (!store_last_change(daemon->store, &mark, &error)) {
 		/* Take it for a change: the worst is one more render. */
 		log_warnx("cannot tell whether the database changed: %s", error->message);
 		g_clear_error(&error);
@@ -252,9 +252,7 @@ static void daemon_name_listen_file(const DosedConfig *config, GError **error)
 static bool daemon_start(Daemon *daemon, GError **error)
 {
 	const char *path = daemon->db_arg ? daemon->db_arg : daemon->config->store_path;
-	/* SPEC 5: personal databases are the patient's alone; a clinic's is
-	 * shared with the staff in group dosed (as dosectl opens it). */
-	int mode = daemon->config->system ? 0660 : 0600;
+	int mode = config_store_mode(daemon->config);
 	int busy_ms = daemon->config->busy_timeout_ms;
 	DosedStore *render_store;
 	GPtrArray *tokens;
@@ -277,7 +275,7 @@ static bool daemon_start(Daemon *daemon, GError **error)
 	if (!daemon->watch)
 		return false;
 	if (!store_data_version(daemon->store, &daemon->data_version, error) ||
-	    !store_audit_mark(daemon->store, &daemon->audit_mark, error))
+	    !store_last_change(daemon->store, &daemon->audit_mark, error))
 		return false;
 	tokens = store_load_feed_tokens(daemon->store, error);
 	if (!tokens)

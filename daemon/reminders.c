@@ -348,8 +348,7 @@ GPtrArray *reminders_plan_all(DosedStore *store, const DosedReminderSettings *se
 	bool ok;
 
 	*next_moment = 0;
-	/* One regimen at a time: a clinic's 100,000 held at once were most
-	 * of the daemon's peak memory, at its start and after every change. */
+	/* One regimen at a time, not all held at once (bench/NOTES.md). */
 	ok = store_begin(store, false, error) &&
 	     store_foreach_regimen(store, true, reminders_plan_one, &plan, error);
 	/* Read only: nothing to commit. */
@@ -479,6 +478,20 @@ static bool reminders_log_dose(Reminders *reminders, DosedRegimen *regimen, gint
 			      REMINDERS_LOG_NOTE, false, g_get_user_name(), now, &dose_id, error);
 }
 
+char *reminders_refusal_text(const GError *error, const char *patient_id)
+{
+	if (g_error_matches(error, DOSED_ERROR, DOSED_ERROR_SAME_DAY))
+		return g_strdup_printf("%s; if this second dose is intended, log it with "
+				       "dosectl log %s --force", error->message, patient_id);
+	if (g_error_matches(error, DOSED_ERROR, DOSED_ERROR_TOO_SOON))
+		return g_strdup_printf("%s; if the dose was given, log it with "
+				       "dosectl log %s --force", error->message, patient_id);
+	if (g_error_matches(error, DOSED_ERROR, DOSED_ERROR_UNKNOWN_PATIENT))
+		return g_strdup_printf("%s; the patient is no longer in the database dosed reads",
+				       error->message);
+	return g_strdup(error->message);
+}
+
 static void reminders_action_log(Reminders *reminders, const char *patient_id,
 				 gint64 regimen_id, int ordinal, gint64 now)
 {
@@ -487,7 +500,7 @@ static void reminders_action_log(Reminders *reminders, const char *patient_id,
 	const char *site = NULL;
 	GError *error = NULL;
 
-	char *summary, *who, *body;
+	char *summary, *who, *body, *why;
 
 	if (!store_begin(reminders->store, true, &error) ||
 	    !(regimen = store_load_regimen(reminders->store, patient_id, &error)) ||
@@ -499,7 +512,9 @@ static void reminders_action_log(Reminders *reminders, const char *patient_id,
 			 error->message);
 		/* The message names the patient acted on, as the confirmation does. */
 		who = reminders_patient_label(regimen ? regimen->name : NULL, patient_id);
-		body = g_strdup_printf("%s\n%s", who, error->message);
+		why = reminders_refusal_text(error, patient_id);
+		body = g_strdup_printf("%s\n%s", who, why);
+		g_free(why);
 		notifier_show_message(reminders->notifier, patient_id, "Dose not logged", body,
 				      true);
 		g_free(body);

@@ -71,6 +71,13 @@ GPtrArray *reminders_plan_all(DosedStore *store, const DosedReminderSettings *se
  * when there is no name.  Newly allocated. */
 char *reminders_patient_label(const char *name, const char *patient_id);
 
+/* Why the "log" action logged nothing, as the "Dose not logged"
+ * notification says it: the core's words and, for the refusals the core
+ * leaves to the edges (error.h), what the patient at the desktop can do:
+ * the notification has no --force, so a dose meant to be logged anyway
+ * is logged with dosectl.  Newly allocated. */
+char *reminders_refusal_text(const GError *error, const char *patient_id);
+
 /* The confirmation after the "log" action, "Logged: Hydroxocobalamin 1 mg,
  * dose #3, left thigh" (no site: no last part).  Newly allocated. */
 char *reminders_logged_summary(const char *drug, const char *dose, int ordinal,

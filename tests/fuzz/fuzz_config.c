@@ -28,7 +28,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (config_fd < 0)
 		fuzz_fail("memfd_create: %s", g_strerror(errno));
 	/* A memfd is made 0777; the file dosed reads is the caller's alone
-	 * (config_file_trusted() refuses a world-writable one). */
+	 * (trust_may_read() refuses a world-writable one). */
 	if (fchmod(config_fd, 0600) != 0)
 		fuzz_fail("fchmod: %s", g_strerror(errno));
 	snprintf(config_path, sizeof config_path, "/proc/self/fd/%d", config_fd);

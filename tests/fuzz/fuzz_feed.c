@@ -19,6 +19,7 @@
 
 #include <libical/ical.h>
 
+#include "enrol.h"
 #include "error.h"
 #include "feed.h"
 #include "protocol.h"
@@ -151,22 +152,6 @@ static char *as_libical_reads(const char *value)
 	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
 		end--;
 	return g_strndup(start, (gsize)(end - start));
-}
-
-/* What cli_valid_patient_id() lets through. */
-static bool patient_id_cli_accepts(const char *id)
-{
-	size_t length = strlen(id);
-
-	if (length == 0 || length > 64 || id[0] == '-' || !g_utf8_validate(id, -1, NULL))
-		return false;
-	for (const char *p = id; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-
-		if (g_unichar_isspace(c) || g_unichar_iscntrl(c))
-			return false;
-	}
-	return true;
 }
 
 /* Fail on any X-LIC-ERROR, libical's note of what it could not parse. */
@@ -366,7 +351,7 @@ static void check_clinic_feed(const char *text, const char *name, const char *pa
 				  summary, name);
 		g_free(read_back);
 		g_free(expected);
-		if (patient_id_cli_accepts(patient_id)) {
+		if (enrol_patient_id_valid(patient_id)) {
 			expected = g_strdup_printf("Patient: %s (%s)\n", name, patient_id);
 			description = icalcomponent_get_description(event);
 			if (description == NULL || !g_str_has_prefix(description, expected))

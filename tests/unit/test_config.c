@@ -14,6 +14,8 @@
 #include "config.h"
 #include "error.h"
 
+#include "helpers.h"
+
 /* Each test gets a fresh temporary folder, with XDG_DATA_HOME and
  * XDG_CONFIG_HOME pointing into it. */
 typedef struct {
@@ -21,28 +23,6 @@ typedef struct {
 	char *data_home;
 	char *config_home;
 } Fixture;
-
-static void remove_tree(const char *path)
-{
-	GDir *dir;
-	const char *name;
-	char *child;
-
-	if (!g_file_test(path, G_FILE_TEST_IS_DIR) || g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-		g_remove(path);
-		return;
-	}
-	dir = g_dir_open(path, 0, NULL);
-	if (dir != NULL) {
-		while ((name = g_dir_read_name(dir)) != NULL) {
-			child = g_build_filename(path, name, NULL);
-			remove_tree(child);
-			g_free(child);
-		}
-		g_dir_close(dir);
-	}
-	g_rmdir(path);
-}
 
 static int setup(void **state)
 {
@@ -288,6 +268,19 @@ static void test_clinic_may_enable_reminders(void **state)
 	assert_true(config->reminders_enabled);
 	config_destroy(config);
 	g_free(path);
+}
+
+/* SPEC 5: a clinic's database is shared with its staff's group, a
+ * patient's is theirs alone. */
+static void test_store_mode(void **state)
+{
+	DosedConfig *clinic = config_create_defaults(true);
+	DosedConfig *personal = config_create_defaults(false);
+
+	assert_int_equal(config_store_mode(clinic), 0660);
+	assert_int_equal(config_store_mode(personal), 0600);
+	config_destroy(clinic);
+	config_destroy(personal);
 }
 
 static void test_no_file_is_defaults(void **state)
@@ -1004,6 +997,7 @@ int main(void)
 		TEST(test_personal_defaults_follow_xdg),
 		TEST(test_personal_defaults_without_xdg),
 		TEST(test_system_defaults),
+		TEST(test_store_mode),
 		TEST(test_no_file_is_defaults),
 		TEST(test_clinic_may_enable_reminders),
 		TEST(test_shipped_conf_gives_defaults),

@@ -25,6 +25,8 @@
 #include "timeutil.h"
 #include "token.h"
 
+#include "helpers.h"
+
 /* The worked example of SPEC 2: b12-standard from Monday 2026-11-23. */
 static const char protocol_ini[] =
 	"[b12-standard]\n"
@@ -63,41 +65,6 @@ typedef struct {
 
 /* ---- fixture --------------------------------------------------------- */
 
-static void remove_tree(const char *path)
-{
-	GDir *dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (!dir) {
-		g_unlink(path);
-		return;
-	}
-	while ((name = g_dir_read_name(dir))) {
-		char *child = g_build_filename(path, name, NULL);
-
-		remove_tree(child);
-		g_free(child);
-	}
-	g_dir_close(dir);
-	g_rmdir(path);
-}
-
-static void begin(DosedStore *store)
-{
-	GError *error = NULL;
-
-	if (!store_begin(store, true, &error))
-		fail_msg("store_begin: %s", error->message);
-}
-
-static void commit(DosedStore *store)
-{
-	GError *error = NULL;
-
-	if (!store_commit(store, &error))
-		fail_msg("store_commit: %s", error->message);
-}
-
 static gint64 now_value(void)
 {
 	gint64 now = 0;
@@ -109,16 +76,22 @@ static gint64 now_value(void)
 static char *issue_token(DosedStore *store, const char *patient_id, bool rotate)
 {
 	GError *error = NULL;
-	char *token = NULL;
+	char token[DOSED_TOKEN_TEXT_LEN + 1];
+	char hash[DOSED_TOKEN_HASH_LEN + 1];
+	bool issued = false;
 	gint64 issued_at;
 
-	begin(store);
-	if (!store_issue_feed_token(store, patient_id, rotate, "nurse", now_value(), &token,
-				    &issued_at, &error))
+	/* As dosectl feed does: the token made here, its hash stored. */
+	if (!token_generate(token, &error))
+		fail_msg("token_generate: %s", error->message);
+	token_hash(token, DOSED_TOKEN_TEXT_LEN, hash);
+	begin_write(store);
+	if (!store_issue_feed_token(store, patient_id, hash, rotate, "nurse", now_value(),
+				    &issued, &issued_at, &error))
 		fail_msg("store_issue_feed_token: %s", error->message);
 	commit(store);
-	assert_non_null(token);
-	return token;
+	assert_true(issued);
+	return g_strdup(token);
 }
 
 static void enrol(DosedStore *store, const char *patient_id, const char *name)
@@ -127,7 +100,7 @@ static void enrol(DosedStore *store, const char *patient_id, const char *name)
 	DosedProtocol *protocol = protocol_from_ini(protocol_ini, "test", &error);
 
 	assert_non_null(protocol);
-	begin(store);
+	begin_write(store);
 	if (!store_enrol(store, patient_id, name, "Europe/London", protocol,
 			 date_from_ymd(2026, 11, 23), "nurse", now_value(), &error))
 		fail_msg("store_enrol: %s", error->message);
@@ -757,7 +730,7 @@ static void test_logged_dose_changes_feed(void **state)
 	gint64 now = now_value();
 
 	before = get(fixture, fixture->patient_path);
-	begin(fixture->admin);
+	begin_write(fixture->admin);
 	regimen = store_load_regimen(fixture->admin, "P1", &error);
 	assert_non_null(regimen);
 	assert_true(schedule_check_log(&regimen->view, now, now, false, &logged_as, &error));

@@ -23,15 +23,13 @@
 #include "store.h"
 #include "timeutil.h"
 
-/* 2026-11-23T10:00:00Z, a Monday. */
-#define T0 G_GINT64_CONSTANT(1795428000)
-#define HOUR G_GINT64_CONSTANT(3600)
-#define DAY G_GINT64_CONSTANT(86400)
+#include "helpers.h"
+
 /* 09:00 on Mon 23 Nov 2026 in UTC and in New York (UTC-5 in November). */
 #define P1_DUE (T0 - HOUR)
 #define P2_DUE (T0 + 4 * HOUR)
 
-static const char test_protocol_ini[] =
+static const char loading_protocol_ini[] =
 	"[test-neuro]\n"
 	"title  = Test protocol\n"
 	"drug   = hydroxocobalamin\n"
@@ -164,6 +162,48 @@ static void test_patient_label(void **state)
 	g_free(text);
 }
 
+/* "Dose not logged" says what the patient at the desktop can do: the
+ * notification has no --force, so what it names is a command of its own,
+ * and no option of another program is left dangling. */
+static void test_refusal_text(void **state)
+{
+	GError *error = NULL;
+	char *text;
+
+	g_set_error(&error, DOSED_ERROR, DOSED_ERROR_TOO_SOON,
+		    "too soon: the last dose was on 2026-11-12 and the next is due on 2027-01-12");
+	text = reminders_refusal_text(error, "P5");
+	assert_string_equal(text, "too soon: the last dose was on 2026-11-12 and the next is "
+			    "due on 2027-01-12; if the dose was given, log it with dosectl log "
+			    "P5 --force");
+	g_free(text);
+	g_clear_error(&error);
+
+	g_set_error(&error, DOSED_ERROR, DOSED_ERROR_SAME_DAY,
+		    "a dose was already logged on 2026-11-23");
+	text = reminders_refusal_text(error, "P5");
+	assert_string_equal(text, "a dose was already logged on 2026-11-23; if this second "
+			    "dose is intended, log it with dosectl log P5 --force");
+	g_free(text);
+	g_clear_error(&error);
+
+	g_set_error(&error, DOSED_ERROR, DOSED_ERROR_UNKNOWN_PATIENT, "unknown patient 'P5'");
+	text = reminders_refusal_text(error, "P5");
+	assert_string_equal(text, "unknown patient 'P5'; the patient is no longer in the "
+			    "database dosed reads");
+	g_free(text);
+	g_clear_error(&error);
+
+	/* Any other refusal is said as the core says it. */
+	g_set_error(&error, DOSED_ERROR, DOSED_ERROR_REFUSED,
+		    "the regimen was stopped on 2026-11-24; enrol the patient again to start "
+		    "a new one");
+	text = reminders_refusal_text(error, "P5");
+	assert_string_equal(text, error->message);
+	g_free(text);
+	g_clear_error(&error);
+}
+
 /* ---- reminders_plan_all() on a database ------------------------------- */
 
 typedef struct {
@@ -171,22 +211,6 @@ typedef struct {
 	DosedStore *store;
 	DosedProtocol *protocol;
 } Fixture;
-
-static void begin_write(DosedStore *store)
-{
-	GError *error = NULL;
-
-	if (!store_begin(store, true, &error))
-		fail_msg("store_begin: %s", error->message);
-}
-
-static void commit(DosedStore *store)
-{
-	GError *error = NULL;
-
-	if (!store_commit(store, &error))
-		fail_msg("store_commit: %s", error->message);
-}
 
 static void enrol(Fixture *fixture, const char *id, const char *name, const char *tz)
 {
@@ -212,7 +236,7 @@ static int setup_store(void **state)
 	g_free(path);
 	if (!fixture->store)
 		fail_msg("store_open: %s", error->message);
-	fixture->protocol = protocol_from_ini(test_protocol_ini, "test", &error);
+	fixture->protocol = protocol_from_ini(loading_protocol_ini, "test", &error);
 	if (!fixture->protocol)
 		fail_msg("protocol_from_ini: %s", error->message);
 	enrol(fixture, "P1", "Jo Patient", "UTC");
@@ -224,19 +248,9 @@ static int setup_store(void **state)
 static int teardown_store(void **state)
 {
 	Fixture *fixture = *state;
-	GDir *dir = g_dir_open(fixture->folder, 0, NULL);
-	const char *name;
 
 	store_close(fixture->store);
-	while (dir && (name = g_dir_read_name(dir))) {
-		char *path = g_build_filename(fixture->folder, name, NULL);
-
-		g_unlink(path);
-		g_free(path);
-	}
-	if (dir)
-		g_dir_close(dir);
-	g_rmdir(fixture->folder);
+	remove_tree(fixture->folder);
 	g_free(fixture->folder);
 	protocol_destroy(fixture->protocol);
 	g_free(fixture);
@@ -441,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_body_escaped_for_markup),
 		cmocka_unit_test(test_logged_summary),
 		cmocka_unit_test(test_patient_label),
+		cmocka_unit_test(test_refusal_text),
 		cmocka_unit_test_setup_teardown(test_plan_each_zone, setup_store, teardown_store),
 		cmocka_unit_test_setup_teardown(test_plan_delivered_not_again, setup_store,
 						teardown_store),

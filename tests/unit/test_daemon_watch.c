@@ -17,6 +17,8 @@
 
 #include "watch.h"
 
+#include "helpers.h"
+
 typedef struct {
 	char *dir;
 	char *db;
@@ -38,18 +40,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	Fixture *fixture = *state;
-	const char *name;
-	GDir *dir = g_dir_open(fixture->dir, 0, NULL);
 
-	while (dir && (name = g_dir_read_name(dir))) {
-		char *path = g_build_filename(fixture->dir, name, NULL);
-
-		g_unlink(path);
-		g_free(path);
-	}
-	if (dir)
-		g_dir_close(dir);
-	g_rmdir(fixture->dir);
+	remove_tree(fixture->dir);
 	g_free(fixture->dir);
 	g_free(fixture->db);
 	g_free(fixture);

@@ -24,12 +24,8 @@
 #include "store.h"
 #include "timeutil.h"
 
-#define HOUR G_GINT64_CONSTANT(3600)
-#define DAY (24 * HOUR)
+#include "helpers.h"
 
-/* Neither quotes, semicolons, commas, backslashes nor non-ASCII letters may
- * be mangled (issue 3). */
-static const char odd_name[] = "O'Brien, Jo; \"Jr\" \\ \xc3\x9cnal";
 
 static char *const test_sites[] = {
 	"left deltoid", "right deltoid", "left thigh", "right thigh", NULL,
@@ -44,25 +40,6 @@ typedef struct {
 } Fixture;
 
 /* ---- fixture ------------------------------------------------------------ */
-
-static void remove_tree(const char *path)
-{
-	GDir *dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (dir) {
-		while ((name = g_dir_read_name(dir))) {
-			char *child = g_build_filename(path, name, NULL);
-
-			remove_tree(child);
-			g_free(child);
-		}
-		g_dir_close(dir);
-		g_rmdir(path);
-	} else {
-		g_unlink(path);
-	}
-}
 
 static int setup(void **state)
 {
@@ -131,22 +108,6 @@ static gint64 at(const char *text)
 	return instant;
 }
 
-static void begin_write(Fixture *fixture)
-{
-	GError *error = NULL;
-
-	if (!store_begin(fixture->store, true, &error))
-		fail_msg("store_begin: %s", error->message);
-}
-
-static void commit(Fixture *fixture)
-{
-	GError *error = NULL;
-
-	if (!store_commit(fixture->store, &error))
-		fail_msg("store_commit: %s", error->message);
-}
-
 static void enrol(Fixture *fixture, const char *patient_id, const char *name,
 		  const char *protocol_id, const char *start, const char *tz)
 {
@@ -156,11 +117,11 @@ static void enrol(Fixture *fixture, const char *patient_id, const char *name,
 
 	assert_non_null(protocol);
 	assert_true(date_parse(start, &date, NULL));
-	begin_write(fixture);
+	begin_write(fixture->store);
 	if (!store_enrol(fixture->store, patient_id, name, tz, protocol, date, "nurse",
 			 at("2026-11-01T08:00:00Z"), &error))
 		fail_msg("store_enrol: %s", error->message);
-	commit(fixture);
+	commit(fixture->store);
 }
 
 static DosedRegimen *load(Fixture *fixture, const char *patient_id)
@@ -182,14 +143,14 @@ static gint64 log_dose(Fixture *fixture, const char *patient_id, const char *giv
 	DosedRegimen *regimen;
 	GError *error = NULL;
 
-	begin_write(fixture);
+	begin_write(fixture->store);
 	regimen = load(fixture, patient_id);
 	if (!schedule_check_log(&regimen->view, given_at, given_at + 60, false, &as, &error))
 		fail_msg("schedule_check_log: %s", error->message);
 	if (!store_log_dose(fixture->store, regimen, &as, given_at, site, note, false, "patient",
 			    given_at + 60, &dose_id, &error))
 		fail_msg("store_log_dose: %s", error->message);
-	commit(fixture);
+	commit(fixture->store);
 	regimen_destroy(regimen);
 	return dose_id;
 }
@@ -198,11 +159,11 @@ static void void_dose(Fixture *fixture, gint64 dose_id, const char *when)
 {
 	GError *error = NULL;
 
-	begin_write(fixture);
+	begin_write(fixture->store);
 	if (!store_void_dose(fixture->store, dose_id, "logged by mistake", "nurse", at(when),
 			     NULL, &error))
 		fail_msg("store_void_dose: %s", error->message);
-	commit(fixture);
+	commit(fixture->store);
 }
 
 static void stop(Fixture *fixture, const char *patient_id, const char *when)
@@ -210,11 +171,11 @@ static void stop(Fixture *fixture, const char *patient_id, const char *when)
 	DosedRegimen *regimen;
 	GError *error = NULL;
 
-	begin_write(fixture);
+	begin_write(fixture->store);
 	regimen = load(fixture, patient_id);
 	if (!store_stop(fixture->store, regimen, "doctor", at(when), &error))
 		fail_msg("store_stop: %s", error->message);
-	commit(fixture);
+	commit(fixture->store);
 	regimen_destroy(regimen);
 }
 
@@ -745,11 +706,10 @@ static void test_byte_identical(void **state)
 
 		g_hash_table_iter_init(&iter, fixture->states);
 		while (g_hash_table_iter_next(&iter, &key, &value)) {
-			DosedFeedEventState *state_copy = g_new0(DosedFeedEventState, 1);
+			const DosedFeedEventState *saved = value;
 
-			*state_copy = *(DosedFeedEventState *)value;
-			state_copy->fingerprint = g_strdup(state_copy->fingerprint);
-			g_hash_table_insert(copy, g_strdup(key), state_copy);
+			feed_states_put(copy, key, saved->fingerprint, saved->sequence,
+					saved->changed_at, saved->dirty);
 		}
 		g_hash_table_unref(fixture->states);
 		fixture->states = copy;

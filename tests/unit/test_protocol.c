@@ -13,6 +13,8 @@
 #include "error.h"
 #include "protocol.h"
 
+#include "helpers.h"
+
 #define MONDAY    DOSED_WEEKDAY_BIT(1)
 #define TUESDAY   DOSED_WEEKDAY_BIT(2)
 #define WEDNESDAY DOSED_WEEKDAY_BIT(3)
@@ -846,18 +848,7 @@ static int make_folder(void **state)
 /* Runs also when the test failed half-way. */
 static int remove_folder(void **state)
 {
-	GDir *dir = g_dir_open(*state, 0, NULL);
-	const char *name;
-
-	while (dir && (name = g_dir_read_name(dir))) {
-		char *path = g_build_filename(*state, name, NULL);
-
-		g_remove(path);
-		g_free(path);
-	}
-	if (dir)
-		g_dir_close(dir);
-	g_rmdir(*state);
+	remove_tree(*state);
 	g_free(*state);
 	return 0;
 }

@@ -56,7 +56,7 @@ zone(const char *name)
 
 /* ---- dates ---- */
 
-/* Conversions are remembered per day (timeutil.c): every day of 40 years,
+/* Conversions are remembered per day (timeutil_cache.c): every day of 40 years,
  * in an order that makes days sharing a slot follow each other, and then
  * again, converts as GDate does, and invalid dates stay refused. */
 static void
