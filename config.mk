@@ -23,7 +23,8 @@ SCDOC       ?= scdoc
 
 PKG_CONFIG ?= pkg-config
 # The core's libraries (libdosed.a), and each program's and the tests' own.
-PKGS       = glib-2.0 sqlite3 inih libical
+# gio-2.0: core/config_url.c reads addresses with GInetAddress.
+PKGS       = glib-2.0 gio-2.0 sqlite3 inih libical
 CLI_PKGS   = json-glib-1.0
 DAEMON_PKGS = gio-2.0 libmicrohttpd libnotify libsystemd
 TEST_PKGS  = cmocka
